@@ -1,0 +1,68 @@
+// swift-tools-version:6.0
+// Ephys: in-silico electrophysiology on neural networks.
+// Layout follows the data flow: Stimuli -> Models -> Recording -> Analysis -> Reports, with the
+// training/inference Engine (and its raw-buffer Kernels) underneath and a thin CLI on top.
+import PackageDescription
+
+/// Release builds serialise generic engine code so client modules (Models, the CLI) get it specialised.
+let fastSettings: [SwiftSetting] = [
+  .unsafeFlags(["-cross-module-optimization"], .when(configuration: .release))
+]
+
+let package = Package(
+  name: "Ephys",
+  platforms: [.macOS(.v13)],
+  products: [
+    .executable(name: "ephys", targets: ["ephys"]),
+    .library(name: "Engine", targets: ["Engine"]),
+  ],
+  dependencies: [
+    .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    .package(url: "https://github.com/apple/swift-numerics", from: "1.0.0"),
+  ],
+  targets: [
+    // C libraries from Debian's -dev packages.
+    .systemLibrary(
+      name: "CBLAS", path: "Sources/CBLAS", pkgConfig: "openblas",
+      providers: [.apt(["libopenblas-dev"])]),
+    // No pkgConfig for GSL on purpose: `pkg-config gsl` adds -lgslcblas, whose cblas_* symbols could
+    // shadow OpenBLAS. GSL's own BLAS calls resolve to OpenBLAS instead (see EngineTests/LinkageTests).
+    .systemLibrary(name: "CGSL", path: "Sources/CGSL", providers: [.apt(["libgsl-dev"])]),
+    .systemLibrary(
+      name: "CCairo", path: "Sources/CCairo", pkgConfig: "cairo",
+      providers: [.apt(["libcairo2-dev"])]),
+    .systemLibrary(
+      name: "CPNG", path: "Sources/CPNG", pkgConfig: "libpng",
+      providers: [.apt(["libpng-dev"])]),
+    .systemLibrary(
+      name: "CZlib", path: "Sources/CZlib", pkgConfig: "zlib",
+      providers: [.apt(["zlib1g-dev"])]),
+
+    // Raw-buffer kernels: each fast kernel has a naive twin that tests compare against.
+    .target(
+      name: "Kernels",
+      dependencies: ["CBLAS", .product(name: "RealModule", package: "swift-numerics")],
+      swiftSettings: fastSettings),
+    // Tensors, autograd, ops with backward rules, modules, optimisers, checkpoint I/O.
+    .target(name: "Engine", dependencies: ["Kernels", "CZlib"], swiftSettings: fastSettings),
+    // Data sets: MNIST (IDX and CSV subset).
+    .target(name: "Datasets", dependencies: ["Engine", "CZlib"], swiftSettings: fastSettings),
+    // Models built on the engine.
+    .target(name: "Models", dependencies: ["Engine", "Datasets"], swiftSettings: fastSettings),
+    // The command-line shell.
+    .executableTarget(
+      name: "ephys",
+      dependencies: [
+        "Engine", "Datasets", "Models",
+        .product(name: "ArgumentParser", package: "swift-argument-parser"),
+      ],
+      swiftSettings: fastSettings),
+
+    .testTarget(name: "KernelsTests", dependencies: ["Kernels"]),
+    .testTarget(
+      name: "EngineTests", dependencies: ["Engine", "Kernels", "CBLAS", "CGSL", "CCairo", "CPNG"],
+      resources: [.copy("Fixtures")]),
+    .testTarget(name: "ModelsTests", dependencies: ["Engine", "Datasets", "Models"]),
+  ],
+  swiftLanguageModes: [.v6]
+)

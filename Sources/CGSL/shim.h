@@ -1,0 +1,8 @@
+// GNU Scientific Library (Debian: libgsl-dev). BLAS symbols come from OpenBLAS, not gslcblas.
+#include <gsl/gsl_cdf.h>
+#include <gsl/gsl_errno.h>
+#include <gsl/gsl_fit.h>
+#include <gsl/gsl_statistics_double.h>
+#include <gsl/gsl_multifit_nlinear.h>
+#include <gsl/gsl_vector.h>
+#include <gsl/gsl_matrix.h>

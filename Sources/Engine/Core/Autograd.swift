@@ -1,0 +1,99 @@
+import Kernels
+
+/// A recorded op: its inputs and the pullback that maps dL/d(output) to dL/d(each input)
+/// (nil for inputs that need no gradient). Pullbacks work on raw value arrays.
+@usableFromInline
+final class GradNode<Scalar: KernelScalar> {
+  @usableFromInline let inputs: [Tensor<Scalar>]
+  @usableFromInline let pullback: ([Scalar]) -> [[Scalar]?]
+
+  @usableFromInline
+  init(inputs: [Tensor<Scalar>], pullback: @escaping ([Scalar]) -> [[Scalar]?]) {
+    self.inputs = inputs
+    self.pullback = pullback
+  }
+}
+
+extension Tensor {
+  /// Whether an op on `inputs` must record itself on the tape.
+  @inlinable
+  static func recording(_ inputs: [Tensor]) -> Bool {
+    GradMode.isEnabled && inputs.contains { $0.requiresGrad }
+  }
+
+  /// The result of an op: attaches `pullback` when grad mode is on and an input requires a gradient.
+  @inlinable
+  static func result(
+    shape: [Int], scalars: [Scalar], inputs: [Tensor],
+    pullback: @escaping ([Scalar]) -> [[Scalar]?]
+  ) -> Tensor {
+    let t = Tensor(shape: shape, scalars: scalars)
+    if recording(inputs) {
+      t.requiresGrad = true
+      t.node = GradNode(inputs: inputs, pullback: pullback)
+    }
+    return t
+  }
+
+  /// Back-propagates from this tensor: dL/d(self) is `gradient` (ones for a one-element tensor when
+  /// nil), and every leaf that requires a gradient gets its `grad` increased by dL/d(leaf).
+  public func backward(_ gradient: Tensor? = nil) {
+    precondition(requiresGrad, "backward() on a tensor that does not require grad")
+    let seed: [Scalar]
+    if let gradient {
+      precondition(gradient.shape == shape, "gradient shape \(gradient.shape) != \(shape)")
+      seed = gradient.scalars
+    } else {
+      precondition(count == 1, "backward() without a gradient needs a one-element tensor")
+      seed = [1]
+    }
+    // Topological order of the nodes reachable from self (iterative DFS, post-order).
+    var order: [Tensor] = []
+    var visited = Set<ObjectIdentifier>()
+    var stack: [(Tensor, Bool)] = [(self, false)]
+    while let (t, expanded) = stack.popLast() {
+      if expanded {
+        order.append(t)
+        continue
+      }
+      if !visited.insert(ObjectIdentifier(t)).inserted { continue }
+      stack.append((t, true))
+      if let node = t.node {
+        for input in node.inputs where input.requiresGrad && !visited.contains(ObjectIdentifier(input)) {
+          stack.append((input, false))
+        }
+      }
+    }
+    var grads: [ObjectIdentifier: [Scalar]] = [ObjectIdentifier(self): seed]
+    for t in order.reversed() {
+      guard let g = grads.removeValue(forKey: ObjectIdentifier(t)) else { continue }
+      guard let node = t.node else {
+        // A leaf: accumulate into .grad.
+        if let existing = t.grad {
+          var sum = existing.scalars
+          sum.withUnsafeMutableBufferPointer { d in
+            g.withUnsafeBufferPointer { Elementwise.addInPlace(d.baseAddress!, $0.baseAddress!, g.count) }
+          }
+          t.grad = Tensor(shape: t.shape, scalars: sum)
+        } else {
+          t.grad = Tensor(shape: t.shape, scalars: g)
+        }
+        continue
+      }
+      let inputGrads = node.pullback(g)
+      for (input, ig) in zip(node.inputs, inputGrads) {
+        guard let ig, input.requiresGrad else { continue }
+        precondition(ig.count == input.count, "internal: gradient size mismatch")
+        let key = ObjectIdentifier(input)
+        if var acc = grads[key] {
+          acc.withUnsafeMutableBufferPointer { d in
+            ig.withUnsafeBufferPointer { Elementwise.addInPlace(d.baseAddress!, $0.baseAddress!, ig.count) }
+          }
+          grads[key] = acc
+        } else {
+          grads[key] = ig
+        }
+      }
+    }
+  }
+}

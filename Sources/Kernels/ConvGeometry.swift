@@ -1,0 +1,149 @@
+/// Geometry of a 2-D sliding window over one image plane stack: `channels` planes of
+/// `height x width`, a `kernelH x kernelW` window with stride, zero padding and dilation (all in pixels).
+/// `outHeight x outWidth` is the number of window positions, as PyTorch's conv2d computes it.
+public struct ConvGeometry: Sendable, Equatable {
+  public var channels, height, width: Int
+  public var kernelH, kernelW: Int
+  public var strideH, strideW: Int
+  public var padH, padW: Int
+  public var dilationH, dilationW: Int
+
+  public init(
+    channels: Int, height: Int, width: Int, kernelH: Int, kernelW: Int,
+    strideH: Int = 1, strideW: Int = 1, padH: Int = 0, padW: Int = 0,
+    dilationH: Int = 1, dilationW: Int = 1
+  ) {
+    self.channels = channels
+    self.height = height
+    self.width = width
+    self.kernelH = kernelH
+    self.kernelW = kernelW
+    self.strideH = strideH
+    self.strideW = strideW
+    self.padH = padH
+    self.padW = padW
+    self.dilationH = dilationH
+    self.dilationW = dilationW
+  }
+
+  /// Number of window rows: floor((H + 2p - d(k-1) - 1) / s) + 1.
+  @inlinable public var outHeight: Int {
+    (height + 2 * padH - dilationH * (kernelH - 1) - 1) / strideH + 1
+  }
+  /// Number of window columns.
+  @inlinable public var outWidth: Int {
+    (width + 2 * padW - dilationW * (kernelW - 1) - 1) / strideW + 1
+  }
+  /// Rows of the column matrix: channels * kernelH * kernelW.
+  @inlinable public var columnRows: Int { channels * kernelH * kernelW }
+  /// Columns of the column matrix for one image: outHeight * outWidth.
+  @inlinable public var columnCols: Int { outHeight * outWidth }
+}
+
+/// im2col: unfolds one image [channels, H, W] into columns [C*kh*kw, outH*outW], written with row
+/// stride `ldCol` (so several images can sit side by side in one wide matrix). Padding reads as 0.
+@inlinable
+public func im2col<T: KernelScalar>(
+  _ image: UnsafePointer<T>, _ g: ConvGeometry, _ col: UnsafeMutablePointer<T>, ldCol: Int
+) {
+  let oh = g.outHeight, ow = g.outWidth
+  var row = 0
+  for c in 0..<g.channels {
+    let plane = image + c * g.height * g.width
+    for ki in 0..<g.kernelH {
+      for kj in 0..<g.kernelW {
+        let dst = col + row * ldCol
+        let offI = ki * g.dilationH - g.padH
+        let offJ = kj * g.dilationW - g.padW
+        for y in 0..<oh {
+          let iy = y * g.strideH + offI
+          let d = dst + y * ow
+          if iy < 0 || iy >= g.height {
+            for x in 0..<ow { d[x] = 0 }
+            continue
+          }
+          let src = plane + iy * g.width
+          if g.strideW == 1 {
+            for x in 0..<ow {
+              let ix = x + offJ
+              d[x] = (ix >= 0 && ix < g.width) ? src[ix] : 0
+            }
+          } else {
+            for x in 0..<ow {
+              let ix = x * g.strideW + offJ
+              d[x] = (ix >= 0 && ix < g.width) ? src[ix] : 0
+            }
+          }
+        }
+        row += 1
+      }
+    }
+  }
+}
+
+/// col2im: the adjoint of `im2col`; adds columns [C*kh*kw, outH*outW] (row stride `ldCol`) back into
+/// an image [channels, H, W]. The image is accumulated into, not overwritten.
+@inlinable
+public func col2imAdd<T: KernelScalar>(
+  _ col: UnsafePointer<T>, ldCol: Int, _ g: ConvGeometry, _ image: UnsafeMutablePointer<T>
+) {
+  let oh = g.outHeight, ow = g.outWidth
+  var row = 0
+  for c in 0..<g.channels {
+    let plane = image + c * g.height * g.width
+    for ki in 0..<g.kernelH {
+      for kj in 0..<g.kernelW {
+        let src = col + row * ldCol
+        let offI = ki * g.dilationH - g.padH
+        let offJ = kj * g.dilationW - g.padW
+        for y in 0..<oh {
+          let iy = y * g.strideH + offI
+          if iy < 0 || iy >= g.height { continue }
+          let dst = plane + iy * g.width
+          let s = src + y * ow
+          for x in 0..<ow {
+            let ix = x * g.strideW + offJ
+            if ix >= 0 && ix < g.width { dst[ix] += s[x] }
+          }
+        }
+        row += 1
+      }
+    }
+  }
+}
+
+/// Naive twin of the im2col+GEMM convolution: direct 7-loop cross-correlation, as PyTorch's conv2d.
+/// input [N, C, H, W], weight [O, C/groups, kh, kw], bias [O] or nil, output [N, O, outH, outW].
+@inlinable
+public func naiveConv2d<T: KernelScalar>(
+  input: UnsafePointer<T>, batch: Int, _ g: ConvGeometry, weight: UnsafePointer<T>,
+  bias: UnsafePointer<T>?, outChannels: Int, groups: Int, output: UnsafeMutablePointer<T>
+) {
+  let cg = g.channels / groups, og = outChannels / groups
+  let oh = g.outHeight, ow = g.outWidth
+  for n in 0..<batch {
+    for o in 0..<outChannels {
+      let grp = o / og
+      for y in 0..<oh {
+        for x in 0..<ow {
+          var acc: T = bias?[o] ?? 0
+          for ci in 0..<cg {
+            let c = grp * cg + ci
+            for ki in 0..<g.kernelH {
+              let iy = y * g.strideH - g.padH + ki * g.dilationH
+              if iy < 0 || iy >= g.height { continue }
+              for kj in 0..<g.kernelW {
+                let ix = x * g.strideW - g.padW + kj * g.dilationW
+                if ix < 0 || ix >= g.width { continue }
+                let iv = input[((n * g.channels + c) * g.height + iy) * g.width + ix]
+                let wv = weight[((o * cg + ci) * g.kernelH + ki) * g.kernelW + kj]
+                acc += iv * wv
+              }
+            }
+          }
+          output[((n * outChannels + o) * oh + y) * ow + x] = acc
+        }
+      }
+    }
+  }
+}

@@ -1,0 +1,261 @@
+/// Convolution kernels as im2col + one GEMM per group, with several images folded side by side
+/// into the GEMM's columns (small images make narrow GEMMs otherwise). Shapes follow PyTorch:
+/// input [N, C, H, W], weight [O, C/groups, kh, kw], output [N, O, outH, outW].
+public enum Conv2dKernel {
+  /// Largest column buffer (elements) one chunk of images may use.
+  public static let columnBudget = 1 << 22
+
+  /// Images per chunk so that a [rows, chunk * cols] buffer stays within `columnBudget`.
+  @inlinable
+  public static func chunkSize(batch: Int, rows: Int, cols: Int) -> Int {
+    max(1, min(batch, columnBudget / max(1, rows * cols)))
+  }
+
+  /// Copies channels [c0, c0+cn) of `nb` images ([N, C, P] layout) into a [cn, nb*P] matrix.
+  @inlinable
+  public static func pack<T: KernelScalar>(
+    _ src: UnsafePointer<T>, channels: Int, plane: Int, c0: Int, cn: Int, nb: Int,
+    _ dst: UnsafeMutablePointer<T>
+  ) {
+    for i in 0..<nb {
+      for c in 0..<cn {
+        (dst + c * nb * plane + i * plane).update(
+          from: src + (i * channels + c0 + c) * plane, count: plane)
+      }
+    }
+  }
+
+  /// Inverse of `pack`: writes (or adds, when `accumulate`) a [cn, nb*P] matrix into channels
+  /// [c0, c0+cn) of `nb` images of [N, C, P] layout.
+  @inlinable
+  public static func unpack<T: KernelScalar>(
+    _ src: UnsafePointer<T>, channels: Int, plane: Int, c0: Int, cn: Int, nb: Int,
+    _ dst: UnsafeMutablePointer<T>, accumulate: Bool = false
+  ) {
+    for i in 0..<nb {
+      for c in 0..<cn {
+        let s = src + c * nb * plane + i * plane
+        let d = dst + (i * channels + c0 + c) * plane
+        if accumulate {
+          for p in 0..<plane { d[p] += s[p] }
+        } else {
+          d.update(from: s, count: plane)
+        }
+      }
+    }
+  }
+
+  /// Forward convolution. `g` describes the input (all channels); bias may be nil.
+  @inlinable
+  public static func forward<T: KernelScalar>(
+    input: UnsafePointer<T>, batch: Int, _ g: ConvGeometry, weight: UnsafePointer<T>,
+    bias: UnsafePointer<T>?, outChannels: Int, groups: Int, output: UnsafeMutablePointer<T>
+  ) {
+    var gg = g
+    gg.channels = g.channels / groups
+    let og = outChannels / groups
+    let k = gg.columnRows, p = gg.columnCols, hw = g.height * g.width
+    let nbMax = chunkSize(batch: batch, rows: k, cols: p)
+    let col = UnsafeMutablePointer<T>.allocate(capacity: k * nbMax * p)
+    let tmp = UnsafeMutablePointer<T>.allocate(capacity: og * nbMax * p)
+    defer {
+      col.deallocate()
+      tmp.deallocate()
+    }
+    var n0 = 0
+    while n0 < batch {
+      let nb = min(nbMax, batch - n0)
+      for grp in 0..<groups {
+        for i in 0..<nb {
+          im2col(
+            input + ((n0 + i) * g.channels + grp * gg.channels) * hw, gg, col + i * p, ldCol: nb * p)
+        }
+        gemm(
+          m: og, n: nb * p, k: k, a: weight + grp * og * k, b: col, c: tmp)
+        unpack(
+          tmp, channels: outChannels, plane: p, c0: grp * og, cn: og, nb: nb,
+          output + n0 * outChannels * p)
+      }
+      n0 += nb
+    }
+    if let bias {
+      for n in 0..<batch {
+        for o in 0..<outChannels {
+          let d = output + (n * outChannels + o) * p
+          let b = bias[o]
+          for j in 0..<p { d[j] += b }
+        }
+      }
+    }
+  }
+
+  /// Backward pass. Given dL/dOutput, adds dL/dWeight into `gradWeight` and dL/dBias into
+  /// `gradBias` (when non-nil), and writes dL/dInput into `gradInput` (when non-nil, overwritten).
+  @inlinable
+  public static func backward<T: KernelScalar>(
+    input: UnsafePointer<T>, batch: Int, _ g: ConvGeometry, weight: UnsafePointer<T>,
+    outChannels: Int, groups: Int, gradOutput: UnsafePointer<T>,
+    gradInput: UnsafeMutablePointer<T>?, gradWeight: UnsafeMutablePointer<T>?,
+    gradBias: UnsafeMutablePointer<T>?
+  ) {
+    var gg = g
+    gg.channels = g.channels / groups
+    let og = outChannels / groups
+    let k = gg.columnRows, p = gg.columnCols, hw = g.height * g.width
+    if let gradBias {
+      for n in 0..<batch {
+        for o in 0..<outChannels {
+          let s = gradOutput + (n * outChannels + o) * p
+          var acc: T = 0
+          for j in 0..<p { acc += s[j] }
+          gradBias[o] += acc
+        }
+      }
+    }
+    if gradInput == nil && gradWeight == nil { return }
+    if let gradInput { gradInput.initialize(repeating: 0, count: batch * g.channels * hw) }
+    let nbMax = chunkSize(batch: batch, rows: k, cols: p)
+    let col = UnsafeMutablePointer<T>.allocate(capacity: k * nbMax * p)
+    let gout = UnsafeMutablePointer<T>.allocate(capacity: og * nbMax * p)
+    defer {
+      col.deallocate()
+      gout.deallocate()
+    }
+    var n0 = 0
+    while n0 < batch {
+      let nb = min(nbMax, batch - n0)
+      for grp in 0..<groups {
+        pack(
+          gradOutput + n0 * outChannels * p, channels: outChannels, plane: p, c0: grp * og,
+          cn: og, nb: nb, gout)
+        if let gradWeight {
+          for i in 0..<nb {
+            im2col(
+              input + ((n0 + i) * g.channels + grp * gg.channels) * hw, gg, col + i * p,
+              ldCol: nb * p)
+          }
+          gemm(
+            transB: true, m: og, n: k, k: nb * p, a: gout, b: col, beta: 1,
+            c: gradWeight + grp * og * k)
+        }
+        if let gradInput {
+          gemm(transA: true, m: k, n: nb * p, k: og, a: weight + grp * og * k, b: gout, c: col)
+          for i in 0..<nb {
+            col2imAdd(
+              col + i * p, ldCol: nb * p, gg,
+              gradInput + ((n0 + i) * g.channels + grp * gg.channels) * hw)
+          }
+        }
+      }
+      n0 += nb
+    }
+  }
+}
+
+/// Transposed convolution (the adjoint of conv2d in its input), PyTorch's conv_transpose2d.
+/// input [N, Cin, H, W], weight [Cin, Cout/groups, kh, kw], output [N, Cout, outH, outW] where
+/// `out` (channels = Cout) is the geometry of the *output* plane: its window count equals H x W.
+public enum ConvTranspose2dKernel {
+  /// Forward: output = col2im(W^T x) + bias.
+  @inlinable
+  public static func forward<T: KernelScalar>(
+    input: UnsafePointer<T>, batch: Int, inChannels: Int, out g: ConvGeometry,
+    weight: UnsafePointer<T>, bias: UnsafePointer<T>?, groups: Int,
+    output: UnsafeMutablePointer<T>
+  ) {
+    var gg = g
+    gg.channels = g.channels / groups
+    let cig = inChannels / groups
+    let k = gg.columnRows, p = gg.columnCols, ohw = g.height * g.width
+    output.initialize(repeating: 0, count: batch * g.channels * ohw)
+    let nbMax = Conv2dKernel.chunkSize(batch: batch, rows: k, cols: p)
+    let col = UnsafeMutablePointer<T>.allocate(capacity: k * nbMax * p)
+    let xin = UnsafeMutablePointer<T>.allocate(capacity: cig * nbMax * p)
+    defer {
+      col.deallocate()
+      xin.deallocate()
+    }
+    var n0 = 0
+    while n0 < batch {
+      let nb = min(nbMax, batch - n0)
+      for grp in 0..<groups {
+        Conv2dKernel.pack(
+          input + n0 * inChannels * p, channels: inChannels, plane: p, c0: grp * cig, cn: cig,
+          nb: nb, xin)
+        gemm(transA: true, m: k, n: nb * p, k: cig, a: weight + grp * cig * k, b: xin, c: col)
+        for i in 0..<nb {
+          col2imAdd(
+            col + i * p, ldCol: nb * p, gg, output + ((n0 + i) * g.channels + grp * gg.channels) * ohw)
+        }
+      }
+      n0 += nb
+    }
+    if let bias {
+      for n in 0..<batch {
+        for o in 0..<g.channels {
+          let d = output + (n * g.channels + o) * ohw
+          let b = bias[o]
+          for j in 0..<ohw { d[j] += b }
+        }
+      }
+    }
+  }
+
+  /// Backward: writes dL/dInput (when non-nil), adds dL/dWeight and dL/dBias (when non-nil).
+  @inlinable
+  public static func backward<T: KernelScalar>(
+    input: UnsafePointer<T>, batch: Int, inChannels: Int, out g: ConvGeometry,
+    weight: UnsafePointer<T>, groups: Int, gradOutput: UnsafePointer<T>,
+    gradInput: UnsafeMutablePointer<T>?, gradWeight: UnsafeMutablePointer<T>?,
+    gradBias: UnsafeMutablePointer<T>?
+  ) {
+    var gg = g
+    gg.channels = g.channels / groups
+    let cig = inChannels / groups
+    let k = gg.columnRows, p = gg.columnCols, ohw = g.height * g.width
+    if let gradBias {
+      for n in 0..<batch {
+        for o in 0..<g.channels {
+          let s = gradOutput + (n * g.channels + o) * ohw
+          var acc: T = 0
+          for j in 0..<ohw { acc += s[j] }
+          gradBias[o] += acc
+        }
+      }
+    }
+    if gradInput == nil && gradWeight == nil { return }
+    let nbMax = Conv2dKernel.chunkSize(batch: batch, rows: k, cols: p)
+    let col = UnsafeMutablePointer<T>.allocate(capacity: k * nbMax * p)
+    let buf = UnsafeMutablePointer<T>.allocate(capacity: cig * nbMax * p)
+    defer {
+      col.deallocate()
+      buf.deallocate()
+    }
+    var n0 = 0
+    while n0 < batch {
+      let nb = min(nbMax, batch - n0)
+      for grp in 0..<groups {
+        for i in 0..<nb {
+          im2col(
+            gradOutput + ((n0 + i) * g.channels + grp * gg.channels) * ohw, gg, col + i * p,
+            ldCol: nb * p)
+        }
+        if let gradInput {
+          gemm(m: cig, n: nb * p, k: k, a: weight + grp * cig * k, b: col, c: buf)
+          Conv2dKernel.unpack(
+            buf, channels: inChannels, plane: p, c0: grp * cig, cn: cig, nb: nb,
+            gradInput + n0 * inChannels * p)
+        }
+        if let gradWeight {
+          Conv2dKernel.pack(
+            input + n0 * inChannels * p, channels: inChannels, plane: p, c0: grp * cig, cn: cig,
+            nb: nb, buf)
+          gemm(
+            transB: true, m: cig, n: k, k: nb * p, a: buf, b: col, beta: 1,
+            c: gradWeight + grp * cig * k)
+        }
+      }
+      n0 += nb
+    }
+  }
+}
