@@ -60,7 +60,7 @@ let package = Package(
 
     .testTarget(name: "KernelsTests", dependencies: ["Kernels"]),
     .testTarget(
-      name: "EngineTests", dependencies: ["Engine", "Kernels", "CBLAS", "CGSL", "CCairo", "CPNG"],
+      name: "EngineTests", dependencies: ["Engine", "Kernels", "CCairo", "CPNG"],
       resources: [.copy("Fixtures")]),
     .testTarget(name: "ModelsTests", dependencies: ["Engine", "Datasets", "Models"]),
   ],

@@ -4,7 +4,7 @@
 public enum TorchCheckpoint {
   /// Parses a .pt/.pth file's bytes into named tensors (file order).
   public static func decode(_ bytes: [UInt8]) throws -> TensorArchive {
-    if bytes.count >= 2 && bytes[0] == 0x80 && bytes[1] <= 5 {
+    if bytes.count >= 3 && bytes[0] == 0x80 && (2...5).contains(bytes[1]) && bytes[2] == 0x8A {
       throw CheckpointError("this is a legacy (pre-1.6, non-zip) PyTorch file; re-save it with a current torch.save")
     }
     let zip = try ZipArchive(bytes)
@@ -91,7 +91,7 @@ public func readTensorFile(_ path: String) throws -> TensorArchive {
       if zip.entries.contains(where: { $0.name.hasSuffix("data.pkl") }) { return try TorchCheckpoint.decode(bytes) }
       return try NPZ.decode(bytes)
     }
-    if bytes.count >= 2 && bytes[0] == 0x80 && bytes[1] <= 5 { return try TorchCheckpoint.decode(bytes) }
+    if bytes.count >= 3 && bytes[0] == 0x80 && (2...5).contains(bytes[1]) && bytes[2] == 0x8A { return try TorchCheckpoint.decode(bytes) }
     return try Safetensors.decode(bytes)
   } catch let e as CheckpointError {
     throw e.inFile(path)

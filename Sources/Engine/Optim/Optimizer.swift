@@ -89,7 +89,9 @@ public final class Adam: Optimizer {
   }
 
   public func step() {
+    // Coefficients are formed in Double and rounded once, as PyTorch passes Python floats.
     let b1 = Float(beta1), b2 = Float(beta2), epsF = Float(eps)
+    let c1 = Float(1 - beta1), c2 = Float(1 - beta2)
     for (i, p) in parameters.enumerated() {
       guard let grad = p.grad?.scalars else { continue }
       t[i] += 1
@@ -106,8 +108,8 @@ public final class Adam: Optimizer {
       var mi = m[i] ?? [Float](repeating: 0, count: g.count)
       var vi = v[i] ?? [Float](repeating: 0, count: g.count)
       for j in g.indices {
-        mi[j] = mi[j] * b1 + (1 - b1) * g[j]
-        vi[j] = vi[j] * b2 + (1 - b2) * g[j] * g[j]
+        mi[j] = mi[j] * b1 + c1 * g[j]
+        vi[j] = vi[j] * b2 + c2 * (g[j] * g[j])
       }
       m[i] = mi
       v[i] = vi

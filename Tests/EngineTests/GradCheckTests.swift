@@ -1,0 +1,86 @@
+import Foundation
+import Testing
+
+@testable import Engine
+
+/// Finite-difference gradient check in Double: compares the tape's gradient of
+/// L = sum(f(x) * w) (w fixed random weights) with central differences (step 1e-6) at up to
+/// `samples` coordinates per input. Returns the worst |analytic - numeric| / max(1, |numeric|).
+func gradCheck(
+  _ inputs: [Tensor<Double>], samples: Int = 12, seed: UInt64 = 7, only: Set<Int>? = nil,
+  _ f: ([Tensor<Double>]) -> Tensor<Double>
+) -> Double {
+  var rng = RandomGenerator(seed: seed)
+  for x in inputs {
+    x.requiresGrad = true
+    x.grad = nil
+  }
+  let y = f(inputs)
+  let w = Tensor<Double>.normal(y.shape, rng: &rng)
+  (y * w).sum().backward()
+  var worst = 0.0
+  let h = 1e-6
+  for (k, x) in inputs.enumerated() where only?.contains(k) ?? true {
+    let analytic = x.grad?.scalars ?? [Double](repeating: 0, count: x.count)
+    let coords = x.count <= samples ? Array(0..<x.count) : Array(rng.permutation(x.count).prefix(samples))
+    for i in coords {
+      let original = x.scalars
+      var plus = original, minus = original
+      plus[i] += h
+      minus[i] -= h
+      x.assign(plus)
+      let fp = withNoGrad { (f(inputs) * w).sum().item }
+      x.assign(minus)
+      let fm = withNoGrad { (f(inputs) * w).sum().item }
+      x.assign(original)
+      let numeric = (fp - fm) / (2 * h)
+      worst = max(worst, abs(analytic[i] - numeric) / max(1, abs(numeric)))
+    }
+  }
+  return worst
+}
+
+@Suite("Finite-difference gradient checks (Double)")
+struct GradCheckTests {
+  static let cases: [OpCase] = OpParityTests.cases.filter { $0.tensor("gout") != nil }
+
+  @Test("every fixture op", arguments: cases)
+  func fixtureOp(_ c: OpCase) throws {
+    let inputs = try c.inputs(Double.self)
+    let idx = try c.indices()
+    // Class weights of cross-entropy are constants (PyTorch gives them no gradient either).
+    let only: Set<Int>? = c.op == "cross_entropy" ? [0] : nil
+    let err = gradCheck(inputs, only: only) { x in
+      var rng = RandomGenerator(seed: 0)
+      return runOp(c, x, idx, rng: &rng).0
+    }
+    #expect(err < 1e-6, "\(c.name): finite-difference mismatch \(err)")
+  }
+
+  @Test("ops outside the fixtures") func extraOps() {
+    var rng = RandomGenerator(seed: 3)
+    let a = Tensor<Double>.normal([3, 4], rng: &rng)
+    let b = Tensor<Double>.normal([4], rng: &rng)
+    let checks: [(String, [Tensor<Double>], ([Tensor<Double>]) -> Tensor<Double>)] = [
+      ("abs", [a], { $0[0].abs() }),
+      ("neg", [a], { -$0[0] }),
+      ("scalar ops", [a], { (2 - $0[0]) * 3 / 4 + 1 }),
+      ("reciprocal", [Tensor<Double>.uniform([5], low: 0.5, high: 2, rng: &rng)], { 1 / $0[0] }),
+      ("expanded", [b], { $0[0].expanded(to: [3, 4]) }),
+      ("transposed", [a], { $0[0].transposed() }),
+      ("squeeze/unsqueeze", [a], { $0[0].unsqueezed(1).squeezed(1) }),
+      ("sum dims", [a], { $0[0].sum(dims: [0, 1], keepDim: true) }),
+      ("mean dim", [a], { $0[0].mean(dim: 0) }),
+      ("dropout", [a], { x in
+        var r = RandomGenerator(seed: 11)
+        return dropout(x[0], p: 0.3, training: true, rng: &r)
+      }),
+      ("chain", [a, b], { ($0[0] * $0[1]).tanh().sum(dim: 1).sigmoid() }),
+      ("reused input", [a], { $0[0] * $0[0] + $0[0].exp() }),
+    ]
+    for (name, inputs, f) in checks {
+      let err = gradCheck(inputs, f)
+      #expect(err < 1e-6, "\(name): finite-difference mismatch \(err)")
+    }
+  }
+}
