@@ -9,7 +9,7 @@ indirect enum PickleValue {
   case float(Double)
   case string(String)
   case bytes([UInt8])
-  case tuple([PickleValue])
+  case tuple([PickleValue], depth: Int)
   case list(PickleList)
   case dict(PickleDict)
   case global(String)
@@ -21,10 +21,12 @@ indirect enum PickleValue {
 /// A mutable list (pickle appends after memoising).
 final class PickleList {
   var items: [PickleValue] = []
+  var depth = 1
 }
 
 /// A mutable, insertion-ordered dict with string or int keys.
 final class PickleDict {
+  var depth = 1
   var keys: [String] = []
   var values: [String: PickleValue] = [:]
   func set(_ k: String, _ v: PickleValue) {
@@ -91,6 +93,30 @@ struct RestrictedUnpickler {
     return String(decoding: chars, as: UTF8.self)
   }
 
+  /// Deepest nesting a state_dict pickle may use (deeper ones are malicious or corrupt and could
+  /// exhaust the stack when freed).
+  static let maxDepth = 64
+
+  static func depth(_ v: PickleValue) -> Int {
+    switch v {
+    case .tuple(_, let d): return d
+    case .list(let l): return l.depth
+    case .dict(let d): return d.depth
+    default: return 0
+    }
+  }
+
+  static func tuple(_ items: [PickleValue]) throws -> PickleValue {
+    let d = (items.map(depth).max() ?? 0) + 1
+    guard d <= maxDepth else { throw CheckpointError("pickle nests deeper than \(maxDepth) levels: not a state_dict") }
+    return .tuple(items, depth: d)
+  }
+
+  static func nest(_ container: inout Int, _ v: PickleValue) throws {
+    container = max(container, depth(v) + 1)
+    guard container <= maxDepth else { throw CheckpointError("pickle nests deeper than \(maxDepth) levels: not a state_dict") }
+  }
+
   static func key(_ v: PickleValue) throws -> String {
     switch v {
     case .string(let s): return s
@@ -116,7 +142,7 @@ struct RestrictedUnpickler {
       case 0x2E: return try pop()  // STOP
       case 0x7D: stack.append(.dict(PickleDict()))  // EMPTY_DICT
       case 0x5D: stack.append(.list(PickleList()))  // EMPTY_LIST
-      case 0x29: stack.append(.tuple([]))  // EMPTY_TUPLE
+      case 0x29: stack.append(.tuple([], depth: 1))  // EMPTY_TUPLE
       case 0x28: stack.append(.mark)  // MARK
       case 0x4E: stack.append(.none)
       case 0x88: stack.append(.bool(true))
@@ -153,14 +179,14 @@ struct RestrictedUnpickler {
       case 0x32:  // DUP
         guard let v = stack.last else { throw CheckpointError("corrupt pickle: DUP on empty stack") }
         stack.append(v)
-      case 0x74: stack.append(.tuple(try popToMark()))  // TUPLE
-      case 0x85: stack.append(.tuple([try pop()]))
+      case 0x74: stack.append(try Self.tuple(try popToMark()))  // TUPLE
+      case 0x85: stack.append(try Self.tuple([try pop()]))
       case 0x86:
         let b = try pop(), a = try pop()
-        stack.append(.tuple([a, b]))
+        stack.append(try Self.tuple([a, b]))
       case 0x87:
         let c = try pop(), b = try pop(), a = try pop()
-        stack.append(.tuple([a, b, c]))
+        stack.append(try Self.tuple([a, b, c]))
       case 0x63:  // GLOBAL "module\nname\n"
         let module = try line(), name = try line()
         stack.append(try global(module + "." + name))
@@ -183,18 +209,24 @@ struct RestrictedUnpickler {
       case 0x73:  // SETITEM
         let v = try pop(), k = try pop()
         guard case .dict(let d) = stack.last else { throw CheckpointError("corrupt pickle: SETITEM on a non-dict") }
+        try Self.nest(&d.depth, v)
         d.set(try Self.key(k), v)
       case 0x75:  // SETITEMS
         let items = try popToMark()
         guard items.count % 2 == 0, case .dict(let d) = stack.last else { throw CheckpointError("corrupt pickle: SETITEMS") }
-        for i in stride(from: 0, to: items.count, by: 2) { d.set(try Self.key(items[i]), items[i + 1]) }
+        for i in stride(from: 0, to: items.count, by: 2) {
+          try Self.nest(&d.depth, items[i + 1])
+          d.set(try Self.key(items[i]), items[i + 1])
+        }
       case 0x61:  // APPEND
         let v = try pop()
         guard case .list(let l) = stack.last else { throw CheckpointError("corrupt pickle: APPEND on a non-list") }
+        try Self.nest(&l.depth, v)
         l.items.append(v)
       case 0x65:  // APPENDS
         let items = try popToMark()
         guard case .list(let l) = stack.last else { throw CheckpointError("corrupt pickle: APPENDS on a non-list") }
+        for v in items { try Self.nest(&l.depth, v) }
         l.items.append(contentsOf: items)
       default:
         throw CheckpointError(String(format: "unsupported pickle opcode 0x%02X at offset %d (not a state_dict pickle)", op, at))
@@ -208,7 +240,7 @@ struct RestrictedUnpickler {
   }
 
   func persistent(_ pid: PickleValue) throws -> PickleValue {
-    guard case .tuple(let t) = pid, t.count >= 5, case .string("storage") = t[0] else {
+    guard case .tuple(let t, _) = pid, t.count >= 5, case .string("storage") = t[0] else {
       throw CheckpointError("unsupported persistent id in pickle (expected a tensor storage)")
     }
     guard case .global(let type) = t[1], let dtype = Self.storageTypes[type] else {
@@ -221,7 +253,7 @@ struct RestrictedUnpickler {
   }
 
   static func ints(_ v: PickleValue, _ what: String) throws -> [Int] {
-    guard case .tuple(let items) = v else { throw CheckpointError("tensor \(what) is not a tuple") }
+    guard case .tuple(let items, _) = v else { throw CheckpointError("tensor \(what) is not a tuple") }
     return try items.map {
       guard case .int(let i) = $0, i >= 0 else { throw CheckpointError("tensor \(what) holds a non-integer or negative value") }
       return i
@@ -230,7 +262,7 @@ struct RestrictedUnpickler {
 
   func reduce(_ callable: PickleValue, _ args: PickleValue) throws -> PickleValue {
     guard case .global(let name) = callable else { throw CheckpointError("corrupt pickle: call of a non-callable") }
-    guard case .tuple(let a) = args else { throw CheckpointError("corrupt pickle: call arguments are not a tuple") }
+    guard case .tuple(let a, _) = args else { throw CheckpointError("corrupt pickle: call arguments are not a tuple") }
     switch name {
     case "collections.OrderedDict":
       return .dict(PickleDict())

@@ -129,7 +129,7 @@ public func inflateRaw(_ input: [UInt8], expected: Int? = nil, gzip: Bool = fals
   }
   defer { inflateEnd(&stream) }
   var output = [UInt8]()
-  let chunk = max(1 << 16, min(expected ?? 0, 1 << 28))
+  let chunk = 1 << 16
   var buffer = [UInt8](repeating: 0, count: chunk)
   var input = input
   let status: Int32 = input.withUnsafeMutableBufferPointer { inBuf in
