@@ -48,7 +48,8 @@ public struct MNIST: Sendable {
   /// one split, so no test digit is ever seen in training. Deterministic for a given seed.
   public func split(testFraction: Double, seed: UInt64) -> (train: MNIST, test: MNIST) {
     var rng = RandomGenerator(seed: seed)
-    var train: [Int] = [], test: [Int] = []
+    var train: [Int] = []
+    var test: [Int] = []
     for c in 0..<10 {
       let members = labels.indices.filter { labels[$0] == c }
       let order = rng.permutation(members.count).map { members[$0] }
@@ -70,7 +71,9 @@ public struct MNIST: Sendable {
       lineNumber += 1
       let fields = line.split(separator: ",", omittingEmptySubsequences: false)
       guard fields.count == 785 else {
-        throw DatasetError("line \(lineNumber): expected 785 comma-separated values (784 pixels and a label), found \(fields.count)", file: path)
+        throw DatasetError(
+          "line \(lineNumber): expected 785 comma-separated values (784 pixels and a label), found \(fields.count)",
+          file: path)
       }
       for f in fields.prefix(784) {
         guard let v = Float(f.trimmingCharacters(in: .whitespaces)), v >= 0, v <= 255 else {
@@ -89,14 +92,27 @@ public struct MNIST: Sendable {
 
   /// Reads the standard IDX pair (e.g. train-images-idx3-ubyte[.gz], train-labels-idx1-ubyte[.gz]).
   public static func loadIDX(images: String, labels: String) throws -> MNIST {
-    let img = try readMaybeGzip(images), lab = try readMaybeGzip(labels)
-    func be32(_ b: [UInt8], _ o: Int) -> Int { Int(b[o]) << 24 | Int(b[o + 1]) << 16 | Int(b[o + 2]) << 8 | Int(b[o + 3]) }
-    guard img.count >= 16, be32(img, 0) == 0x0000_0803 else { throw DatasetError("not an IDX image file (magic 0x00000803 expected)", file: images) }
-    guard lab.count >= 8, be32(lab, 0) == 0x0000_0801 else { throw DatasetError("not an IDX label file (magic 0x00000801 expected)", file: labels) }
-    let n = be32(img, 4), rows = be32(img, 8), cols = be32(img, 12)
+    let img = try readMaybeGzip(images)
+    let lab = try readMaybeGzip(labels)
+    func be32(_ b: [UInt8], _ o: Int) -> Int {
+      Int(b[o]) << 24 | Int(b[o + 1]) << 16 | Int(b[o + 2]) << 8 | Int(b[o + 3])
+    }
+    guard img.count >= 16, be32(img, 0) == 0x0000_0803 else {
+      throw DatasetError("not an IDX image file (magic 0x00000803 expected)", file: images)
+    }
+    guard lab.count >= 8, be32(lab, 0) == 0x0000_0801 else {
+      throw DatasetError("not an IDX label file (magic 0x00000801 expected)", file: labels)
+    }
+    let n = be32(img, 4)
+    let rows = be32(img, 8)
+    let cols = be32(img, 12)
     guard rows == 28, cols == 28 else { throw DatasetError("images are \(rows)x\(cols), expected 28x28", file: images) }
-    guard img.count - 16 >= n * 784 else { throw DatasetError("truncated: \(n) images need \(n * 784) bytes, found \(img.count - 16)", file: images) }
-    guard be32(lab, 4) == n, lab.count - 8 >= n else { throw DatasetError("label count \(be32(lab, 4)) does not match \(n) images", file: labels) }
+    guard img.count - 16 >= n * 784 else {
+      throw DatasetError("truncated: \(n) images need \(n * 784) bytes, found \(img.count - 16)", file: images)
+    }
+    guard be32(lab, 4) == n, lab.count - 8 >= n else {
+      throw DatasetError("label count \(be32(lab, 4)) does not match \(n) images", file: labels)
+    }
     let labelValues = lab[8..<(8 + n)].map { Int($0) }
     guard labelValues.allSatisfy({ $0 <= 9 }) else { throw DatasetError("labels outside 0-9", file: labels) }
     return MNIST(pixels: img[16..<(16 + n * 784)].map { Float($0) / 255 }, labels: labelValues)
@@ -106,9 +122,13 @@ public struct MNIST: Sendable {
 /// A file's bytes, gunzipped when it starts with the gzip magic.
 public func readMaybeGzip(_ path: String) throws -> [UInt8] {
   let bytes: [UInt8]
-  do { bytes = try readFileBytes(path) } catch { throw DatasetError("cannot be read (\((error as? CheckpointError)?.message ?? "\(error)"))", file: path) }
+  do { bytes = try readFileBytes(path) } catch {
+    throw DatasetError("cannot be read (\((error as? CheckpointError)?.message ?? "\(error)"))", file: path)
+  }
   if bytes.count >= 2 && bytes[0] == 0x1F && bytes[1] == 0x8B {
-    do { return try inflateRaw(bytes, gzip: true, what: "gzip data") } catch { throw DatasetError("corrupt gzip data", file: path) }
+    do { return try inflateRaw(bytes, gzip: true, what: "gzip data") } catch {
+      throw DatasetError("corrupt gzip data", file: path)
+    }
   }
   return bytes
 }

@@ -4,7 +4,9 @@ import RealModule
 /// (the axis has length n and stride `inner`).
 public enum AxisKernels {
   /// out[o, i] = sum_k x[o, k, i]
-  @inlinable public static func sum<T: KernelScalar>(_ x: UnsafePointer<T>, outer: Int, n: Int, inner: Int, _ out: UnsafeMutablePointer<T>) {
+  @inlinable public static func sum<T: KernelScalar>(
+    _ x: UnsafePointer<T>, outer: Int, n: Int, inner: Int, _ out: UnsafeMutablePointer<T>
+  ) {
     for o in 0..<outer {
       let d = out + o * inner
       for i in 0..<inner { d[i] = 0 }
@@ -15,7 +17,9 @@ public enum AxisKernels {
     }
   }
   /// out[o, k, i] = g[o, i] * scale (the backward of sum/mean along the axis)
-  @inlinable public static func expand<T: KernelScalar>(_ g: UnsafePointer<T>, outer: Int, n: Int, inner: Int, scale: T, _ out: UnsafeMutablePointer<T>) {
+  @inlinable public static func expand<T: KernelScalar>(
+    _ g: UnsafePointer<T>, outer: Int, n: Int, inner: Int, scale: T, _ out: UnsafeMutablePointer<T>
+  ) {
     for o in 0..<outer {
       let s = g + o * inner
       for k in 0..<n {
@@ -25,7 +29,10 @@ public enum AxisKernels {
     }
   }
   /// Maximum along the axis and its first index (NaN propagates and wins, as in PyTorch).
-  @inlinable public static func max<T: KernelScalar>(_ x: UnsafePointer<T>, outer: Int, n: Int, inner: Int, _ out: UnsafeMutablePointer<T>, _ index: UnsafeMutablePointer<Int>) {
+  @inlinable public static func max<T: KernelScalar>(
+    _ x: UnsafePointer<T>, outer: Int, n: Int, inner: Int, _ out: UnsafeMutablePointer<T>,
+    _ index: UnsafeMutablePointer<Int>
+  ) {
     for o in 0..<outer {
       for i in 0..<inner {
         var best = x[o * n * inner + i]
@@ -46,7 +53,9 @@ public enum AxisKernels {
     }
   }
   /// Softmax along the axis (max-subtracted); with `log`, log-softmax.
-  @inlinable public static func softmax<T: KernelScalar>(_ x: UnsafePointer<T>, outer: Int, n: Int, inner: Int, log: Bool, _ out: UnsafeMutablePointer<T>) {
+  @inlinable public static func softmax<T: KernelScalar>(
+    _ x: UnsafePointer<T>, outer: Int, n: Int, inner: Int, log: Bool, _ out: UnsafeMutablePointer<T>
+  ) {
     for o in 0..<outer {
       for i in 0..<inner {
         let base = o * n * inner + i
@@ -65,7 +74,10 @@ public enum AxisKernels {
   }
   /// Softmax backward from the output y: dx = y * (dy - sum(dy * y)); for log-softmax
   /// dx = dy - exp(y) * sum(dy).
-  @inlinable public static func softmaxBackward<T: KernelScalar>(_ y: UnsafePointer<T>, _ dy: UnsafePointer<T>, outer: Int, n: Int, inner: Int, log: Bool, _ dx: UnsafeMutablePointer<T>) {
+  @inlinable public static func softmaxBackward<T: KernelScalar>(
+    _ y: UnsafePointer<T>, _ dy: UnsafePointer<T>, outer: Int, n: Int, inner: Int, log: Bool,
+    _ dx: UnsafeMutablePointer<T>
+  ) {
     for o in 0..<outer {
       for i in 0..<inner {
         let base = o * n * inner + i

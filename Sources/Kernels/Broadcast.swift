@@ -108,7 +108,8 @@ public func broadcastBinary<T: KernelScalar, Op: BinaryKernelOp>(
 ) {
   let count = shape.reduce(1, *)
   let contiguous = contiguousStrides(shape)
-  let aFull = aStrides == contiguous, bFull = bStrides == contiguous
+  let aFull = aStrides == contiguous
+  let bFull = bStrides == contiguous
   if aFull && bFull {
     for i in 0..<count { out[i] = Op.apply(a[i], b[i]) }
     return
@@ -124,9 +125,11 @@ public func broadcastBinary<T: KernelScalar, Op: BinaryKernelOp>(
     return
   }
   var o = 0
-  let sa = aStrides.last ?? 0, sb = bStrides.last ?? 0
+  let sa = aStrides.last ?? 0
+  let sb = bStrides.last ?? 0
   forEachRow(shape: shape, strides: [aStrides, bStrides]) { off, n in
-    let pa = a + off[0], pb = b + off[1]
+    let pa = a + off[0]
+    let pb = b + off[1]
     for j in 0..<n { out[o + j] = Op.apply(pa[j * sa], pb[j * sb]) }
     o += n
   }

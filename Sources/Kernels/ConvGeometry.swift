@@ -46,7 +46,8 @@ public struct ConvGeometry: Sendable, Equatable {
 public func im2col<T: KernelScalar>(
   _ image: UnsafePointer<T>, _ g: ConvGeometry, _ col: UnsafeMutablePointer<T>, ldCol: Int
 ) {
-  let oh = g.outHeight, ow = g.outWidth
+  let oh = g.outHeight
+  let ow = g.outWidth
   var row = 0
   for c in 0..<g.channels {
     let plane = image + c * g.height * g.width
@@ -87,7 +88,8 @@ public func im2col<T: KernelScalar>(
 public func col2imAdd<T: KernelScalar>(
   _ col: UnsafePointer<T>, ldCol: Int, _ g: ConvGeometry, _ image: UnsafeMutablePointer<T>
 ) {
-  let oh = g.outHeight, ow = g.outWidth
+  let oh = g.outHeight
+  let ow = g.outWidth
   var row = 0
   for c in 0..<g.channels {
     let plane = image + c * g.height * g.width
@@ -119,8 +121,10 @@ public func naiveConv2d<T: KernelScalar>(
   input: UnsafePointer<T>, batch: Int, _ g: ConvGeometry, weight: UnsafePointer<T>,
   bias: UnsafePointer<T>?, outChannels: Int, groups: Int, output: UnsafeMutablePointer<T>
 ) {
-  let cg = g.channels / groups, og = outChannels / groups
-  let oh = g.outHeight, ow = g.outWidth
+  let cg = g.channels / groups
+  let og = outChannels / groups
+  let oh = g.outHeight
+  let ow = g.outWidth
   for n in 0..<batch {
     for o in 0..<outChannels {
       let grp = o / og

@@ -54,7 +54,9 @@ public enum Conv2dKernel {
     var gg = g
     gg.channels = g.channels / groups
     let og = outChannels / groups
-    let k = gg.columnRows, p = gg.columnCols, hw = g.height * g.width
+    let k = gg.columnRows
+    let p = gg.columnCols
+    let hw = g.height * g.width
     let nbMax = chunkSize(batch: batch, rows: k, cols: p)
     let col = UnsafeMutablePointer<T>.allocate(capacity: k * nbMax * p)
     let tmp = UnsafeMutablePointer<T>.allocate(capacity: og * nbMax * p)
@@ -101,7 +103,9 @@ public enum Conv2dKernel {
     var gg = g
     gg.channels = g.channels / groups
     let og = outChannels / groups
-    let k = gg.columnRows, p = gg.columnCols, hw = g.height * g.width
+    let k = gg.columnRows
+    let p = gg.columnCols
+    let hw = g.height * g.width
     if let gradBias {
       for n in 0..<batch {
         for o in 0..<outChannels {
@@ -166,7 +170,9 @@ public enum ConvTranspose2dKernel {
     var gg = g
     gg.channels = g.channels / groups
     let cig = inChannels / groups
-    let k = gg.columnRows, p = gg.columnCols, ohw = g.height * g.width
+    let k = gg.columnRows
+    let p = gg.columnCols
+    let ohw = g.height * g.width
     output.initialize(repeating: 0, count: batch * g.channels * ohw)
     let nbMax = Conv2dKernel.chunkSize(batch: batch, rows: k, cols: p)
     let col = UnsafeMutablePointer<T>.allocate(capacity: k * nbMax * p)
@@ -212,7 +218,9 @@ public enum ConvTranspose2dKernel {
     var gg = g
     gg.channels = g.channels / groups
     let cig = inChannels / groups
-    let k = gg.columnRows, p = gg.columnCols, ohw = g.height * g.width
+    let k = gg.columnRows
+    let p = gg.columnCols
+    let ohw = g.height * g.width
     if let gradBias {
       for n in 0..<batch {
         for o in 0..<g.channels {

@@ -4,31 +4,43 @@ import RealModule
 /// matching backward rules (dL/dx from dL/dy and the saved input or output).
 public enum Elementwise {
   /// y = max(x, 0)
-  @inlinable public static func relu<T: KernelScalar>(_ x: UnsafePointer<T>, _ y: UnsafeMutablePointer<T>, _ count: Int) {
+  @inlinable public static func relu<T: KernelScalar>(_ x: UnsafePointer<T>, _ y: UnsafeMutablePointer<T>, _ count: Int)
+  {
     for i in 0..<count { y[i] = x[i] > 0 ? x[i] : 0 }
   }
   /// dx = dy where x > 0 (PyTorch passes no gradient at exactly 0)
-  @inlinable public static func reluBackward<T: KernelScalar>(_ x: UnsafePointer<T>, _ dy: UnsafePointer<T>, _ dx: UnsafeMutablePointer<T>, _ count: Int) {
+  @inlinable public static func reluBackward<T: KernelScalar>(
+    _ x: UnsafePointer<T>, _ dy: UnsafePointer<T>, _ dx: UnsafeMutablePointer<T>, _ count: Int
+  ) {
     for i in 0..<count { dx[i] = x[i] > 0 ? dy[i] : 0 }
   }
   /// y = x for x > 0, slope * x otherwise
-  @inlinable public static func leakyRelu<T: KernelScalar>(_ x: UnsafePointer<T>, _ y: UnsafeMutablePointer<T>, _ count: Int, slope: T) {
+  @inlinable public static func leakyRelu<T: KernelScalar>(
+    _ x: UnsafePointer<T>, _ y: UnsafeMutablePointer<T>, _ count: Int, slope: T
+  ) {
     for i in 0..<count { y[i] = x[i] > 0 ? x[i] : x[i] * slope }
   }
   /// dx = dy for x > 0, slope * dy otherwise
-  @inlinable public static func leakyReluBackward<T: KernelScalar>(_ x: UnsafePointer<T>, _ dy: UnsafePointer<T>, _ dx: UnsafeMutablePointer<T>, _ count: Int, slope: T) {
+  @inlinable public static func leakyReluBackward<T: KernelScalar>(
+    _ x: UnsafePointer<T>, _ dy: UnsafePointer<T>, _ dx: UnsafeMutablePointer<T>, _ count: Int, slope: T
+  ) {
     for i in 0..<count { dx[i] = x[i] > 0 ? dy[i] : dy[i] * slope }
   }
   /// y = tanh(x)
-  @inlinable public static func tanh<T: KernelScalar>(_ x: UnsafePointer<T>, _ y: UnsafeMutablePointer<T>, _ count: Int) {
+  @inlinable public static func tanh<T: KernelScalar>(_ x: UnsafePointer<T>, _ y: UnsafeMutablePointer<T>, _ count: Int)
+  {
     for i in 0..<count { y[i] = T.tanh(x[i]) }
   }
   /// dx = dy * (1 - y^2), from the output y
-  @inlinable public static func tanhBackward<T: KernelScalar>(_ y: UnsafePointer<T>, _ dy: UnsafePointer<T>, _ dx: UnsafeMutablePointer<T>, _ count: Int) {
+  @inlinable public static func tanhBackward<T: KernelScalar>(
+    _ y: UnsafePointer<T>, _ dy: UnsafePointer<T>, _ dx: UnsafeMutablePointer<T>, _ count: Int
+  ) {
     for i in 0..<count { dx[i] = dy[i] * (1 - y[i] * y[i]) }
   }
   /// y = 1 / (1 + exp(-x)), computed without overflow for large |x|
-  @inlinable public static func sigmoid<T: KernelScalar>(_ x: UnsafePointer<T>, _ y: UnsafeMutablePointer<T>, _ count: Int) {
+  @inlinable public static func sigmoid<T: KernelScalar>(
+    _ x: UnsafePointer<T>, _ y: UnsafeMutablePointer<T>, _ count: Int
+  ) {
     for i in 0..<count {
       let v = x[i]
       if v >= 0 {
@@ -40,18 +52,24 @@ public enum Elementwise {
     }
   }
   /// dx = dy * y * (1 - y), from the output y
-  @inlinable public static func sigmoidBackward<T: KernelScalar>(_ y: UnsafePointer<T>, _ dy: UnsafePointer<T>, _ dx: UnsafeMutablePointer<T>, _ count: Int) {
+  @inlinable public static func sigmoidBackward<T: KernelScalar>(
+    _ y: UnsafePointer<T>, _ dy: UnsafePointer<T>, _ dx: UnsafeMutablePointer<T>, _ count: Int
+  ) {
     for i in 0..<count { dx[i] = dy[i] * y[i] * (1 - y[i]) }
   }
   /// y = log(1 + exp(beta x)) / beta, linear (y = x) where beta x > threshold (PyTorch's rule)
-  @inlinable public static func softplus<T: KernelScalar>(_ x: UnsafePointer<T>, _ y: UnsafeMutablePointer<T>, _ count: Int, beta: T, threshold: T) {
+  @inlinable public static func softplus<T: KernelScalar>(
+    _ x: UnsafePointer<T>, _ y: UnsafeMutablePointer<T>, _ count: Int, beta: T, threshold: T
+  ) {
     for i in 0..<count {
       let bx = x[i] * beta
       y[i] = bx > threshold ? x[i] : T.log(onePlus: T.exp(bx)) / beta
     }
   }
   /// dx = dy * sigmoid(beta x), dy where beta x > threshold
-  @inlinable public static func softplusBackward<T: KernelScalar>(_ x: UnsafePointer<T>, _ dy: UnsafePointer<T>, _ dx: UnsafeMutablePointer<T>, _ count: Int, beta: T, threshold: T) {
+  @inlinable public static func softplusBackward<T: KernelScalar>(
+    _ x: UnsafePointer<T>, _ dy: UnsafePointer<T>, _ dx: UnsafeMutablePointer<T>, _ count: Int, beta: T, threshold: T
+  ) {
     for i in 0..<count {
       let bx = x[i] * beta
       if bx > threshold {
@@ -63,23 +81,30 @@ public enum Elementwise {
     }
   }
   /// y = exp(x)
-  @inlinable public static func exp<T: KernelScalar>(_ x: UnsafePointer<T>, _ y: UnsafeMutablePointer<T>, _ count: Int) {
+  @inlinable public static func exp<T: KernelScalar>(_ x: UnsafePointer<T>, _ y: UnsafeMutablePointer<T>, _ count: Int)
+  {
     for i in 0..<count { y[i] = T.exp(x[i]) }
   }
   /// y = log(x)
-  @inlinable public static func log<T: KernelScalar>(_ x: UnsafePointer<T>, _ y: UnsafeMutablePointer<T>, _ count: Int) {
+  @inlinable public static func log<T: KernelScalar>(_ x: UnsafePointer<T>, _ y: UnsafeMutablePointer<T>, _ count: Int)
+  {
     for i in 0..<count { y[i] = T.log(x[i]) }
   }
   /// y = sqrt(x)
-  @inlinable public static func sqrt<T: KernelScalar>(_ x: UnsafePointer<T>, _ y: UnsafeMutablePointer<T>, _ count: Int) {
+  @inlinable public static func sqrt<T: KernelScalar>(_ x: UnsafePointer<T>, _ y: UnsafeMutablePointer<T>, _ count: Int)
+  {
     for i in 0..<count { y[i] = x[i].squareRoot() }
   }
   /// y = a * x + b
-  @inlinable public static func affine<T: KernelScalar>(_ x: UnsafePointer<T>, _ y: UnsafeMutablePointer<T>, _ count: Int, scale a: T, shift b: T) {
+  @inlinable public static func affine<T: KernelScalar>(
+    _ x: UnsafePointer<T>, _ y: UnsafeMutablePointer<T>, _ count: Int, scale a: T, shift b: T
+  ) {
     for i in 0..<count { y[i] = a * x[i] + b }
   }
   /// y = x^p
-  @inlinable public static func pow<T: KernelScalar>(_ x: UnsafePointer<T>, _ y: UnsafeMutablePointer<T>, _ count: Int, exponent p: T) {
+  @inlinable public static func pow<T: KernelScalar>(
+    _ x: UnsafePointer<T>, _ y: UnsafeMutablePointer<T>, _ count: Int, exponent p: T
+  ) {
     if p == 2 {
       for i in 0..<count { y[i] = x[i] * x[i] }
     } else {
@@ -87,23 +112,33 @@ public enum Elementwise {
     }
   }
   /// y = min(max(x, lo), hi)
-  @inlinable public static func clamp<T: KernelScalar>(_ x: UnsafePointer<T>, _ y: UnsafeMutablePointer<T>, _ count: Int, lo: T, hi: T) {
+  @inlinable public static func clamp<T: KernelScalar>(
+    _ x: UnsafePointer<T>, _ y: UnsafeMutablePointer<T>, _ count: Int, lo: T, hi: T
+  ) {
     for i in 0..<count { y[i] = Swift.min(Swift.max(x[i], lo), hi) }
   }
   /// dx = dy where lo <= x <= hi (PyTorch's clamp passes the gradient at the bounds)
-  @inlinable public static func clampBackward<T: KernelScalar>(_ x: UnsafePointer<T>, _ dy: UnsafePointer<T>, _ dx: UnsafeMutablePointer<T>, _ count: Int, lo: T, hi: T) {
+  @inlinable public static func clampBackward<T: KernelScalar>(
+    _ x: UnsafePointer<T>, _ dy: UnsafePointer<T>, _ dx: UnsafeMutablePointer<T>, _ count: Int, lo: T, hi: T
+  ) {
     for i in 0..<count { dx[i] = (x[i] >= lo && x[i] <= hi) ? dy[i] : 0 }
   }
   /// dst += src
-  @inlinable public static func addInPlace<T: KernelScalar>(_ dst: UnsafeMutablePointer<T>, _ src: UnsafePointer<T>, _ count: Int) {
+  @inlinable public static func addInPlace<T: KernelScalar>(
+    _ dst: UnsafeMutablePointer<T>, _ src: UnsafePointer<T>, _ count: Int
+  ) {
     for i in 0..<count { dst[i] += src[i] }
   }
   /// dst = a * b
-  @inlinable public static func multiply<T: KernelScalar>(_ a: UnsafePointer<T>, _ b: UnsafePointer<T>, _ dst: UnsafeMutablePointer<T>, _ count: Int) {
+  @inlinable public static func multiply<T: KernelScalar>(
+    _ a: UnsafePointer<T>, _ b: UnsafePointer<T>, _ dst: UnsafeMutablePointer<T>, _ count: Int
+  ) {
     for i in 0..<count { dst[i] = a[i] * b[i] }
   }
   /// dst = cond != 0 ? a : b
-  @inlinable public static func select<T: KernelScalar>(_ cond: UnsafePointer<T>, _ a: UnsafePointer<T>, _ b: UnsafePointer<T>, _ dst: UnsafeMutablePointer<T>, _ count: Int) {
+  @inlinable public static func select<T: KernelScalar>(
+    _ cond: UnsafePointer<T>, _ a: UnsafePointer<T>, _ b: UnsafePointer<T>, _ dst: UnsafeMutablePointer<T>, _ count: Int
+  ) {
     for i in 0..<count { dst[i] = cond[i] != 0 ? a[i] : b[i] }
   }
   /// Sum of all elements, accumulated pairwise in blocks for accuracy.

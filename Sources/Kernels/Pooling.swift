@@ -46,7 +46,9 @@ public func maxPool2dForward<T: KernelScalar>(
   _ input: UnsafePointer<T>, planes: Int, _ g: PoolGeometry, output: UnsafeMutablePointer<T>,
   indices: UnsafeMutablePointer<Int>
 ) {
-  let oh = g.outHeight, ow = g.outWidth, hw = g.height * g.width
+  let oh = g.outHeight
+  let ow = g.outWidth
+  let hw = g.height * g.width
   for pl in 0..<planes {
     let src = input + pl * hw
     let dst = output + pl * oh * ow
@@ -110,7 +112,9 @@ public func avgPool2dForward<T: KernelScalar>(
   _ input: UnsafePointer<T>, planes: Int, _ g: PoolGeometry, countIncludePad: Bool,
   output: UnsafeMutablePointer<T>
 ) {
-  let oh = g.outHeight, ow = g.outWidth, hw = g.height * g.width
+  let oh = g.outHeight
+  let ow = g.outWidth
+  let hw = g.height * g.width
   for pl in 0..<planes {
     let src = input + pl * hw
     for y in 0..<oh {
@@ -136,7 +140,9 @@ public func avgPool2dBackward<T: KernelScalar>(
   gradOutput: UnsafePointer<T>, planes: Int, _ g: PoolGeometry, countIncludePad: Bool,
   gradInput: UnsafeMutablePointer<T>
 ) {
-  let oh = g.outHeight, ow = g.outWidth, hw = g.height * g.width
+  let oh = g.outHeight
+  let ow = g.outWidth
+  let hw = g.height * g.width
   for pl in 0..<planes {
     let dst = gradInput + pl * hw
     for y in 0..<oh {

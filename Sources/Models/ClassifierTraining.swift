@@ -59,7 +59,8 @@ public func trainClassifier(
     opt.learningRate = schedule.rate(base: config.learningRate, epoch: epoch)
     let start = Date()
     let order = rng.permutation(data.count)
-    var lossSum = 0.0, correct = 0
+    var lossSum = 0.0
+    var correct = 0
     for b in 0..<batches {
       let idx = Array(order[(b * config.batchSize)..<min(data.count, (b + 1) * config.batchSize)])
       var pixels = [Float]()
@@ -68,7 +69,8 @@ public func trainClassifier(
         let img = data.pixels[(i * 784)..<((i + 1) * 784)]
         if config.maxShift > 0 {
           let span = UInt64(2 * config.maxShift + 1)
-          pixels += shifted(img, dy: Int(rng.next() % span) - config.maxShift, dx: Int(rng.next() % span) - config.maxShift)
+          pixels += shifted(
+            img, dy: Int(rng.next() % span) - config.maxShift, dx: Int(rng.next() % span) - config.maxShift)
         } else {
           pixels += img
         }
@@ -79,7 +81,10 @@ public func trainClassifier(
       let logits = model(x)
       let loss = crossEntropy(logits, y)
       guard loss.item.isFinite else {
-        throw TrainingError(message: "loss became \(loss.item) in epoch \(epoch + 1), batch \(b + 1); stopped (the last saved checkpoint is kept)")
+        throw TrainingError(
+          message:
+            "loss became \(loss.item) in epoch \(epoch + 1), batch \(b + 1); stopped (the last saved checkpoint is kept)"
+        )
       }
       loss.backward()
       opt.step()
@@ -88,7 +93,10 @@ public func trainClassifier(
       correct += zip(pred, y.values).filter { $0 == $1 }.count
       batchProgress(b + 1, batches)
     }
-    try progress(EpochReport(epoch: epoch + 1, loss: lossSum / Double(data.count), trainAccuracy: Double(correct) / Double(data.count), seconds: Date().timeIntervalSince(start)))
+    try progress(
+      EpochReport(
+        epoch: epoch + 1, loss: lossSum / Double(data.count), trainAccuracy: Double(correct) / Double(data.count),
+        seconds: Date().timeIntervalSince(start)))
   }
   model.eval()
 }

@@ -28,8 +28,10 @@ struct ProgressBar {
     let width = 24
     let filled = Int(Double(width) * Double(done) / Double(total))
     let bar = String(repeating: "#", count: filled) + String(repeating: "-", count: width - filled)
-    let line = String(format: "%@ [%@] %d/%d  %.0f %@/s  ETA %@  %@", label, bar, done, total, rate, unit, Self.clock(eta), status)
-    FileHandle.standardError.write(((interactive ? "\r\u{1B}[K" : "") + line + (interactive && !finished ? "" : "\n")).data(using: .utf8)!)
+    let line = String(
+      format: "%@ [%@] %d/%d  %.0f %@/s  ETA %@  %@", label, bar, done, total, rate, unit, Self.clock(eta), status)
+    FileHandle.standardError.write(
+      ((interactive ? "\r\u{1B}[K" : "") + line + (interactive && !finished ? "" : "\n")).data(using: .utf8)!)
   }
 
   static func clock(_ seconds: Double) -> String {

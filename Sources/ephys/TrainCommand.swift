@@ -14,7 +14,8 @@ struct Train: ParsableCommand {
 struct TrainSmokeCNN: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "smoke-cnn",
-    abstract: "Train the small digit CNN on the 5,000-digit MNIST subset (held-out 20% by digit) and report test accuracy.")
+    abstract:
+      "Train the small digit CNN on the 5,000-digit MNIST subset (held-out 20% by digit) and report test accuracy.")
 
   @Option(help: "Training epochs.") var epochs = 12
   @Option(help: "Minibatch size.") var batch = 32
@@ -50,7 +51,10 @@ struct TrainSmokeCNN: ParsableCommand {
       progress: { r in
         let testAcc = accuracy(of: model, on: test)
         model.train()
-        print(String(format: "epoch %d/%d  loss %.4f  train acc %.4f  test acc %.4f  (%.1f s)", r.epoch, epochs, r.loss, r.trainAccuracy, testAcc, r.seconds))
+        print(
+          String(
+            format: "epoch %d/%d  loss %.4f  train acc %.4f  test acc %.4f  (%.1f s)", r.epoch, epochs, r.loss,
+            r.trainAccuracy, testAcc, r.seconds))
         try model.save(to: out, metadata: ["model": "smoke-cnn", "epoch": "\(r.epoch)", "seed": "\(seed)"])
       })
     let acc = accuracy(of: model, on: test)

@@ -18,10 +18,15 @@ struct CheckpointTests {
 
   @Test("state_dict keys follow PyTorch") func keys() {
     let names = makeFixtureNet().stateDict().names
-    #expect(names == ["0.weight", "1.weight", "1.bias", "1.running_mean", "1.running_var", "1.num_batches_tracked", "5.weight", "5.bias"])
+    #expect(
+      names == [
+        "0.weight", "1.weight", "1.bias", "1.running_mean", "1.running_var", "1.num_batches_tracked", "5.weight",
+        "5.bias",
+      ])
   }
 
-  @Test("a PyTorch .pt and a safetensors file give PyTorch's outputs", arguments: ["net_init.pt", "net_init.safetensors"])
+  @Test(
+    "a PyTorch .pt and a safetensors file give PyTorch's outputs", arguments: ["net_init.pt", "net_init.safetensors"])
   func loadAndRun(_ file: String) throws {
     let net = makeFixtureNet()
     try net.load(from: fixturePath("model/" + file))
@@ -92,7 +97,8 @@ struct CheckpointTests {
       try other.load(from: fixturePath("model/net_init.pt"))
     } throws: { error in
       let text = "\(error)"
-      return text.contains("'0.weight': expected shape [4, 1, 5, 5], found [4, 1, 3, 3]") && text.contains("net_init.pt")
+      return text.contains("'0.weight': expected shape [4, 1, 5, 5], found [4, 1, 3, 3]")
+        && text.contains("net_init.pt")
         && text.contains("unexpected tensor '5.weight'")
     }
     #expect(other.parameters().map(\.scalars) == before)
@@ -144,10 +150,13 @@ struct OptimizerParityTests {
     var worst = 0.0
     for (key, t, _) in net.namedState() {
       let ref = try io.require("\(name)/\(key)")
-      let err = relativeError(t.scalars, ref.dtype.isFloatingPoint ? try ref.floats() : try ref.ints().map { Float($0) })
+      let err = relativeError(
+        t.scalars, ref.dtype.isFloatingPoint ? try ref.floats() : try ref.ints().map { Float($0) })
       worst = max(worst, err)
       #expect(err <= 1e-5, "\(name) \(key): relative error \(err)")
     }
-    print("OPTIM \(name): worst parameter relative error \(worst), final loss \(loss) vs \(try io.require("\(name)/final_loss").floats()[0])")
+    print(
+      "OPTIM \(name): worst parameter relative error \(worst), final loss \(loss) vs \(try io.require("\(name)/final_loss").floats()[0])"
+    )
   }
 }

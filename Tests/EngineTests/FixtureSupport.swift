@@ -45,7 +45,11 @@ struct OpCase: @unchecked Sendable, CustomStringConvertible {
   func double(_ k: String) -> Double? { (params[k] as? NSNumber)?.doubleValue }
   func bool(_ k: String) -> Bool? { params[k] as? Bool ?? (params[k] as? NSNumber)?.boolValue }
   func pair(_ k: String) -> Pair? {
-    if let a = params[k] as? [Any], a.count == 2, let h = (a[0] as? NSNumber)?.intValue, let w = (a[1] as? NSNumber)?.intValue { return Pair(h, w) }
+    if let a = params[k] as? [Any], a.count == 2, let h = (a[0] as? NSNumber)?.intValue,
+      let w = (a[1] as? NSNumber)?.intValue
+    {
+      return Pair(h, w)
+    }
     if let v = int(k) { return Pair(v, v) }
     return nil
   }
@@ -55,13 +59,18 @@ struct OpCase: @unchecked Sendable, CustomStringConvertible {
 func loadCases(_ family: String) throws -> [OpCase] {
   let archive = try Safetensors.read(fixturePath("ops/\(family).safetensors"))
   let json = try JSONSerialization.jsonObject(with: Data(archive.metadata["cases"]!.utf8)) as! [[String: Any]]
-  return json.map { OpCase(name: $0["name"] as! String, op: $0["op"] as! String, params: $0["params"] as? [String: Any] ?? [:], archive: archive) }
+  return json.map {
+    OpCase(
+      name: $0["name"] as! String, op: $0["op"] as! String, params: $0["params"] as? [String: Any] ?? [:],
+      archive: archive)
+  }
 }
 
 /// Normwise relative error: max |a - b| / max(max |b|, 1e-6) (the figure reported for parity).
 func relativeError<T: KernelScalar>(_ a: [T], _ b: [T]) -> Double {
   precondition(a.count == b.count, "size mismatch \(a.count) vs \(b.count)")
-  var diff = 0.0, scale = 0.0
+  var diff = 0.0
+  var scale = 0.0
   for (x, y) in zip(a, b) {
     diff = max(diff, abs(Double(x) - Double(y)))
     scale = max(scale, abs(Double(y)))
@@ -71,7 +80,9 @@ func relativeError<T: KernelScalar>(_ a: [T], _ b: [T]) -> Double {
 }
 
 /// Runs a fixture case's op on `inputs`; returns the differentiated output and any extra outputs.
-func runOp<T: KernelScalar>(_ c: OpCase, _ x: [Tensor<T>], _ idx: [IntTensor], rng: inout RandomGenerator) -> (Tensor<T>, [Any]) {
+func runOp<T: KernelScalar>(_ c: OpCase, _ x: [Tensor<T>], _ idx: [IntTensor], rng: inout RandomGenerator) -> (
+  Tensor<T>, [Any]
+) {
   let p = c
   switch c.op {
   case "add": return (x[0] + x[1], [])
@@ -81,7 +92,7 @@ func runOp<T: KernelScalar>(_ c: OpCase, _ x: [Tensor<T>], _ idx: [IntTensor], r
   case "affine": return (x[0].affine(scale: T(p.double("scale")!), shift: T(p.double("shift")!)), [])
   case "pow": return (x[0].pow(T(p.double("p")!)), [])
   case "sqrt": return (x[0].sqrt(), [])
-  case "where": return (where_(x[0].gt(0), x[1], x[2]), [])
+  case "where": return (select(x[0].gt(0), x[1], x[2]), [])
   case "clamp": return (x[0].clamp(min: p.double("min").map { T($0) }, max: p.double("max").map { T($0) }), [])
   case "lt": return (x[0].lt(x[1]), [])
   case "ge": return (x[0].ge(x[1]), [])
@@ -96,40 +107,72 @@ func runOp<T: KernelScalar>(_ c: OpCase, _ x: [Tensor<T>], _ idx: [IntTensor], r
   case "matmul": return (x[0].matmul(x[1]), [])
   case "linear": return (linear(x[0], weight: x[1], bias: x.count > 2 ? x[2] : nil), [])
   case "conv2d":
-    return (conv2d(x[0], weight: x[1], bias: x.count > 2 ? x[2] : nil, stride: p.pair("stride") ?? 1, padding: p.pair("padding") ?? 0, dilation: p.pair("dilation") ?? 1, groups: p.int("groups") ?? 1), [])
+    return (
+      conv2d(
+        x[0], weight: x[1], bias: x.count > 2 ? x[2] : nil, stride: p.pair("stride") ?? 1,
+        padding: p.pair("padding") ?? 0, dilation: p.pair("dilation") ?? 1, groups: p.int("groups") ?? 1), []
+    )
   case "conv_transpose2d":
-    return (convTranspose2d(x[0], weight: x[1], bias: x.count > 2 ? x[2] : nil, stride: p.pair("stride") ?? 1, padding: p.pair("padding") ?? 0, outputPadding: p.pair("output_padding") ?? 0, dilation: p.pair("dilation") ?? 1, groups: p.int("groups") ?? 1, outputSize: p.pair("output_size")), [])
+    return (
+      convTranspose2d(
+        x[0], weight: x[1], bias: x.count > 2 ? x[2] : nil, stride: p.pair("stride") ?? 1,
+        padding: p.pair("padding") ?? 0, outputPadding: p.pair("output_padding") ?? 0,
+        dilation: p.pair("dilation") ?? 1, groups: p.int("groups") ?? 1, outputSize: p.pair("output_size")), []
+    )
   case "max_pool2d":
-    let r = maxPool2d(x[0], kernel: p.pair("kernel_size")!, stride: p.pair("stride"), padding: p.pair("padding") ?? 0, dilation: p.pair("dilation") ?? 1, ceilMode: p.bool("ceil_mode") ?? false)
+    let r = maxPool2d(
+      x[0], kernel: p.pair("kernel_size")!, stride: p.pair("stride"), padding: p.pair("padding") ?? 0,
+      dilation: p.pair("dilation") ?? 1, ceilMode: p.bool("ceil_mode") ?? false)
     return (r.output, [r.indices])
   case "avg_pool2d":
-    return (avgPool2d(x[0], kernel: p.pair("kernel_size")!, stride: p.pair("stride"), padding: p.pair("padding") ?? 0, ceilMode: p.bool("ceil_mode") ?? false, countIncludePad: p.bool("count_include_pad") ?? true), [])
+    return (
+      avgPool2d(
+        x[0], kernel: p.pair("kernel_size")!, stride: p.pair("stride"), padding: p.pair("padding") ?? 0,
+        ceilMode: p.bool("ceil_mode") ?? false, countIncludePad: p.bool("count_include_pad") ?? true), []
+    )
   case "adaptive_avg_pool2d": return (adaptiveAvgPool2d(x[0], outputSize: p.pair("output_size")!), [])
   case "interpolate":
     let mode = UpsampleMode(rawValue: p.params["mode"] as! String)!
-    return (interpolate(x[0], size: p.pair("size"), scaleFactor: p.double("scale_factor"), mode: mode, alignCorners: p.bool("align_corners") ?? false), [])
+    return (
+      interpolate(
+        x[0], size: p.pair("size"), scaleFactor: p.double("scale_factor"), mode: mode,
+        alignCorners: p.bool("align_corners") ?? false), []
+    )
   case "softmax": return (x[0].softmax(dim: p.int("dim")!), [])
   case "log_softmax": return (x[0].logSoftmax(dim: p.int("dim")!), [])
   case "cross_entropy":
     let red = LossReduction(rawValue: p.params["reduction"] as! String)!
-    return (crossEntropy(x[0], idx[0], weight: (p.bool("weighted") ?? false) ? x[1] : nil, reduction: red, ignoreIndex: p.int("ignore_index") ?? -100), [])
+    return (
+      crossEntropy(
+        x[0], idx[0], weight: (p.bool("weighted") ?? false) ? x[1] : nil, reduction: red,
+        ignoreIndex: p.int("ignore_index") ?? -100), []
+    )
   case "mse": return (mseLoss(x[0], x[1], reduction: LossReduction(rawValue: p.params["reduction"] as! String)!), [])
   case "bce_with_logits":
-    return (binaryCrossEntropyWithLogits(x[0], x[1], posWeight: T(p.double("pos_weight") ?? 1), reduction: LossReduction(rawValue: p.params["reduction"] as! String)!), [])
+    return (
+      binaryCrossEntropyWithLogits(
+        x[0], x[1], posWeight: T(p.double("pos_weight") ?? 1),
+        reduction: LossReduction(rawValue: p.params["reduction"] as! String)!), []
+    )
   case "cat": return (concat(x, dim: p.int("dim")!), [])
   case "stack": return (stack(x, dim: p.int("dim")!), [])
   case "reshape": return (x[0].reshaped((p.params["shape"] as! [NSNumber]).map(\.intValue)), [])
   case "flatten": return (x[0].flattened(from: p.int("start")!, to: p.int("end")!), [])
   case "permute": return (x[0].permuted((p.params["order"] as! [NSNumber]).map(\.intValue)), [])
-  case "slice": return (x[0].slice(dim: p.int("dim")!, start: p.int("start")!, end: p.int("end"), step: p.int("step")!), [])
+  case "slice":
+    return (x[0].slice(dim: p.int("dim")!, start: p.int("start")!, end: p.int("end"), step: p.int("step")!), [])
   case "index_select": return (x[0].indexSelect(dim: p.int("dim")!, idx[0]), [])
   case "gather": return (x[0].gather(dim: p.int("dim")!, idx[0]), [])
   case "sum":
-    if let dims = p.params["dims"] as? [NSNumber] { return (x[0].sum(dims: dims.map(\.intValue), keepDim: p.bool("keepdim")!), []) }
+    if let dims = p.params["dims"] as? [NSNumber] {
+      return (x[0].sum(dims: dims.map(\.intValue), keepDim: p.bool("keepdim")!), [])
+    }
     if let d = p.int("dim") { return (x[0].sum(dim: d, keepDim: p.bool("keepdim")!), []) }
     return (x[0].sum(), [])
   case "mean":
-    if let dims = p.params["dims"] as? [NSNumber] { return (x[0].mean(dims: dims.map(\.intValue), keepDim: p.bool("keepdim")!), []) }
+    if let dims = p.params["dims"] as? [NSNumber] {
+      return (x[0].mean(dims: dims.map(\.intValue), keepDim: p.bool("keepdim")!), [])
+    }
     if let d = p.int("dim") { return (x[0].mean(dim: d, keepDim: p.bool("keepdim")!), []) }
     return (x[0].mean(), [])
   case "max":
@@ -142,11 +185,15 @@ func runOp<T: KernelScalar>(_ c: OpCase, _ x: [Tensor<T>], _ idx: [IntTensor], r
     let r = x[0].argmax(dim: p.int("dim")!)
     return (Tensor(shape: r.shape, scalars: r.values.map { T($0) }), [])
   case "batch_norm":
-    let rm = try! c.tensor("running_mean0")!.tensor(T.self), rv = try! c.tensor("running_var0")!.tensor(T.self)
+    let rm = try! c.tensor("running_mean0")!.tensor(T.self)
+    let rv = try! c.tensor("running_var0")!.tensor(T.self)
     let y = batchNorm(x[0], runningMean: rm, runningVar: rv, weight: x[1], bias: x[2], training: p.bool("training")!)
     return (y, [rm, rv])
   case "lrn":
-    return (localResponseNorm(x[0], size: p.int("size")!, alpha: T(p.double("alpha")!), beta: T(p.double("beta")!), k: T(p.double("k")!)), [])
+    return (
+      localResponseNorm(
+        x[0], size: p.int("size")!, alpha: T(p.double("alpha")!), beta: T(p.double("beta")!), k: T(p.double("k")!)), []
+    )
   case "gru_cell":
     return (gruCell(x[0], x[1], weightIH: x[2], weightHH: x[3], biasIH: x[4], biasHH: x[5]), [])
   case "gru":

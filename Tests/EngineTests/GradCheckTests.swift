@@ -25,7 +25,8 @@ func gradCheck(
     let coords = x.count <= samples ? Array(0..<x.count) : Array(rng.permutation(x.count).prefix(samples))
     for i in coords {
       let original = x.scalars
-      var plus = original, minus = original
+      var plus = original
+      var minus = original
       plus[i] += h
       minus[i] -= h
       x.assign(plus)
@@ -71,10 +72,13 @@ struct GradCheckTests {
       ("squeeze/unsqueeze", [a], { $0[0].unsqueezed(1).squeezed(1) }),
       ("sum dims", [a], { $0[0].sum(dims: [0, 1], keepDim: true) }),
       ("mean dim", [a], { $0[0].mean(dim: 0) }),
-      ("dropout", [a], { x in
-        var r = RandomGenerator(seed: 11)
-        return dropout(x[0], p: 0.3, training: true, rng: &r)
-      }),
+      (
+        "dropout", [a],
+        { x in
+          var r = RandomGenerator(seed: 11)
+          return dropout(x[0], p: 0.3, training: true, rng: &r)
+        }
+      ),
       ("chain", [a, b], { ($0[0] * $0[1]).tanh().sum(dim: 1).sigmoid() }),
       ("reused input", [a], { $0[0] * $0[0] + $0[0].exp() }),
     ]

@@ -11,7 +11,10 @@ struct OpParityTests {
   static let cases: [OpCase] = opFamilies.flatMap { (try? loadCases($0)) ?? [] }
 
   @Test("fixtures are present") func fixturesLoad() throws {
-    for f in opFamilies { let cases = try loadCases(f); #expect(!cases.isEmpty, "family \(f)") }
+    for f in opFamilies {
+      let cases = try loadCases(f)
+      #expect(!cases.isEmpty, "family \(f)")
+    }
     #expect(Self.cases.count > 100)
   }
 
@@ -21,23 +24,32 @@ struct OpParityTests {
     #expect(r.shapeMatches, "\(c.name): output shape differs from PyTorch's")
     #expect(r.forward <= 1e-5, "\(c.name): forward relative error \(r.forward)")
     #expect(r.extrasMatch, "\(c.name): indices or extra outputs differ")
-    for (i, e) in r.gradients.enumerated() { #expect(e <= 1e-4, "\(c.name): gradient of input \(i) relative error \(e)") }
+    for (i, e) in r.gradients.enumerated() {
+      #expect(e <= 1e-4, "\(c.name): gradient of input \(i) relative error \(e)")
+    }
   }
 
   /// Prints the worst figures per op (quoted in the issue notes) and checks the suite can fail:
   /// a perturbed output must be reported.
   @Test("parity summary") func summary() throws {
-    var forward: [String: Double] = [:], gradient: [String: Double] = [:]
+    var forward: [String: Double] = [:]
+    var gradient: [String: Double] = [:]
     for c in Self.cases {
       let r = try evaluateParity(c)
       forward[c.op] = max(forward[c.op] ?? 0, r.forward)
       if let g = r.gradients.max() { gradient[c.op] = max(gradient[c.op] ?? 0, g) }
     }
     let lines = forward.keys.sorted().map { op in
-      String(format: "  %-20@ forward %.2e  gradient %@", op as NSString, forward[op]!, gradient[op].map { String(format: "%.2e", $0) } ?? "-")
+      String(
+        format: "  %-20@ forward %.2e  gradient %@", op as NSString, forward[op]!,
+        gradient[op].map { String(format: "%.2e", $0) } ?? "-")
     }
-    print("PARITY (normwise relative error, worst case per op, \(Self.cases.count) cases)\n" + lines.joined(separator: "\n"))
-    print(String(format: "PARITY overall: forward %.2e, gradient %.2e", forward.values.max() ?? 0, gradient.values.max() ?? 0))
+    print(
+      "PARITY (normwise relative error, worst case per op, \(Self.cases.count) cases)\n" + lines.joined(separator: "\n")
+    )
+    print(
+      String(
+        format: "PARITY overall: forward %.2e, gradient %.2e", forward.values.max() ?? 0, gradient.values.max() ?? 0))
     // The metric must notice a 1e-4 perturbation.
     let c = Self.cases.first { $0.op == "conv2d" }!
     let ref = try c.tensor("out")!.floats()
@@ -61,8 +73,11 @@ func evaluateParity(_ c: OpCase) throws -> ParityResult {
   let (y, extras) = runOp(c, x, try c.indices(), rng: &rng)
   let expected = c.tensor("out")!
   let ref = expected.dtype.isFloatingPoint ? try expected.floats() : try expected.ints().map { Float($0) }
-  guard y.shape == expected.shape else { return ParityResult(shapeMatches: false, forward: .infinity, extrasMatch: false, gradients: []) }
-  var result = ParityResult(shapeMatches: true, forward: relativeError(y.scalars, ref), extrasMatch: true, gradients: [])
+  guard y.shape == expected.shape else {
+    return ParityResult(shapeMatches: false, forward: .infinity, extrasMatch: false, gradients: [])
+  }
+  var result = ParityResult(
+    shapeMatches: true, forward: relativeError(y.scalars, ref), extrasMatch: true, gradients: [])
   for (j, e) in extras.enumerated() {
     guard let stored = c.tensor("extra\(j)") else { continue }
     if let ints = e as? IntTensor {

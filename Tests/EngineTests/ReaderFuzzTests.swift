@@ -15,17 +15,23 @@ struct ReaderFuzzTests {
     ("npz stored", "model/arrays.npz", { _ = try NPZ.decode($0) }),
     ("npz deflated", "model/arrays_compressed.npz", { _ = try NPZ.decode($0) }),
     ("npy", "", { _ = try NPY.decode($0) }),
-    ("pickle", "", {
-      var vm = RestrictedUnpickler($0)
-      _ = try vm.run()
-    }),
-    ("torch .pt with valid CRCs", "", { pkl in
-      // Mutated pickles re-wrapped with correct CRCs, so the unpickler itself is exercised.
-      let zip = try ZipArchive(try readFileBytes(fixturePath("model/net_init.pt")))
-      var w = ZipWriter()
-      for e in zip.entries { w.add(e.name, e.name.hasSuffix("data.pkl") ? pkl : try zip.contents(of: e)) }
-      _ = try TorchCheckpoint.decode(w.finish())
-    }),
+    (
+      "pickle", "",
+      {
+        var vm = RestrictedUnpickler($0)
+        _ = try vm.run()
+      }
+    ),
+    (
+      "torch .pt with valid CRCs", "",
+      { pkl in
+        // Mutated pickles re-wrapped with correct CRCs, so the unpickler itself is exercised.
+        let zip = try ZipArchive(try readFileBytes(fixturePath("model/net_init.pt")))
+        var w = ZipWriter()
+        for e in zip.entries { w.add(e.name, e.name.hasSuffix("data.pkl") ? pkl : try zip.contents(of: e)) }
+        _ = try TorchCheckpoint.decode(w.finish())
+      }
+    ),
   ]
 
   /// Runs `reader` on `bytes`; returns false when it threw something other than a CheckpointError.
@@ -109,7 +115,9 @@ struct ReaderFuzzTests {
   }
 
   @Test("missing and truncated files name the file") func files() throws {
-    #expect { try Safetensors.read("/nonexistent/w.safetensors") } throws: { "\($0)".contains("/nonexistent/w.safetensors: no such file") }
+    #expect { try Safetensors.read("/nonexistent/w.safetensors") } throws: {
+      "\($0)".contains("/nonexistent/w.safetensors: no such file")
+    }
     let good = try readFileBytes(fixturePath("model/net_init.pt"))
     let path = FileManager.default.temporaryDirectory.appendingPathComponent("trunc-\(UUID().uuidString).pt").path
     defer { try? FileManager.default.removeItem(atPath: path) }

@@ -15,9 +15,13 @@ struct SmokeTrainingTests {
     let model = SmallCNN(seed: 1)
     var config = ClassifierTrainingConfig()
     config.epochs = 12
-    try trainClassifier(model, on: train, config: config, progress: { r in
-      print(String(format: "SMOKE epoch %d loss %.4f train acc %.4f (%.1f s)", r.epoch, r.loss, r.trainAccuracy, r.seconds))
-    })
+    try trainClassifier(
+      model, on: train, config: config,
+      progress: { r in
+        print(
+          String(
+            format: "SMOKE epoch %d loss %.4f train acc %.4f (%.1f s)", r.epoch, r.loss, r.trainAccuracy, r.seconds))
+      })
     let acc = accuracy(of: model, on: test)
     print(String(format: "SMOKE test accuracy %.4f on %d held-out digits", acc, test.count))
     #expect(acc >= 0.97)

@@ -77,7 +77,8 @@ extension Tensor {
     let n = shape.reduce(1, *)
     var values = [Scalar]()
     values.reserveCapacity(n)
-    let lo = Double(low), hi = Double(high)
+    let lo = Double(low)
+    let hi = Double(high)
     for _ in 0..<n { values.append(Scalar(rng.uniform(lo, hi))) }
     return Tensor(shape: shape, scalars: values)
   }

@@ -36,7 +36,9 @@ struct ByteReader {
   /// A u64 that must fit in Int (file sizes and offsets).
   mutating func u64() throws -> Int {
     let v = try uint(8)
-    guard v <= UInt64(Int.max) else { throw CheckpointError("\(what): value \(v) at offset \(offset - 8) is too large") }
+    guard v <= UInt64(Int.max) else {
+      throw CheckpointError("\(what): value \(v) at offset \(offset - 8) is too large")
+    }
     return Int(v)
   }
 }

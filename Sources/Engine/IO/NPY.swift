@@ -29,7 +29,8 @@ public enum NPY {
     let count = try checkedProduct(shape, what: ".npy shape")
     let (need, o) = count.multipliedReportingOverflow(by: dtype.size)
     guard !o, need <= r.remaining else {
-      throw CheckpointError(".npy data is truncated: \(descr) \(shape) needs \(count) elements, file has \(r.remaining) bytes")
+      throw CheckpointError(
+        ".npy data is truncated: \(descr) \(shape) needs \(count) elements, file has \(r.remaining) bytes")
     }
     var data = Array(try r.take(need))
     if bigEndian && dtype.size > 1 {
@@ -59,7 +60,9 @@ public enum NPY {
     if t.dtype == .bf16 {  // NumPy has no bfloat16: widen to float32
       data = StoredTensor(name: t.name, shape: t.shape, floats: (try? t.floats()) ?? []).data
     }
-    let shapeText = t.shape.isEmpty ? "()" : (t.shape.count == 1 ? "(\(t.shape[0]),)" : "(" + t.shape.map(String.init).joined(separator: ", ") + ")")
+    let shapeText =
+      t.shape.isEmpty
+      ? "()" : (t.shape.count == 1 ? "(\(t.shape[0]),)" : "(" + t.shape.map(String.init).joined(separator: ", ") + ")")
     var header = "{'descr': '\(descr)', 'fortran_order': False, 'shape': \(shapeText), }"
     let v2 = header.utf8.count + 11 > 65535
     let prefix = v2 ? 12 : 10
@@ -79,7 +82,9 @@ public enum NPY {
 
   /// Reads an .npy file.
   public static func read(_ path: String, name: String = "array") throws -> StoredTensor {
-    do { return try decode(try readFileBytes(path), name: name) } catch let e as CheckpointError { throw e.inFile(path) }
+    do { return try decode(try readFileBytes(path), name: name) } catch let e as CheckpointError {
+      throw e.inFile(path)
+    }
   }
 
   /// Writes an .npy file atomically.
@@ -111,12 +116,16 @@ public enum NPY {
       guard i < s.endIndex else { throw CheckpointError(".npy header: missing value for '\(key)'") }
       let start = i
       if s[i] == "(" {
-        guard let close = s[i...].firstIndex(of: ")") else { throw CheckpointError(".npy header: unterminated shape tuple") }
+        guard let close = s[i...].firstIndex(of: ")") else {
+          throw CheckpointError(".npy header: unterminated shape tuple")
+        }
         i = s.index(after: close)
       } else if s[i] == "'" || s[i] == "\"" {
         let q2 = s[i]
         let after = s.index(after: i)
-        guard let close = s[after...].firstIndex(of: q2) else { throw CheckpointError(".npy header: unterminated string") }
+        guard let close = s[after...].firstIndex(of: q2) else {
+          throw CheckpointError(".npy header: unterminated string")
+        }
         i = s.index(after: close)
       } else {
         while i < s.endIndex, s[i] != ",", s[i] != " " { i = s.index(after: i) }
@@ -143,7 +152,8 @@ public enum NPY {
 
   static func parseShape(_ text: String) throws -> [Int] {
     guard text.first == "(", text.last == ")" else { throw CheckpointError(".npy header: bad shape '\(text)'") }
-    let inner = text.dropFirst().dropLast().split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+    let inner = text.dropFirst().dropLast().split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter
+    { !$0.isEmpty }
     return try inner.map {
       guard let v = Int($0), v >= 0 else { throw CheckpointError(".npy header: bad dimension '\($0)'") }
       return v
@@ -151,7 +161,8 @@ public enum NPY {
   }
 
   static func fortranToC(_ t: StoredTensor) -> StoredTensor {
-    let shape = t.shape, size = t.dtype.size
+    let shape = t.shape
+    let size = t.dtype.size
     var fStrides = [Int](repeating: 1, count: shape.count)
     for i in 1..<shape.count { fStrides[i] = fStrides[i - 1] * shape[i - 1] }
     var out = [UInt8](repeating: 0, count: t.data.count)

@@ -69,7 +69,9 @@ struct RestrictedUnpickler {
   init(_ bytes: [UInt8]) { r = ByteReader(bytes, what: "pickle data") }
 
   mutating func pop() throws -> PickleValue {
-    guard let v = stack.popLast() else { throw CheckpointError("corrupt pickle: stack underflow at offset \(r.offset)") }
+    guard let v = stack.popLast() else {
+      throw CheckpointError("corrupt pickle: stack underflow at offset \(r.offset)")
+    }
     return v
   }
 
@@ -114,7 +116,9 @@ struct RestrictedUnpickler {
 
   static func nest(_ container: inout Int, _ v: PickleValue) throws {
     container = max(container, depth(v) + 1)
-    guard container <= maxDepth else { throw CheckpointError("pickle nests deeper than \(maxDepth) levels: not a state_dict") }
+    guard container <= maxDepth else {
+      throw CheckpointError("pickle nests deeper than \(maxDepth) levels: not a state_dict")
+    }
   }
 
   static func key(_ v: PickleValue) throws -> String {
@@ -126,7 +130,9 @@ struct RestrictedUnpickler {
   }
 
   func refuse(_ global: String) -> CheckpointError {
-    CheckpointError("refused to load global '\(global)': only tensors, OrderedDict and primitive values are allowed in a state_dict (like torch.load(weights_only=True)); re-save with torch.save(model.state_dict(), path)")
+    CheckpointError(
+      "refused to load global '\(global)': only tensors, OrderedDict and primitive values are allowed in a state_dict (like torch.load(weights_only=True)); re-save with torch.save(model.state_dict(), path)"
+    )
   }
 
   mutating func run() throws -> PickleValue {
@@ -182,13 +188,17 @@ struct RestrictedUnpickler {
       case 0x74: stack.append(try Self.tuple(try popToMark()))  // TUPLE
       case 0x85: stack.append(try Self.tuple([try pop()]))
       case 0x86:
-        let b = try pop(), a = try pop()
+        let b = try pop()
+        let a = try pop()
         stack.append(try Self.tuple([a, b]))
       case 0x87:
-        let c = try pop(), b = try pop(), a = try pop()
+        let c = try pop()
+        let b = try pop()
+        let a = try pop()
         stack.append(try Self.tuple([a, b, c]))
       case 0x63:  // GLOBAL "module\nname\n"
-        let module = try line(), name = try line()
+        let module = try line()
+        let name = try line()
         stack.append(try global(module + "." + name))
       case 0x93:  // STACK_GLOBAL
         guard case .string(let name) = try pop(), case .string(let module) = try pop() else {
@@ -198,22 +208,27 @@ struct RestrictedUnpickler {
       case 0x51:  // BINPERSID
         stack.append(try persistent(try pop()))
       case 0x52:  // REDUCE
-        let args = try pop(), callable = try pop()
+        let args = try pop()
+        let callable = try pop()
         stack.append(try reduce(callable, args))
       case 0x81:  // NEWOBJ
-        let args = try pop(), cls = try pop()
+        let args = try pop()
+        let cls = try pop()
         stack.append(try reduce(cls, args))
       case 0x62:  // BUILD: state on an OrderedDict (its _metadata) or a tensor is ignored
         _ = try pop()
         guard !stack.isEmpty else { throw CheckpointError("corrupt pickle: BUILD on empty stack") }
       case 0x73:  // SETITEM
-        let v = try pop(), k = try pop()
+        let v = try pop()
+        let k = try pop()
         guard case .dict(let d) = stack.last else { throw CheckpointError("corrupt pickle: SETITEM on a non-dict") }
         try Self.nest(&d.depth, v)
         d.set(try Self.key(k), v)
       case 0x75:  // SETITEMS
         let items = try popToMark()
-        guard items.count % 2 == 0, case .dict(let d) = stack.last else { throw CheckpointError("corrupt pickle: SETITEMS") }
+        guard items.count % 2 == 0, case .dict(let d) = stack.last else {
+          throw CheckpointError("corrupt pickle: SETITEMS")
+        }
         for i in stride(from: 0, to: items.count, by: 2) {
           try Self.nest(&d.depth, items[i + 1])
           d.set(try Self.key(items[i]), items[i + 1])
@@ -229,7 +244,8 @@ struct RestrictedUnpickler {
         for v in items { try Self.nest(&l.depth, v) }
         l.items.append(contentsOf: items)
       default:
-        throw CheckpointError(String(format: "unsupported pickle opcode 0x%02X at offset %d (not a state_dict pickle)", op, at))
+        throw CheckpointError(
+          String(format: "unsupported pickle opcode 0x%02X at offset %d (not a state_dict pickle)", op, at))
       }
     }
   }
@@ -255,7 +271,9 @@ struct RestrictedUnpickler {
   static func ints(_ v: PickleValue, _ what: String) throws -> [Int] {
     guard case .tuple(let items, _) = v else { throw CheckpointError("tensor \(what) is not a tuple") }
     return try items.map {
-      guard case .int(let i) = $0, i >= 0 else { throw CheckpointError("tensor \(what) holds a non-integer or negative value") }
+      guard case .int(let i) = $0, i >= 0 else {
+        throw CheckpointError("tensor \(what) holds a non-integer or negative value")
+      }
       return i
     }
   }
@@ -270,14 +288,19 @@ struct RestrictedUnpickler {
       guard a.count >= 4, case .storage(let s) = a[0], case .int(let offset) = a[1], offset >= 0 else {
         throw CheckpointError("malformed _rebuild_tensor_v2 call")
       }
-      let shape = try Self.ints(a[2], "size"), strides = try Self.ints(a[3], "stride")
+      let shape = try Self.ints(a[2], "size")
+      let strides = try Self.ints(a[3], "stride")
       guard shape.count == strides.count else { throw CheckpointError("tensor size and stride differ in rank") }
       return .tensor(PickleTensor(storage: s, offset: offset, shape: shape, strides: strides))
     case "torch._utils._rebuild_parameter", "torch._utils._rebuild_parameter_with_state":
-      guard let first = a.first, case .tensor = first else { throw CheckpointError("malformed _rebuild_parameter call") }
+      guard let first = a.first, case .tensor = first else {
+        throw CheckpointError("malformed _rebuild_parameter call")
+      }
       return first
     default:
-      if Self.storageTypes[name] != nil { throw CheckpointError("storage type \(name) called directly: unsupported pickle") }
+      if Self.storageTypes[name] != nil {
+        throw CheckpointError("storage type \(name) called directly: unsupported pickle")
+      }
       throw refuse(name)
     }
   }

@@ -12,10 +12,13 @@ public enum Safetensors {
     var r = ByteReader(bytes, what: "safetensors file")
     let headerLength = try r.u64()
     guard headerLength <= maxHeaderBytes else {
-      throw CheckpointError("header length \(headerLength) exceeds the \(maxHeaderBytes)-byte limit; not a safetensors file?")
+      throw CheckpointError(
+        "header length \(headerLength) exceeds the \(maxHeaderBytes)-byte limit; not a safetensors file?")
     }
     guard headerLength <= r.remaining else {
-      throw CheckpointError("header length \(headerLength) points past the end of the file (\(bytes.count) bytes): truncated or not safetensors")
+      throw CheckpointError(
+        "header length \(headerLength) points past the end of the file (\(bytes.count) bytes): truncated or not safetensors"
+      )
     }
     let headerBytes = try r.take(headerLength)
     let dataStart = r.offset
@@ -40,7 +43,9 @@ public enum Safetensors {
       guard let info = value as? [String: Any] else { throw CheckpointError("entry '\(name)' is not an object") }
       guard let dt = info["dtype"] as? String else { throw CheckpointError("tensor '\(name)' has no dtype") }
       guard let dtype = StorageDType(rawValue: dt) else {
-        throw CheckpointError("tensor '\(name)' has unsupported dtype '\(dt)' (supported: \(StorageDType.allCases.map(\.rawValue).joined(separator: ", ")))")
+        throw CheckpointError(
+          "tensor '\(name)' has unsupported dtype '\(dt)' (supported: \(StorageDType.allCases.map(\.rawValue).joined(separator: ", ")))"
+        )
       }
       guard let shapeAny = info["shape"] as? [Any] else { throw CheckpointError("tensor '\(name)' has no shape list") }
       let shape = try shapeAny.map { v -> Int in
@@ -56,7 +61,8 @@ public enum Safetensors {
       let (need, overflow) = count.multipliedReportingOverflow(by: dtype.size)
       guard !overflow else { throw CheckpointError("tensor '\(name)' shape \(shape) is too large") }
       guard e >= b, e <= dataSize else {
-        throw CheckpointError("tensor '\(name)' data_offsets [\(b), \(e)] lie outside the \(dataSize)-byte data section")
+        throw CheckpointError(
+          "tensor '\(name)' data_offsets [\(b), \(e)] lie outside the \(dataSize)-byte data section")
       }
       guard e - b == need else {
         throw CheckpointError("tensor '\(name)' of \(dt) \(shape) needs \(need) bytes, data_offsets give \(e - b)")

@@ -3,8 +3,16 @@ import Kernels
 
 /// Element types found in tensor files (safetensors names; NPY and PyTorch types map onto them).
 public enum StorageDType: String, Sendable, CaseIterable {
-  case f64 = "F64", f32 = "F32", f16 = "F16", bf16 = "BF16"
-  case i64 = "I64", i32 = "I32", i16 = "I16", i8 = "I8", u8 = "U8", bool = "BOOL"
+  case f64 = "F64"
+  case f32 = "F32"
+  case f16 = "F16"
+  case bf16 = "BF16"
+  case i64 = "I64"
+  case i32 = "I32"
+  case i16 = "I16"
+  case i8 = "I8"
+  case u8 = "U8"
+  case bool = "BOOL"
 
   /// Bytes per element.
   public var size: Int {
@@ -44,7 +52,9 @@ public struct StoredTensor: Sendable, Equatable {
   /// Stores integer values as I64.
   public init(name: String, shape: [Int], ints: [Int]) {
     var bytes = [UInt8](repeating: 0, count: ints.count * 8)
-    bytes.withUnsafeMutableBytes { dst in ints.map { Int64($0).littleEndian }.withUnsafeBytes { dst.copyMemory(from: $0) } }
+    bytes.withUnsafeMutableBytes { dst in
+      ints.map { Int64($0).littleEndian }.withUnsafeBytes { dst.copyMemory(from: $0) }
+    }
     self.init(name: name, dtype: .i64, shape: shape, data: bytes)
   }
 
@@ -60,7 +70,9 @@ public struct StoredTensor: Sendable, Equatable {
       case .f64: return Double(bitPattern: raw.loadUnaligned(fromByteOffset: o, as: UInt64.self).littleEndian)
       case .f32: return Double(Float(bitPattern: raw.loadUnaligned(fromByteOffset: o, as: UInt32.self).littleEndian))
       case .f16: return Double(halfToFloat(raw.loadUnaligned(fromByteOffset: o, as: UInt16.self).littleEndian))
-      case .bf16: return Double(Float(bitPattern: UInt32(raw.loadUnaligned(fromByteOffset: o, as: UInt16.self).littleEndian) << 16))
+      case .bf16:
+        return Double(
+          Float(bitPattern: UInt32(raw.loadUnaligned(fromByteOffset: o, as: UInt16.self).littleEndian) << 16))
       case .i64: return Double(Int64(littleEndian: raw.loadUnaligned(fromByteOffset: o, as: Int64.self)))
       case .i32: return Double(Int32(littleEndian: raw.loadUnaligned(fromByteOffset: o, as: Int32.self)))
       case .i16: return Double(Int16(littleEndian: raw.loadUnaligned(fromByteOffset: o, as: Int16.self)))
@@ -79,7 +91,9 @@ public struct StoredTensor: Sendable, Equatable {
     if dtype == .f32 {
       return [Float](unsafeUninitializedCapacity: count) { buf, n in
         data.withUnsafeBytes { raw in
-          for i in 0..<count { buf[i] = Float(bitPattern: raw.loadUnaligned(fromByteOffset: 4 * i, as: UInt32.self).littleEndian) }
+          for i in 0..<count {
+            buf[i] = Float(bitPattern: raw.loadUnaligned(fromByteOffset: 4 * i, as: UInt32.self).littleEndian)
+          }
         }
         n = count
       }

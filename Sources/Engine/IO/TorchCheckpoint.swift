@@ -8,13 +8,17 @@ public enum TorchCheckpoint {
       throw CheckpointError("this is a legacy (pre-1.6, non-zip) PyTorch file; re-save it with a current torch.save")
     }
     let zip = try ZipArchive(bytes)
-    guard let pkl = zip.entries.first(where: { $0.name.hasSuffix("data.pkl") && $0.name.split(separator: "/").count == 2 }) else {
+    guard
+      let pkl = zip.entries.first(where: { $0.name.hasSuffix("data.pkl") && $0.name.split(separator: "/").count == 2 })
+    else {
       throw CheckpointError("zip archive has no <archive>/data.pkl: not a PyTorch checkpoint")
     }
     let prefix = String(pkl.name.dropLast("data.pkl".count))
     if let order = zip.entry(prefix + "byteorder") {
       let text = String(decoding: try zip.contents(of: order), as: UTF8.self)
-      guard text == "little" else { throw CheckpointError("checkpoint was written with \(text)-endian byte order; only little is supported") }
+      guard text == "little" else {
+        throw CheckpointError("checkpoint was written with \(text)-endian byte order; only little is supported")
+      }
     }
     var vm = RestrictedUnpickler(try zip.contents(of: pkl))
     var root = try vm.run()
@@ -23,7 +27,9 @@ public enum TorchCheckpoint {
         if let inner = d.values[k], case .dict = inner { root = inner }
       }
     }
-    guard case .dict(let dict) = root else { throw CheckpointError("the pickled object is not a dict of tensors (state_dict)") }
+    guard case .dict(let dict) = root else {
+      throw CheckpointError("the pickled object is not a dict of tensors (state_dict)")
+    }
     var archive = TensorArchive()
     var storageCache: [String: [UInt8]] = [:]
     for key in dict.keys {
@@ -41,7 +47,9 @@ public enum TorchCheckpoint {
       }
       let size = s.dtype.size
       guard s.count <= bytesOfStorage.count / size else {
-        throw CheckpointError("tensor '\(key)': storage '\(s.key)' holds \(bytesOfStorage.count / size) elements, pickle says \(s.count): truncated?")
+        throw CheckpointError(
+          "tensor '\(key)': storage '\(s.key)' holds \(bytesOfStorage.count / size) elements, pickle says \(s.count): truncated?"
+        )
       }
       let count = try checkedProduct(t.shape, what: "tensor '\(key)'")
       var maxIndex = t.offset
@@ -53,7 +61,8 @@ public enum TorchCheckpoint {
           maxIndex = sum
         }
         guard maxIndex < s.count else {
-          throw CheckpointError("tensor '\(key)' of shape \(t.shape) reads element \(maxIndex) of a \(s.count)-element storage")
+          throw CheckpointError(
+            "tensor '\(key)' of shape \(t.shape) reads element \(maxIndex) of a \(s.count)-element storage")
         }
       }
       var data = [UInt8](repeating: 0, count: count * size)
@@ -91,7 +100,9 @@ public func readTensorFile(_ path: String) throws -> TensorArchive {
       if zip.entries.contains(where: { $0.name.hasSuffix("data.pkl") }) { return try TorchCheckpoint.decode(bytes) }
       return try NPZ.decode(bytes)
     }
-    if bytes.count >= 3 && bytes[0] == 0x80 && (2...5).contains(bytes[1]) && bytes[2] == 0x8A { return try TorchCheckpoint.decode(bytes) }
+    if bytes.count >= 3 && bytes[0] == 0x80 && (2...5).contains(bytes[1]) && bytes[2] == 0x8A {
+      return try TorchCheckpoint.decode(bytes)
+    }
     return try Safetensors.decode(bytes)
   } catch let e as CheckpointError {
     throw e.inFile(path)

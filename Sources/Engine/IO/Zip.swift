@@ -50,9 +50,13 @@ public struct ZipArchive {
       cdOffset = try readLE(bytes, at: rec + 48, width: 8, what: "zip")
     }
     guard cdOffset <= bytes.count, cdSize <= bytes.count - cdOffset else {
-      throw CheckpointError("zip central directory (offset \(cdOffset), \(cdSize) bytes) lies outside the \(bytes.count)-byte file: truncated?")
+      throw CheckpointError(
+        "zip central directory (offset \(cdOffset), \(cdSize) bytes) lies outside the \(bytes.count)-byte file: truncated?"
+      )
     }
-    guard count <= cdSize / 46 + 1 else { throw CheckpointError("zip central directory claims \(count) entries in \(cdSize) bytes") }
+    guard count <= cdSize / 46 + 1 else {
+      throw CheckpointError("zip central directory claims \(count) entries in \(cdSize) bytes")
+    }
     var entries: [ZipEntry] = []
     var p = cdOffset
     for _ in 0..<count {
@@ -67,22 +71,34 @@ public struct ZipArchive {
       let extraLen = try readLE(bytes, at: p + 30, width: 2, what: "zip")
       let commentLen = try readLE(bytes, at: p + 32, width: 2, what: "zip")
       var offset = try readLE(bytes, at: p + 42, width: 4, what: "zip")
-      guard p + 46 + nameLen + extraLen + commentLen <= bytes.count else { throw CheckpointError("zip entry name runs past the end of the file") }
+      guard p + 46 + nameLen + extraLen + commentLen <= bytes.count else {
+        throw CheckpointError("zip entry name runs past the end of the file")
+      }
       let name = String(decoding: bytes[(p + 46)..<(p + 46 + nameLen)], as: UTF8.self)
       // zip64 extra field: the 64-bit values of whichever fields were saturated, in order.
       var e = p + 46 + nameLen
       let eEnd = e + extraLen
       while e + 4 <= eEnd {
-        let id = try readLE(bytes, at: e, width: 2, what: "zip"), len = try readLE(bytes, at: e + 2, width: 2, what: "zip")
+        let id = try readLE(bytes, at: e, width: 2, what: "zip")
+        let len = try readLE(bytes, at: e + 2, width: 2, what: "zip")
         if id == 1 {
           var q = e + 4
-          if usize == 0xFFFF_FFFF { usize = try readLE(bytes, at: q, width: 8, what: "zip"); q += 8 }
-          if csize == 0xFFFF_FFFF { csize = try readLE(bytes, at: q, width: 8, what: "zip"); q += 8 }
+          if usize == 0xFFFF_FFFF {
+            usize = try readLE(bytes, at: q, width: 8, what: "zip")
+            q += 8
+          }
+          if csize == 0xFFFF_FFFF {
+            csize = try readLE(bytes, at: q, width: 8, what: "zip")
+            q += 8
+          }
           if offset == 0xFFFF_FFFF { offset = try readLE(bytes, at: q, width: 8, what: "zip") }
         }
         e += 4 + len
       }
-      entries.append(ZipEntry(name: name, method: method, compressedSize: csize, uncompressedSize: usize, crc32: crc, localHeaderOffset: offset))
+      entries.append(
+        ZipEntry(
+          name: name, method: method, compressedSize: csize, uncompressedSize: usize, crc32: crc,
+          localHeaderOffset: offset))
       p += 46 + nameLen + extraLen + commentLen
     }
     self.entries = entries
@@ -97,9 +113,13 @@ public struct ZipArchive {
     guard h >= 0, h <= bytes.count - 30, try readLE(bytes, at: h, width: 4, what: "zip") == 0x0403_4B50 else {
       throw CheckpointError("zip member '\(entry.name)' has no valid local header (offset \(h))")
     }
-    let start = h + 30 + (try readLE(bytes, at: h + 26, width: 2, what: "zip")) + (try readLE(bytes, at: h + 28, width: 2, what: "zip"))
+    let start =
+      h + 30 + (try readLE(bytes, at: h + 26, width: 2, what: "zip"))
+      + (try readLE(bytes, at: h + 28, width: 2, what: "zip"))
     guard start <= bytes.count, entry.compressedSize <= bytes.count - start else {
-      throw CheckpointError("zip member '\(entry.name)' (\(entry.compressedSize) bytes at \(start)) runs past the end of the file: truncated?")
+      throw CheckpointError(
+        "zip member '\(entry.name)' (\(entry.compressedSize) bytes at \(start)) runs past the end of the file: truncated?"
+      )
     }
     let raw = Array(bytes[start..<(start + entry.compressedSize)])
     let data: [UInt8]
@@ -109,9 +129,12 @@ public struct ZipArchive {
     default: throw CheckpointError("zip member '\(entry.name)' uses unsupported compression method \(entry.method)")
     }
     guard data.count == entry.uncompressedSize else {
-      throw CheckpointError("zip member '\(entry.name)' has \(data.count) bytes, directory says \(entry.uncompressedSize)")
+      throw CheckpointError(
+        "zip member '\(entry.name)' has \(data.count) bytes, directory says \(entry.uncompressedSize)")
     }
-    guard crc32Of(data) == entry.crc32 else { throw CheckpointError("zip member '\(entry.name)' fails its CRC-32 check: corrupt file") }
+    guard crc32Of(data) == entry.crc32 else {
+      throw CheckpointError("zip member '\(entry.name)' fails its CRC-32 check: corrupt file")
+    }
     return data
   }
 }
@@ -177,7 +200,8 @@ public struct ZipWriter {
     out += data
     central += Self.le(0x0201_4B50, 4) + Self.le(20, 2) + Self.le(20, 2) + Self.le(0, 2) + Self.le(0, 2) + Self.le(0, 4)
     central += Self.le(crc, 4) + Self.le(data.count, 4) + Self.le(data.count, 4)
-    central += Self.le(nameBytes.count, 2) + Self.le(0, 2) + Self.le(0, 2) + Self.le(0, 2) + Self.le(0, 2) + Self.le(0, 4)
+    central +=
+      Self.le(nameBytes.count, 2) + Self.le(0, 2) + Self.le(0, 2) + Self.le(0, 2) + Self.le(0, 2) + Self.le(0, 4)
     central += Self.le(offset, 4) + nameBytes
     count += 1
   }

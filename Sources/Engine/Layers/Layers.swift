@@ -57,7 +57,8 @@ public final class ConvTranspose2d: Module {
     outputPadding: Pair = 0, dilation: Pair = 1, groups: Int = 1, bias: Bool = true,
     rng: inout RandomGenerator
   ) {
-    precondition(inChannels % groups == 0 && outChannels % groups == 0, "ConvTranspose2d: channels not divisible by groups")
+    precondition(
+      inChannels % groups == 0 && outChannels % groups == 0, "ConvTranspose2d: channels not divisible by groups")
     // PyTorch computes fan-in from weight.size(1) * kh * kw = out/groups * kh * kw.
     let fanIn = outChannels / groups * kernel.h * kernel.w
     weight = defaultUniform([inChannels, outChannels / groups, kernel.h, kernel.w], fanIn: fanIn, rng: &rng)
@@ -73,12 +74,16 @@ public final class ConvTranspose2d: Module {
   }
 
   public override func forward(_ x: Tensor<Float>) -> Tensor<Float> {
-    convTranspose2d(x, weight: weight, bias: bias, stride: stride, padding: padding, outputPadding: outputPadding, dilation: dilation, groups: groups)
+    convTranspose2d(
+      x, weight: weight, bias: bias, stride: stride, padding: padding, outputPadding: outputPadding, dilation: dilation,
+      groups: groups)
   }
 
   /// Forward with an explicit output size (as nn.ConvTranspose2d(x, output_size=...)).
   public func forward(_ x: Tensor<Float>, outputSize: Pair) -> Tensor<Float> {
-    convTranspose2d(x, weight: weight, bias: bias, stride: stride, padding: padding, dilation: dilation, groups: groups, outputSize: outputSize)
+    convTranspose2d(
+      x, weight: weight, bias: bias, stride: stride, padding: padding, dilation: dilation, groups: groups,
+      outputSize: outputSize)
   }
 }
 
@@ -106,7 +111,9 @@ public final class BatchNorm: Module {
 
   public override func forward(_ x: Tensor<Float>) -> Tensor<Float> {
     if isTraining { batchesTracked.assign([batchesTracked.item + 1]) }
-    return batchNorm(x, runningMean: runningMean, runningVar: runningVar, weight: weight, bias: bias, training: isTraining, momentum: momentum, eps: eps)
+    return batchNorm(
+      x, runningMean: runningMean, runningVar: runningVar, weight: weight, bias: bias, training: isTraining,
+      momentum: momentum, eps: eps)
   }
 }
 
@@ -189,7 +196,9 @@ public final class LocalResponseNorm: Module {
     self.k = k
     super.init()
   }
-  public override func forward(_ x: Tensor<Float>) -> Tensor<Float> { localResponseNorm(x, size: size, alpha: alpha, beta: beta, k: k) }
+  public override func forward(_ x: Tensor<Float>) -> Tensor<Float> {
+    localResponseNorm(x, size: size, alpha: alpha, beta: beta, k: k)
+  }
 }
 
 /// Dropout with its own seeded generator (active in training mode only).
@@ -201,7 +210,9 @@ public final class Dropout: Module {
     rng = RandomGenerator(seed: seed)
     super.init()
   }
-  public override func forward(_ x: Tensor<Float>) -> Tensor<Float> { dropout(x, p: p, training: isTraining, rng: &rng) }
+  public override func forward(_ x: Tensor<Float>) -> Tensor<Float> {
+    dropout(x, p: p, training: isTraining, rng: &rng)
+  }
 }
 
 /// Runs children in order; their keys are their indices ("0", "1", ...), as nn.Sequential.
@@ -250,11 +261,12 @@ public final class GRU: Module {
     var ls: [GRULayerWeights<Float>] = []
     for l in 0..<numLayers {
       let inSize = l == 0 ? inputSize : hiddenSize
-      ls.append(GRULayerWeights(
-        weightIH: defaultUniform([3 * hiddenSize, inSize], fanIn: hiddenSize, rng: &rng),
-        weightHH: defaultUniform([3 * hiddenSize, hiddenSize], fanIn: hiddenSize, rng: &rng),
-        biasIH: defaultUniform([3 * hiddenSize], fanIn: hiddenSize, rng: &rng),
-        biasHH: defaultUniform([3 * hiddenSize], fanIn: hiddenSize, rng: &rng)))
+      ls.append(
+        GRULayerWeights(
+          weightIH: defaultUniform([3 * hiddenSize, inSize], fanIn: hiddenSize, rng: &rng),
+          weightHH: defaultUniform([3 * hiddenSize, hiddenSize], fanIn: hiddenSize, rng: &rng),
+          biasIH: defaultUniform([3 * hiddenSize], fanIn: hiddenSize, rng: &rng),
+          biasHH: defaultUniform([3 * hiddenSize], fanIn: hiddenSize, rng: &rng)))
     }
     layers = ls
     super.init()

@@ -8,8 +8,10 @@ extension Tensor {
     let shape = broadcastShapes(a.shape, b.shape)
     let v = applyBinary(AddOp.self, a.scalars, a.shape, b.scalars, b.shape, shape)
     return .result(shape: shape, scalars: v, inputs: [a, b]) { g in
-      [a.requiresGrad ? a.unbroadcast(g, from: shape) : nil,
-       b.requiresGrad ? b.unbroadcast(g, from: shape) : nil]
+      [
+        a.requiresGrad ? a.unbroadcast(g, from: shape) : nil,
+        b.requiresGrad ? b.unbroadcast(g, from: shape) : nil,
+      ]
     }
   }
 
@@ -18,8 +20,10 @@ extension Tensor {
     let shape = broadcastShapes(a.shape, b.shape)
     let v = applyBinary(SubOp.self, a.scalars, a.shape, b.scalars, b.shape, shape)
     return .result(shape: shape, scalars: v, inputs: [a, b]) { g in
-      [a.requiresGrad ? a.unbroadcast(g, from: shape) : nil,
-       b.requiresGrad ? b.unbroadcast(g.map { -$0 }, from: shape) : nil]
+      [
+        a.requiresGrad ? a.unbroadcast(g, from: shape) : nil,
+        b.requiresGrad ? b.unbroadcast(g.map { -$0 }, from: shape) : nil,
+      ]
     }
   }
 
@@ -28,8 +32,10 @@ extension Tensor {
     let shape = broadcastShapes(a.shape, b.shape)
     let v = applyBinary(MulOp.self, a.scalars, a.shape, b.scalars, b.shape, shape)
     return .result(shape: shape, scalars: v, inputs: [a, b]) { g in
-      [a.requiresGrad ? a.unbroadcast(applyBinary(MulOp.self, g, shape, b.scalars, b.shape, shape), from: shape) : nil,
-       b.requiresGrad ? b.unbroadcast(applyBinary(MulOp.self, g, shape, a.scalars, a.shape, shape), from: shape) : nil]
+      [
+        a.requiresGrad ? a.unbroadcast(applyBinary(MulOp.self, g, shape, b.scalars, b.shape, shape), from: shape) : nil,
+        b.requiresGrad ? b.unbroadcast(applyBinary(MulOp.self, g, shape, a.scalars, a.shape, shape), from: shape) : nil,
+      ]
     }
   }
 
@@ -38,7 +44,8 @@ extension Tensor {
     let shape = broadcastShapes(a.shape, b.shape)
     let v = applyBinary(DivOp.self, a.scalars, a.shape, b.scalars, b.shape, shape)
     return .result(shape: shape, scalars: v, inputs: [a, b]) { g in
-      var ga: [Scalar]? = nil, gb: [Scalar]? = nil
+      var ga: [Scalar]? = nil
+      var gb: [Scalar]? = nil
       let gOverB = applyBinary(DivOp.self, g, shape, b.scalars, b.shape, shape)
       if a.requiresGrad { ga = a.unbroadcast(gOverB, from: shape) }
       if b.requiresGrad {

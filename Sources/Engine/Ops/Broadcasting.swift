@@ -49,7 +49,8 @@ extension Tensor {
 func applyBinary<T: KernelScalar, Op: BinaryKernelOp>(
   _ op: Op.Type, _ a: [T], _ aShape: [Int], _ b: [T], _ bShape: [Int], _ shape: [Int]
 ) -> [T] {
-  let sa = broadcastStrides(aShape, to: shape), sb = broadcastStrides(bShape, to: shape)
+  let sa = broadcastStrides(aShape, to: shape)
+  let sb = broadcastStrides(bShape, to: shape)
   return makeArray(shape.reduce(1, *)) { out in
     a.withUnsafeBufferPointer { pa in
       b.withUnsafeBufferPointer { pb in

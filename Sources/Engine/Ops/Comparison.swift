@@ -27,16 +27,21 @@ extension Tensor {
 
   /// min(max(x, lo), hi); either bound may be nil. Gradient passes where lo <= x <= hi.
   public func clamp(min lo: Scalar? = nil, max hi: Scalar? = nil) -> Tensor {
-    let l = lo ?? -Scalar.infinity, h = hi ?? Scalar.infinity
+    let l = lo ?? -Scalar.infinity
+    let h = hi ?? Scalar.infinity
     let v: [Scalar] = makeArray(count) { y in
       scalars.withUnsafeBufferPointer { Elementwise.clamp($0.baseAddress!, y, count, lo: l, hi: h) }
     }
     return .result(shape: shape, scalars: v, inputs: [self]) { [scalars, count] g in
-      [makeArray(count) { dx in
-        scalars.withUnsafeBufferPointer { x in
-          g.withUnsafeBufferPointer { Elementwise.clampBackward(x.baseAddress!, $0.baseAddress!, dx, count, lo: l, hi: h) }
+      [
+        makeArray(count) { dx in
+          scalars.withUnsafeBufferPointer { x in
+            g.withUnsafeBufferPointer {
+              Elementwise.clampBackward(x.baseAddress!, $0.baseAddress!, dx, count, lo: l, hi: h)
+            }
+          }
         }
-      }]
+      ]
     }
   }
 }
@@ -46,7 +51,8 @@ extension Tensor {
 public func where_<T: KernelScalar>(_ condition: Tensor<T>, _ a: Tensor<T>, _ b: Tensor<T>) -> Tensor<T> {
   let shape = broadcastShapes(broadcastShapes(condition.shape, a.shape), b.shape)
   let c = condition.broadcastValues(to: shape)
-  let av = a.broadcastValues(to: shape), bv = b.broadcastValues(to: shape)
+  let av = a.broadcastValues(to: shape)
+  let bv = b.broadcastValues(to: shape)
   let n = shape.reduce(1, *)
   let v: [T] = makeArray(n) { out in
     c.withUnsafeBufferPointer { pc in
@@ -56,7 +62,8 @@ public func where_<T: KernelScalar>(_ condition: Tensor<T>, _ a: Tensor<T>, _ b:
     }
   }
   return .result(shape: shape, scalars: v, inputs: [a, b]) { g in
-    var ga: [T]? = nil, gb: [T]? = nil
+    var ga: [T]? = nil
+    var gb: [T]? = nil
     if a.requiresGrad { ga = a.unbroadcast(zip(g, c).map { $1 != 0 ? $0 : 0 }, from: shape) }
     if b.requiresGrad { gb = b.unbroadcast(zip(g, c).map { $1 != 0 ? 0 : $0 }, from: shape) }
     return [ga, gb]

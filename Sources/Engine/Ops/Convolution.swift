@@ -21,8 +21,11 @@ public func conv2d<T: KernelScalar>(
   precondition(weight.rank == 4, "conv2d weight must be [O, C/groups, kh, kw], got \(weight.shape)")
   let (n, c, h, w) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
   let o = weight.shape[0]
-  precondition(groups > 0 && c % groups == 0 && o % groups == 0, "conv2d: channels \(c)->\(o) not divisible by groups \(groups)")
-  precondition(weight.shape[1] == c / groups, "conv2d: weight \(weight.shape) expects \(weight.shape[1] * groups) input channels, input has \(c)")
+  precondition(
+    groups > 0 && c % groups == 0 && o % groups == 0, "conv2d: channels \(c)->\(o) not divisible by groups \(groups)")
+  precondition(
+    weight.shape[1] == c / groups,
+    "conv2d: weight \(weight.shape) expects \(weight.shape[1] * groups) input channels, input has \(c)")
   if let bias { precondition(bias.shape == [o], "conv2d bias must be [\(o)], got \(bias.shape)") }
   let g = ConvGeometry(
     channels: c, height: h, width: w, kernelH: weight.shape[2], kernelW: weight.shape[3],
@@ -34,7 +37,9 @@ public func conv2d<T: KernelScalar>(
     x.scalars.withUnsafeBufferPointer { px in
       weight.scalars.withUnsafeBufferPointer { pw in
         withOptionalPointer(bias?.scalars) { pb in
-          Conv2dKernel.forward(input: px.baseAddress!, batch: n, g, weight: pw.baseAddress!, bias: pb, outChannels: o, groups: groups, output: out)
+          Conv2dKernel.forward(
+            input: px.baseAddress!, batch: n, g, weight: pw.baseAddress!, bias: pb, outChannels: o, groups: groups,
+            output: out)
         }
       }
     }
@@ -65,7 +70,9 @@ public func conv2d<T: KernelScalar>(
 
 /// Output size of a transposed convolution along one axis:
 /// (in - 1) * stride - 2 * padding + dilation * (k - 1) + outputPadding + 1.
-public func convTransposeOutputSize(input: Int, kernel: Int, stride: Int, padding: Int, dilation: Int, outputPadding: Int) -> Int {
+public func convTransposeOutputSize(
+  input: Int, kernel: Int, stride: Int, padding: Int, dilation: Int, outputPadding: Int
+) -> Int {
   (input - 1) * stride - 2 * padding + dilation * (kernel - 1) + outputPadding + 1
 }
 
@@ -79,21 +86,29 @@ public func convTranspose2d<T: KernelScalar>(
   precondition(x.rank == 4, "conv_transpose2d input must be [N, C, H, W], got \(x.shape)")
   precondition(weight.rank == 4, "conv_transpose2d weight must be [Cin, Cout/groups, kh, kw], got \(weight.shape)")
   let (n, cin, h, w) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
-  precondition(weight.shape[0] == cin, "conv_transpose2d: weight \(weight.shape) expects \(weight.shape[0]) input channels, input has \(cin)")
+  precondition(
+    weight.shape[0] == cin,
+    "conv_transpose2d: weight \(weight.shape) expects \(weight.shape[0]) input channels, input has \(cin)")
   precondition(groups > 0 && cin % groups == 0, "conv_transpose2d: \(cin) channels not divisible by groups \(groups)")
   let cout = weight.shape[1] * groups
   if let bias { precondition(bias.shape == [cout], "conv_transpose2d bias must be [\(cout)], got \(bias.shape)") }
-  let kh = weight.shape[2], kw = weight.shape[3]
+  let kh = weight.shape[2]
+  let kw = weight.shape[3]
   var op = outputPadding
   if let size = outputSize {
-    let baseH = convTransposeOutputSize(input: h, kernel: kh, stride: stride.h, padding: padding.h, dilation: dilation.h, outputPadding: 0)
-    let baseW = convTransposeOutputSize(input: w, kernel: kw, stride: stride.w, padding: padding.w, dilation: dilation.w, outputPadding: 0)
+    let baseH = convTransposeOutputSize(
+      input: h, kernel: kh, stride: stride.h, padding: padding.h, dilation: dilation.h, outputPadding: 0)
+    let baseW = convTransposeOutputSize(
+      input: w, kernel: kw, stride: stride.w, padding: padding.w, dilation: dilation.w, outputPadding: 0)
     op = Pair(size.h - baseH, size.w - baseW)
-    precondition(op.h >= 0 && op.h < Swift.max(stride.h, dilation.h) && op.w >= 0 && op.w < Swift.max(stride.w, dilation.w),
-                 "conv_transpose2d: output size \(size.h)x\(size.w) not reachable from input \(h)x\(w)")
+    precondition(
+      op.h >= 0 && op.h < Swift.max(stride.h, dilation.h) && op.w >= 0 && op.w < Swift.max(stride.w, dilation.w),
+      "conv_transpose2d: output size \(size.h)x\(size.w) not reachable from input \(h)x\(w)")
   }
-  let oh = convTransposeOutputSize(input: h, kernel: kh, stride: stride.h, padding: padding.h, dilation: dilation.h, outputPadding: op.h)
-  let ow = convTransposeOutputSize(input: w, kernel: kw, stride: stride.w, padding: padding.w, dilation: dilation.w, outputPadding: op.w)
+  let oh = convTransposeOutputSize(
+    input: h, kernel: kh, stride: stride.h, padding: padding.h, dilation: dilation.h, outputPadding: op.h)
+  let ow = convTransposeOutputSize(
+    input: w, kernel: kw, stride: stride.w, padding: padding.w, dilation: dilation.w, outputPadding: op.w)
   precondition(oh > 0 && ow > 0, "conv_transpose2d: empty output for input \(x.shape)")
   let g = ConvGeometry(
     channels: cout, height: oh, width: ow, kernelH: kh, kernelW: kw, strideH: stride.h, strideW: stride.w,
@@ -104,7 +119,9 @@ public func convTranspose2d<T: KernelScalar>(
     x.scalars.withUnsafeBufferPointer { px in
       weight.scalars.withUnsafeBufferPointer { pw in
         withOptionalPointer(bias?.scalars) { pb in
-          ConvTranspose2dKernel.forward(input: px.baseAddress!, batch: n, inChannels: cin, out: g, weight: pw.baseAddress!, bias: pb, groups: groups, output: out)
+          ConvTranspose2dKernel.forward(
+            input: px.baseAddress!, batch: n, inChannels: cin, out: g, weight: pw.baseAddress!, bias: pb,
+            groups: groups, output: out)
         }
       }
     }

@@ -14,14 +14,17 @@ public func crossEntropy<T: KernelScalar>(
   reduction: LossReduction = .mean, ignoreIndex: Int = -100
 ) -> Tensor<T> {
   precondition(logits.rank == 2, "cross_entropy logits must be [N, C], got \(logits.shape)")
-  let n = logits.shape[0], c = logits.shape[1]
+  let n = logits.shape[0]
+  let c = logits.shape[1]
   precondition(target.shape == [n], "cross_entropy target must be [\(n)], got \(target.shape)")
   if let weight { precondition(weight.shape == [c], "cross_entropy weight must be [\(c)], got \(weight.shape)") }
   for y in target.values where y != ignoreIndex {
     precondition(y >= 0 && y < c, "cross_entropy target \(y) out of range for \(c) classes")
   }
   let logp: [T] = makeArray(n * c) { out in
-    logits.scalars.withUnsafeBufferPointer { AxisKernels.softmax($0.baseAddress!, outer: n, n: c, inner: 1, log: true, out) }
+    logits.scalars.withUnsafeBufferPointer {
+      AxisKernels.softmax($0.baseAddress!, outer: n, n: c, inner: 1, log: true, out)
+    }
   }
   var perSample = [T](repeating: 0, count: n)
   var wOf = [T](repeating: 0, count: n)
@@ -74,7 +77,9 @@ func reduce<T: KernelScalar>(_ t: Tensor<T>, _ reduction: LossReduction) -> Tens
 }
 
 /// Mean squared error (PyTorch's F.mse_loss): reduce((input - target)^2).
-public func mseLoss<T: KernelScalar>(_ input: Tensor<T>, _ target: Tensor<T>, reduction: LossReduction = .mean) -> Tensor<T> {
+public func mseLoss<T: KernelScalar>(_ input: Tensor<T>, _ target: Tensor<T>, reduction: LossReduction = .mean)
+  -> Tensor<T>
+{
   precondition(input.shape == target.shape, "mse_loss: shapes \(input.shape) and \(target.shape) differ")
   return reduce((input - target).pow(2), reduction)
 }
@@ -85,14 +90,16 @@ public func binaryCrossEntropyWithLogits<T: KernelScalar>(
   _ logits: Tensor<T>, _ target: Tensor<T>, posWeight: T = 1, reduction: LossReduction = .mean
 ) -> Tensor<T> {
   precondition(logits.shape == target.shape, "bce_with_logits: shapes \(logits.shape) and \(target.shape) differ")
-  let x = logits.scalars, y = target.scalars
+  let x = logits.scalars
+  let y = target.scalars
   var l = [T](repeating: 0, count: x.count)
   for i in x.indices {
     let sp = T.log(onePlus: T.exp(-Swift.abs(x[i]))) + Swift.max(-x[i], 0)  // softplus(-x)
     l[i] = (1 - y[i]) * x[i] + (1 + (posWeight - 1) * y[i]) * sp
   }
   let perElement = Tensor.result(shape: logits.shape, scalars: l, inputs: [logits, target]) { g in
-    var gx: [T]? = nil, gy: [T]? = nil
+    var gx: [T]? = nil
+    var gy: [T]? = nil
     if logits.requiresGrad {
       gx = (0..<x.count).map { i in
         let sig = 1 / (1 + T.exp(-x[i]))

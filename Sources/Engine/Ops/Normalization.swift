@@ -10,13 +10,15 @@ public func batchNorm<T: KernelScalar>(
   bias: Tensor<T>?, training: Bool, momentum: T = 0.1, eps: T = 1e-5
 ) -> Tensor<T> {
   precondition(x.rank >= 2, "batch_norm input must be [N, C, ...], got \(x.shape)")
-  let n = x.shape[0], c = x.shape[1]
+  let n = x.shape[0]
+  let c = x.shape[1]
   let inner = x.shape[2...].reduce(1, *)
   let m = n * inner
   for t in [runningMean, runningVar, weight, bias] {
     if let t { precondition(t.shape == [c], "batch_norm parameter must be [\(c)], got \(t.shape)") }
   }
-  var mean = [T](repeating: 0, count: c), invStd = [T](repeating: 0, count: c)
+  var mean = [T](repeating: 0, count: c)
+  var invStd = [T](repeating: 0, count: c)
   let xs = x.scalars
   if training {
     precondition(m > 1, "batch_norm in training needs more than one value per channel, got input \(x.shape)")
@@ -26,27 +28,35 @@ public func batchNorm<T: KernelScalar>(
       for i in 0..<n { for j in 0..<inner { s += xs[(i * c + ch) * inner + j] } }
       let mu = s / T(m)
       var v: T = 0
-      for i in 0..<n { for j in 0..<inner { let d = xs[(i * c + ch) * inner + j] - mu; v += d * d } }
+      for i in 0..<n {
+        for j in 0..<inner {
+          let d = xs[(i * c + ch) * inner + j] - mu
+          v += d * d
+        }
+      }
       mean[ch] = mu
       variance[ch] = v / T(m)
       invStd[ch] = 1 / (variance[ch] + eps).squareRoot()
     }
     if let runningMean, let runningVar {
       runningMean.assign((0..<c).map { (1 - momentum) * runningMean.scalars[$0] + momentum * mean[$0] })
-      runningVar.assign((0..<c).map { (1 - momentum) * runningVar.scalars[$0] + momentum * variance[$0] * T(m) / T(m - 1) })
+      runningVar.assign(
+        (0..<c).map { (1 - momentum) * runningVar.scalars[$0] + momentum * variance[$0] * T(m) / T(m - 1) })
     }
   } else {
     precondition(runningMean != nil && runningVar != nil, "batch_norm in evaluation needs running statistics")
     mean = runningMean!.scalars
     invStd = runningVar!.scalars.map { 1 / ($0 + eps).squareRoot() }
   }
-  let w = weight?.scalars, b = bias?.scalars
+  let w = weight?.scalars
+  let b = bias?.scalars
   var xhat = [T](repeating: 0, count: xs.count)
   var out = [T](repeating: 0, count: xs.count)
   for i in 0..<n {
     for ch in 0..<c {
       let base = (i * c + ch) * inner
-      let scale = w?[ch] ?? 1, shift = b?[ch] ?? 0
+      let scale = w?[ch] ?? 1
+      let shift = b?[ch] ?? 0
       for j in 0..<inner {
         let h = (xs[base + j] - mean[ch]) * invStd[ch]
         xhat[base + j] = h
@@ -58,7 +68,8 @@ public func batchNorm<T: KernelScalar>(
   if let weight { inputs.append(weight) }
   if let bias { inputs.append(bias) }
   return .result(shape: x.shape, scalars: out, inputs: inputs) { g in
-    var sumG = [T](repeating: 0, count: c), sumGX = [T](repeating: 0, count: c)
+    var sumG = [T](repeating: 0, count: c)
+    var sumGX = [T](repeating: 0, count: c)
     for i in 0..<n {
       for ch in 0..<c {
         let base = (i * c + ch) * inner
@@ -102,9 +113,12 @@ public func localResponseNorm<T: KernelScalar>(
 ) -> Tensor<T> {
   precondition(x.rank >= 3, "local_response_norm input must be [N, C, *], got \(x.shape)")
   precondition(size > 0, "local_response_norm size must be positive")
-  let n = x.shape[0], c = x.shape[1], inner = x.shape[2...].reduce(1, *)
+  let n = x.shape[0]
+  let c = x.shape[1]
+  let inner = x.shape[2...].reduce(1, *)
   let xs = x.scalars
-  let lo = size / 2, hi = (size - 1) / 2
+  let lo = size / 2
+  let hi = (size - 1) / 2
   var scale = [T](repeating: 0, count: xs.count)
   var out = [T](repeating: 0, count: xs.count)
   for i in 0..<n {
@@ -144,7 +158,8 @@ public func localResponseNorm<T: KernelScalar>(
 
 /// Dropout: in training, zeroes each element with probability `p` (Bernoulli draws from `rng`) and
 /// scales the rest by 1/(1-p); the identity otherwise.
-public func dropout<T: KernelScalar>(_ x: Tensor<T>, p: Double, training: Bool, rng: inout RandomGenerator) -> Tensor<T> {
+public func dropout<T: KernelScalar>(_ x: Tensor<T>, p: Double, training: Bool, rng: inout RandomGenerator) -> Tensor<T>
+{
   precondition(p >= 0 && p <= 1, "dropout probability must be in [0, 1], got \(p)")
   if !training || p == 0 { return x }
   let keep = T(p == 1 ? 0 : 1 / (1 - p))

@@ -9,13 +9,17 @@ public func gruCell<T: KernelScalar>(
   biasIH: Tensor<T>?, biasHH: Tensor<T>?
 ) -> Tensor<T> {
   let hidden = h.shape[h.rank - 1]
-  precondition(weightIH.shape[0] == 3 * hidden && weightHH.shape == [3 * hidden, hidden],
-               "gru weights must be [3H, I] and [3H, H] with H = \(hidden), got \(weightIH.shape), \(weightHH.shape)")
+  precondition(
+    weightIH.shape[0] == 3 * hidden && weightHH.shape == [3 * hidden, hidden],
+    "gru weights must be [3H, I] and [3H, H] with H = \(hidden), got \(weightIH.shape), \(weightHH.shape)")
   let gi = linear(x, weight: weightIH, bias: biasIH)
   let gh = linear(h, weight: weightHH, bias: biasHH)
   let r = (gi.slice(dim: 1, start: 0, end: hidden) + gh.slice(dim: 1, start: 0, end: hidden)).sigmoid()
-  let z = (gi.slice(dim: 1, start: hidden, end: 2 * hidden) + gh.slice(dim: 1, start: hidden, end: 2 * hidden)).sigmoid()
-  let nGate = (gi.slice(dim: 1, start: 2 * hidden, end: 3 * hidden) + r * gh.slice(dim: 1, start: 2 * hidden, end: 3 * hidden)).tanh()
+  let z = (gi.slice(dim: 1, start: hidden, end: 2 * hidden) + gh.slice(dim: 1, start: hidden, end: 2 * hidden))
+    .sigmoid()
+  let nGate =
+    (gi.slice(dim: 1, start: 2 * hidden, end: 3 * hidden) + r * gh.slice(dim: 1, start: 2 * hidden, end: 3 * hidden))
+    .tanh()
   return nGate + z * (h - nGate)
 }
 
@@ -39,9 +43,14 @@ public func gru<T: KernelScalar>(
 ) -> (output: Tensor<T>, hidden: Tensor<T>) {
   precondition(input.rank == 3, "gru input must be [T, N, I], got \(input.shape)")
   precondition(!layers.isEmpty, "gru needs at least one layer")
-  let steps = input.shape[0], batch = input.shape[1]
+  let steps = input.shape[0]
+  let batch = input.shape[1]
   let hidden = layers[0].weightHH.shape[1]
-  if let h0 { precondition(h0.shape == [layers.count, batch, hidden], "gru h0 must be [\(layers.count), \(batch), \(hidden)], got \(h0.shape)") }
+  if let h0 {
+    precondition(
+      h0.shape == [layers.count, batch, hidden],
+      "gru h0 must be [\(layers.count), \(batch), \(hidden)], got \(h0.shape)")
+  }
   var sequence = (0..<steps).map { input.slice(dim: 0, start: $0, end: $0 + 1).squeezed(0) }
   var finals: [Tensor<T>] = []
   for (l, w) in layers.enumerated() {

@@ -45,9 +45,13 @@ extension Tensor {
     }
     if scale != 1 { for i in v.indices { v[i] *= scale } }
     return .result(shape: newShape, scalars: v, inputs: [self]) { g in
-      [makeArray(outer * n * inner) { dx in
-        g.withUnsafeBufferPointer { AxisKernels.expand($0.baseAddress!, outer: outer, n: n, inner: inner, scale: scale, dx) }
-      }]
+      [
+        makeArray(outer * n * inner) { dx in
+          g.withUnsafeBufferPointer {
+            AxisKernels.expand($0.baseAddress!, outer: outer, n: n, inner: inner, scale: scale, dx)
+          }
+        }
+      ]
     }
   }
 
@@ -61,7 +65,9 @@ extension Tensor {
     var idx = [Int](repeating: 0, count: outer * inner)
     let v: [Scalar] = makeArray(outer * inner) { out in
       scalars.withUnsafeBufferPointer { src in
-        idx.withUnsafeMutableBufferPointer { AxisKernels.max(src.baseAddress!, outer: outer, n: n, inner: inner, out, $0.baseAddress!) }
+        idx.withUnsafeMutableBufferPointer {
+          AxisKernels.max(src.baseAddress!, outer: outer, n: n, inner: inner, out, $0.baseAddress!)
+        }
       }
     }
     let chosen = idx
@@ -77,7 +83,10 @@ extension Tensor {
   public func max() -> Tensor {
     precondition(count > 0, "max of an empty tensor")
     var m = scalars[0]
-    for x in scalars where x > m || x.isNaN { m = x; if x.isNaN { break } }
+    for x in scalars where x > m || x.isNaN {
+      m = x
+      if x.isNaN { break }
+    }
     let best = m
     return .result(shape: [], scalars: [best], inputs: [self]) { [scalars] g in
       let ties = scalars.reduce(0) { $0 + ($1 == best ? 1 : 0) }

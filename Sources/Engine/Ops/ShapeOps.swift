@@ -31,7 +31,8 @@ extension Tensor {
 
   /// Merges dimensions startDim...endDim into one (PyTorch's flatten; default keeps the batch).
   public func flattened(from startDim: Int = 1, to endDim: Int = -1) -> Tensor {
-    let s = normalizeDim(startDim, rank: rank), e = normalizeDim(endDim, rank: rank)
+    let s = normalizeDim(startDim, rank: rank)
+    let e = normalizeDim(endDim, rank: rank)
     if rank == 0 { return reshaped([1]) }
     let merged = shape[s...e].reduce(1, *)
     return reshaped(Array(shape[..<s]) + [merged] + Array(shape[(e + 1)...]))
@@ -61,7 +62,9 @@ extension Tensor {
     let own = contiguousStrides(shape)
     let readStrides = order.map { own[$0] }
     let v: [Scalar] = makeArray(count) { dst in
-      scalars.withUnsafeBufferPointer { gatherStrided($0.baseAddress!, shape: newShape, strides: readStrides, into: dst) }
+      scalars.withUnsafeBufferPointer {
+        gatherStrided($0.baseAddress!, shape: newShape, strides: readStrides, into: dst)
+      }
     }
     var inverse = [Int](repeating: 0, count: rank)
     for (i, o) in order.enumerated() { inverse[o] = i }
@@ -69,9 +72,11 @@ extension Tensor {
     return .result(shape: newShape, scalars: v, inputs: [self]) { g in
       let gs = contiguousStrides(newShape)
       let rs = inverse.map { gs[$0] }
-      return [makeArray(g.count) { dst in
-        g.withUnsafeBufferPointer { gatherStrided($0.baseAddress!, shape: backShape, strides: rs, into: dst) }
-      }]
+      return [
+        makeArray(g.count) { dst in
+          g.withUnsafeBufferPointer { gatherStrided($0.baseAddress!, shape: backShape, strides: rs, into: dst) }
+        }
+      ]
     }
   }
 
@@ -112,15 +117,17 @@ extension Tensor {
     }
     let total = count
     return .result(shape: newShape, scalars: v, inputs: [self]) { g in
-      [makeZeroArray(total) { dst in
-        g.withUnsafeBufferPointer { src in
-          for o in 0..<outer {
-            for (j, k) in idx.enumerated() {
-              Elementwise.addInPlace(dst + (o * n + k) * inner, src.baseAddress! + (o * m + j) * inner, inner)
+      [
+        makeZeroArray(total) { dst in
+          g.withUnsafeBufferPointer { src in
+            for o in 0..<outer {
+              for (j, k) in idx.enumerated() {
+                Elementwise.addInPlace(dst + (o * n + k) * inner, src.baseAddress! + (o * m + j) * inner, inner)
+              }
             }
           }
         }
-      }]
+      ]
     }
   }
 
@@ -170,7 +177,8 @@ public func concat<T: KernelScalar>(_ tensors: [Tensor<T>], dim: Int) -> Tensor<
   for t in tensors {
     precondition(t.rank == rank, "concat: rank mismatch")
     for i in 0..<rank where i != d {
-      precondition(t.shape[i] == tensors[0].shape[i], "concat: shapes \(tensors[0].shape) and \(t.shape) differ outside dim \(d)")
+      precondition(
+        t.shape[i] == tensors[0].shape[i], "concat: shapes \(tensors[0].shape) and \(t.shape) differ outside dim \(d)")
     }
   }
   var shape = tensors[0].shape
@@ -196,9 +204,10 @@ public func concat<T: KernelScalar>(_ tensors: [Tensor<T>], dim: Int) -> Tensor<
     g.withUnsafeBufferPointer { src in
       for (t, rowIn) in zip(tensors, sizes) {
         if t.requiresGrad {
-          grads.append(makeArray(outer * rowIn) { dst in
-            for o in 0..<outer { (dst + o * rowIn).update(from: src.baseAddress! + o * rowOut + off, count: rowIn) }
-          })
+          grads.append(
+            makeArray(outer * rowIn) { dst in
+              for o in 0..<outer { (dst + o * rowIn).update(from: src.baseAddress! + o * rowOut + off, count: rowIn) }
+            })
         } else {
           grads.append(nil)
         }
@@ -213,6 +222,8 @@ public func concat<T: KernelScalar>(_ tensors: [Tensor<T>], dim: Int) -> Tensor<
 public func stack<T: KernelScalar>(_ tensors: [Tensor<T>], dim: Int = 0) -> Tensor<T> {
   precondition(!tensors.isEmpty, "stack of no tensors")
   let d = dim < 0 ? dim + tensors[0].rank + 1 : dim
-  for t in tensors { precondition(t.shape == tensors[0].shape, "stack: shapes \(tensors[0].shape) and \(t.shape) differ") }
+  for t in tensors {
+    precondition(t.shape == tensors[0].shape, "stack: shapes \(tensors[0].shape) and \(t.shape) differ")
+  }
   return concat(tensors.map { $0.unsqueezed(d) }, dim: d)
 }

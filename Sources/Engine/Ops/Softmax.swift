@@ -11,14 +11,21 @@ extension Tensor {
     let d = normalizeDim(dim, rank: rank)
     let (outer, n, inner) = axisSplit(shape, d)
     let v: [Scalar] = makeArray(count) { y in
-      scalars.withUnsafeBufferPointer { AxisKernels.softmax($0.baseAddress!, outer: outer, n: n, inner: inner, log: log, y) }
+      scalars.withUnsafeBufferPointer {
+        AxisKernels.softmax($0.baseAddress!, outer: outer, n: n, inner: inner, log: log, y)
+      }
     }
     return .result(shape: shape, scalars: v, inputs: [self]) { g in
-      [makeArray(g.count) { dx in
-        v.withUnsafeBufferPointer { py in
-          g.withUnsafeBufferPointer { AxisKernels.softmaxBackward(py.baseAddress!, $0.baseAddress!, outer: outer, n: n, inner: inner, log: log, dx) }
+      [
+        makeArray(g.count) { dx in
+          v.withUnsafeBufferPointer { py in
+            g.withUnsafeBufferPointer {
+              AxisKernels.softmaxBackward(
+                py.baseAddress!, $0.baseAddress!, outer: outer, n: n, inner: inner, log: log, dx)
+            }
+          }
         }
-      }]
+      ]
     }
   }
 }

@@ -24,8 +24,12 @@ public final class SGD: Optimizer {
   public let nesterov: Bool
   private var buffers: [[Float]?]
 
-  public init(_ parameters: [Tensor<Float>], lr: Double, momentum: Double = 0, dampening: Double = 0, weightDecay: Double = 0, nesterov: Bool = false) {
-    precondition(!nesterov || (momentum > 0 && dampening == 0), "Nesterov momentum requires a momentum and zero dampening")
+  public init(
+    _ parameters: [Tensor<Float>], lr: Double, momentum: Double = 0, dampening: Double = 0, weightDecay: Double = 0,
+    nesterov: Bool = false
+  ) {
+    precondition(
+      !nesterov || (momentum > 0 && dampening == 0), "Nesterov momentum requires a momentum and zero dampening")
     self.parameters = parameters
     learningRate = lr
     self.momentum = momentum
@@ -36,7 +40,10 @@ public final class SGD: Optimizer {
   }
 
   public func step() {
-    let lr = Float(learningRate), mu = Float(momentum), wd = Float(weightDecay), damp = Float(1 - dampening)
+    let lr = Float(learningRate)
+    let mu = Float(momentum)
+    let wd = Float(weightDecay)
+    let damp = Float(1 - dampening)
     for (i, p) in parameters.enumerated() {
       guard let grad = p.grad?.scalars else { continue }
       var g = grad
@@ -68,7 +75,10 @@ public final class Adam: Optimizer {
   private var t: [Int]
 
   /// Adam; `decoupled` gives AdamW's weight decay.
-  public init(_ parameters: [Tensor<Float>], lr: Double = 1e-3, betas: (Double, Double) = (0.9, 0.999), eps: Double = 1e-8, weightDecay: Double = 0, decoupled: Bool = false, amsgrad: Bool = false) {
+  public init(
+    _ parameters: [Tensor<Float>], lr: Double = 1e-3, betas: (Double, Double) = (0.9, 0.999), eps: Double = 1e-8,
+    weightDecay: Double = 0, decoupled: Bool = false, amsgrad: Bool = false
+  ) {
     self.parameters = parameters
     learningRate = lr
     beta1 = betas.0
@@ -84,14 +94,20 @@ public final class Adam: Optimizer {
   }
 
   /// AdamW with PyTorch's default weight decay 0.01.
-  public static func adamW(_ parameters: [Tensor<Float>], lr: Double = 1e-3, betas: (Double, Double) = (0.9, 0.999), eps: Double = 1e-8, weightDecay: Double = 1e-2) -> Adam {
+  public static func adamW(
+    _ parameters: [Tensor<Float>], lr: Double = 1e-3, betas: (Double, Double) = (0.9, 0.999), eps: Double = 1e-8,
+    weightDecay: Double = 1e-2
+  ) -> Adam {
     Adam(parameters, lr: lr, betas: betas, eps: eps, weightDecay: weightDecay, decoupled: true)
   }
 
   public func step() {
     // Coefficients are formed in Double and rounded once, as PyTorch passes Python floats.
-    let b1 = Float(beta1), b2 = Float(beta2), epsF = Float(eps)
-    let c1 = Float(1 - beta1), c2 = Float(1 - beta2)
+    let b1 = Float(beta1)
+    let b2 = Float(beta2)
+    let epsF = Float(eps)
+    let c1 = Float(1 - beta1)
+    let c2 = Float(1 - beta2)
     for (i, p) in parameters.enumerated() {
       guard let grad = p.grad?.scalars else { continue }
       t[i] += 1
@@ -120,7 +136,8 @@ public final class Adam: Optimizer {
         vMax[i] = mx
         second = mx
       }
-      let bc1 = 1 - pow(beta1, Double(t[i])), bc2 = 1 - pow(beta2, Double(t[i]))
+      let bc1 = 1 - pow(beta1, Double(t[i]))
+      let bc2 = 1 - pow(beta2, Double(t[i]))
       let stepSize = Float(learningRate / bc1)
       let bc2Sqrt = Float(bc2.squareRoot())
       p.withMutableScalars { pv in
@@ -142,7 +159,9 @@ public func clipGradNorm(_ parameters: [Tensor<Float>], maxNorm: Double) -> Doub
   let norm = total.squareRoot()
   let coef = maxNorm / (norm + 1e-6)
   if coef < 1 {
-    for p in parameters { if let g = p.grad { p.grad = Tensor(shape: g.shape, scalars: g.scalars.map { $0 * Float(coef) }) } }
+    for p in parameters {
+      if let g = p.grad { p.grad = Tensor(shape: g.shape, scalars: g.scalars.map { $0 * Float(coef) }) }
+    }
   }
   return norm
 }
