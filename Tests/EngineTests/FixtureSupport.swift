@@ -92,7 +92,7 @@ func runOp<T: KernelScalar>(_ c: OpCase, _ x: [Tensor<T>], _ idx: [IntTensor], r
   case "affine": return (x[0].affine(scale: T(p.double("scale")!), shift: T(p.double("shift")!)), [])
   case "pow": return (x[0].pow(T(p.double("p")!)), [])
   case "sqrt": return (x[0].sqrt(), [])
-  case "where": return (select(x[0].gt(0), x[1], x[2]), [])
+  case "where": return (Tensor.where(x[0].gt(0), x[1], x[2]), [])
   case "clamp": return (x[0].clamp(min: p.double("min").map { T($0) }, max: p.double("max").map { T($0) }), [])
   case "lt": return (x[0].lt(x[1]), [])
   case "ge": return (x[0].ge(x[1]), [])

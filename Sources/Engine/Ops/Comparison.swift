@@ -46,26 +46,29 @@ extension Tensor {
   }
 }
 
-/// Elementwise `condition != 0 ? a : b` with broadcasting of all three. The gradient goes to `a`
-/// where the condition holds and to `b` elsewhere; the condition gets none.
-public func where_<T: KernelScalar>(_ condition: Tensor<T>, _ a: Tensor<T>, _ b: Tensor<T>) -> Tensor<T> {
-  let shape = broadcastShapes(broadcastShapes(condition.shape, a.shape), b.shape)
-  let c = condition.broadcastValues(to: shape)
-  let av = a.broadcastValues(to: shape)
-  let bv = b.broadcastValues(to: shape)
-  let n = shape.reduce(1, *)
-  let v: [T] = makeArray(n) { out in
-    c.withUnsafeBufferPointer { pc in
-      av.withUnsafeBufferPointer { pa in
-        bv.withUnsafeBufferPointer { Elementwise.select(pc.baseAddress!, pa.baseAddress!, $0.baseAddress!, out, n) }
+extension Tensor {
+  /// Elementwise `condition != 0 ? a : b` with broadcasting of all three (torch.where). The gradient
+  /// goes to `a` where the condition holds and to `b` elsewhere; the condition gets none.
+  public static func `where`(_ condition: Tensor, _ a: Tensor, _ b: Tensor) -> Tensor {
+    typealias T = Scalar
+    let shape = broadcastShapes(broadcastShapes(condition.shape, a.shape), b.shape)
+    let c = condition.broadcastValues(to: shape)
+    let av = a.broadcastValues(to: shape)
+    let bv = b.broadcastValues(to: shape)
+    let n = shape.reduce(1, *)
+    let v: [T] = makeArray(n) { out in
+      c.withUnsafeBufferPointer { pc in
+        av.withUnsafeBufferPointer { pa in
+          bv.withUnsafeBufferPointer { Elementwise.select(pc.baseAddress!, pa.baseAddress!, $0.baseAddress!, out, n) }
+        }
       }
     }
-  }
-  return .result(shape: shape, scalars: v, inputs: [a, b]) { g in
-    var ga: [T]? = nil
-    var gb: [T]? = nil
-    if a.requiresGrad { ga = a.unbroadcast(zip(g, c).map { $1 != 0 ? $0 : 0 }, from: shape) }
-    if b.requiresGrad { gb = b.unbroadcast(zip(g, c).map { $1 != 0 ? 0 : $0 }, from: shape) }
-    return [ga, gb]
+    return .result(shape: shape, scalars: v, inputs: [a, b]) { g in
+      var ga: [T]? = nil
+      var gb: [T]? = nil
+      if a.requiresGrad { ga = a.unbroadcast(zip(g, c).map { $1 != 0 ? $0 : 0 }, from: shape) }
+      if b.requiresGrad { gb = b.unbroadcast(zip(g, c).map { $1 != 0 ? 0 : $0 }, from: shape) }
+      return [ga, gb]
+    }
   }
 }
