@@ -1,0 +1,77 @@
+import Foundation
+import Testing
+
+@testable import Engine
+
+@Suite("Autograd, initialisation and training utilities")
+struct AutogradTests {
+  @Test("no-grad mode, detach and gradient accumulation") func tape() {
+    let x = Tensor<Float>(shape: [3], scalars: [1, 2, 3], requiresGrad: true)
+    let y = withNoGrad { x * x }
+    #expect(!y.requiresGrad)
+    let z = (x * x).detached()
+    #expect(!z.requiresGrad)
+    // d/dx sum(x*x + 3x) = 2x + 3; two backward passes accumulate.
+    ((x * x) + x * 3).sum().backward()
+    #expect(x.grad?.scalars == [5, 7, 9])
+    ((x * x) + x * 3).sum().backward()
+    #expect(x.grad?.scalars == [10, 14, 18])
+  }
+
+  @Test("grad mode is task-local") func taskLocal() async {
+    let inner = await Task { withNoGrad { GradMode.isEnabled } }.value
+    #expect(!inner)
+    #expect(GradMode.isEnabled)
+  }
+
+  @Test("PyTorch default initialisation bounds and spread") func initialisation() {
+    var rng = RandomGenerator(seed: 3)
+    let lin = Linear(400, 300, rng: &rng)
+    let bound: Float = 1 / 20
+    #expect(lin.weight.scalars.allSatisfy { abs($0) <= bound })
+    let variance = lin.weight.scalars.reduce(0) { $0 + Double($1 * $1) } / Double(lin.weight.count)
+    #expect(abs(variance - Double(bound * bound) / 3) < 1e-5)  // U(-b, b) has variance b^2/3
+    let conv = Conv2d(8, 4, kernel: 3, groups: 2, rng: &rng)  // fan-in 4 * 9
+    #expect(conv.weight.shape == [4, 4, 3, 3])
+    #expect(conv.weight.scalars.allSatisfy { abs($0) <= 1 / 6 })
+    let deconv = ConvTranspose2d(6, 10, kernel: 2, rng: &rng)  // PyTorch: fan-in 10 * 4
+    #expect(deconv.weight.shape == [6, 10, 2, 2])
+    #expect(deconv.weight.scalars.allSatisfy { abs($0) <= 1 / Float(40).squareRoot() })
+    #expect(deconv.weight.scalars.max()! > 0.9 / Float(40).squareRoot())
+    let gru = GRU(inputSize: 3, hiddenSize: 16, rng: &rng)
+    #expect(gru.namedParameters().map(\.name) == ["weight_ih_l0", "weight_hh_l0", "bias_ih_l0", "bias_hh_l0"])
+    #expect(gru.parameters().allSatisfy { $0.scalars.allSatisfy { abs($0) <= 0.25 } })
+  }
+
+  @Test("same seed, same numbers") func determinism() {
+    var a = RandomGenerator(seed: 42)
+    var b = RandomGenerator(seed: 42)
+    #expect((0..<100).map { _ in a.next() } == (0..<100).map { _ in b.next() })
+    #expect(SmallNet.make(seed: 9).stateDict() == SmallNet.make(seed: 9).stateDict())
+    #expect(SmallNet.make(seed: 9).stateDict() != SmallNet.make(seed: 10).stateDict())
+  }
+
+  @Test("learning-rate schedules and gradient clipping match PyTorch") func schedules() throws {
+    let f = try Safetensors.read(fixturePath("model/schedules.safetensors"))
+    let step = (0..<12).map { LearningRateSchedule.step(stepSize: 3, gamma: 0.5).rate(base: 0.1, epoch: $0) }
+    let cosine = (0..<12).map { LearningRateSchedule.cosine(tMax: 10, etaMin: 1e-4).rate(base: 0.1, epoch: $0) }
+    #expect(relativeError(step, try f.require("lr_step").values(as: Double.self)) < 1e-12)
+    #expect(relativeError(cosine, try f.require("lr_cosine").values(as: Double.self)) < 1e-9)
+    let a = Tensor<Float>.zeros([3, 4])
+    let b = Tensor<Float>.zeros([5])
+    a.grad = try f.require("clip_a_before").tensor()
+    b.grad = try f.require("clip_b_before").tensor()
+    let norm = clipGradNorm([a, b], maxNorm: 1.5)
+    #expect(abs(norm - Double(try f.require("clip_norm").floats()[0])) < 1e-5)
+    #expect(relativeError(a.grad!.scalars, try f.require("clip_a_after").floats()) < 1e-6)
+    #expect(relativeError(b.grad!.scalars, try f.require("clip_b_after").floats()) < 1e-6)
+  }
+}
+
+/// A tiny two-layer net for determinism checks.
+enum SmallNet {
+  static func make(seed: UInt64) -> Sequential {
+    var rng = RandomGenerator(seed: seed)
+    return Sequential([Linear(4, 8, rng: &rng), ReLU(), Linear(8, 2, rng: &rng)])
+  }
+}
