@@ -62,7 +62,8 @@ let package = Package(
     .testTarget(
       name: "EngineTests", dependencies: ["Engine", "Kernels", "CCairo", "CPNG"],
       resources: [.copy("Fixtures")]),
-    .testTarget(name: "ModelsTests", dependencies: ["Engine", "Datasets", "Models"]),
+    .testTarget(
+      name: "ModelsTests", dependencies: ["Engine", "Datasets", "Models"], resources: [.copy("Fixtures")]),
   ],
   swiftLanguageModes: [.v6]
 )
