@@ -35,6 +35,9 @@ let package = Package(
       name: "CPNG", path: "Sources/CPNG", pkgConfig: "libpng",
       providers: [.apt(["libpng-dev"])]),
     .systemLibrary(
+      name: "CTurboJPEG", path: "Sources/CTurboJPEG", pkgConfig: "libturbojpeg",
+      providers: [.apt(["libturbojpeg0-dev"])]),
+    .systemLibrary(
       name: "CZlib", path: "Sources/CZlib", pkgConfig: "zlib",
       providers: [.apt(["zlib1g-dev"])]),
 
@@ -45,15 +48,19 @@ let package = Package(
       swiftSettings: fastSettings),
     // Tensors, autograd, ops with backward rules, modules, optimisers, checkpoint I/O.
     .target(name: "Engine", dependencies: ["Kernels", "CZlib"], swiftSettings: fastSettings),
-    // Data sets: MNIST (IDX and CSV subset).
-    .target(name: "Datasets", dependencies: ["Engine", "CZlib"], swiftSettings: fastSettings),
+    // PNG and JPEG files, montages.
+    .target(name: "ImageIO", dependencies: ["Engine", "CPNG", "CTurboJPEG"], swiftSettings: fastSettings),
+    // Data sets: MNIST (IDX and CSV subset), multi-digit composites, COCO-format instances.
+    .target(name: "Datasets", dependencies: ["Engine", "ImageIO", "CZlib"], swiftSettings: fastSettings),
+    // Statistics on GSL.
+    .target(name: "Analysis", dependencies: ["CGSL"], swiftSettings: fastSettings),
     // Models built on the engine.
     .target(name: "Models", dependencies: ["Engine", "Datasets"], swiftSettings: fastSettings),
     // The command-line shell.
     .executableTarget(
       name: "ephys",
       dependencies: [
-        "Engine", "Datasets", "Models",
+        "Engine", "Datasets", "Models", "Analysis", "ImageIO",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ],
       swiftSettings: fastSettings),

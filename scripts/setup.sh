@@ -6,7 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-packages=(libopenblas-dev libgsl-dev libcairo2-dev libpng-dev zlib1g-dev pkg-config python3 ca-certificates)
+packages=(libopenblas-dev libgsl-dev libcairo2-dev libpng-dev libturbojpeg0-dev zlib1g-dev pkg-config python3 ca-certificates)
 python3 -m pip --version >/dev/null 2>&1 || packages+=(python3-pip)
 missing=()
 for p in "${packages[@]}"; do

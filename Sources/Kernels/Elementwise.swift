@@ -107,6 +107,8 @@ public enum Elementwise {
   ) {
     if p == 2 {
       for i in 0..<count { y[i] = x[i] * x[i] }
+    } else if let n = Int(exactly: p) {
+      for i in 0..<count { y[i] = T.pow(x[i], n) }  // integral exponents accept negative bases
     } else {
       for i in 0..<count { y[i] = T.pow(x[i], p) }
     }

@@ -72,10 +72,12 @@ func relativeError<T: KernelScalar>(_ a: [T], _ b: [T]) -> Double {
   var diff = 0.0
   var scale = 0.0
   for (x, y) in zip(a, b) {
+    // NaN anywhere (or a NaN/finite mismatch) is an infinite error: max() would skip it silently.
+    if x.isNaN != y.isNaN || x.isInfinite != y.isInfinite { return .infinity }
+    if x.isNaN || x.isInfinite { continue }
     diff = max(diff, abs(Double(x) - Double(y)))
     scale = max(scale, abs(Double(y)))
   }
-  if diff.isNaN { return .infinity }
   return diff / max(scale, 1e-6)
 }
 

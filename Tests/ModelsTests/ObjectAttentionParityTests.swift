@@ -11,6 +11,7 @@ func modelsFixture(_ name: String) -> String {
 func relErr(_ a: [Float], _ b: [Float]) -> Double {
   var d = 0.0, s = 0.0
   for (x, y) in zip(a, b) {
+    if !x.isFinite || !y.isFinite { return .infinity }
     d = max(d, Double(abs(x - y)))
     s = max(s, Double(abs(y)))
   }

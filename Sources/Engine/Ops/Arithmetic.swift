@@ -92,7 +92,9 @@ extension Tensor {
       scalars.withUnsafeBufferPointer { Elementwise.pow($0.baseAddress!, y, count, exponent: p) }
     }
     return .result(shape: shape, scalars: v, inputs: [self]) { [scalars] g in
-      [zip(g, scalars).map { gi, x in gi * p * Scalar.pow(x, p - 1) }]
+      if p == 2 { return [zip(g, scalars).map { gi, x in gi * 2 * x }] }
+      if let n = Int(exactly: p - 1) { return [zip(g, scalars).map { gi, x in gi * p * Scalar.pow(x, n) }] }
+      return [zip(g, scalars).map { gi, x in gi * p * Scalar.pow(x, p - 1) }]
     }
   }
 

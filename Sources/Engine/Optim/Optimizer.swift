@@ -71,8 +71,8 @@ public final class Adam: Optimizer {
   public var learningRate: Double
   public let beta1, beta2, eps, weightDecay: Double
   public let decoupled, amsgrad: Bool
-  private var m: [[Float]?], v: [[Float]?], vMax: [[Float]?]
-  private var t: [Int]
+  fileprivate var m: [[Float]?], v: [[Float]?], vMax: [[Float]?]
+  fileprivate var t: [Int]
 
   /// Adam; `decoupled` gives AdamW's weight decay.
   public init(
@@ -182,6 +182,35 @@ public enum LearningRateSchedule: Sendable, Equatable {
     case .step(let s, let g): return base * pow(g, Double(epoch / max(1, s)))
     case .cosine(let tMax, let etaMin):
       return etaMin + (base - etaMin) * (1 + cos(Double.pi * Double(epoch) / Double(max(1, tMax)))) / 2
+    }
+  }
+}
+
+extension Adam {
+  /// The optimiser's state (moments and step counts per parameter index) for resuming training.
+  public func stateArchive() -> TensorArchive {
+    var a = TensorArchive()
+    for i in parameters.indices where t[i] > 0 {
+      a.tensors.append(StoredTensor(name: "m/\(i)", shape: [m[i]!.count], floats: m[i]!))
+      a.tensors.append(StoredTensor(name: "v/\(i)", shape: [v[i]!.count], floats: v[i]!))
+      if let mx = vMax[i] { a.tensors.append(StoredTensor(name: "vmax/\(i)", shape: [mx.count], floats: mx)) }
+      a.tensors.append(StoredTensor(name: "t/\(i)", shape: [1], ints: [t[i]]))
+    }
+    return a
+  }
+
+  /// Restores state saved by `stateArchive()`; sizes must match the parameters.
+  public func loadState(_ a: TensorArchive) throws {
+    for i in parameters.indices {
+      guard let mi = a["m/\(i)"] else { continue }
+      let vi = try a.require("v/\(i)"), ti = try a.require("t/\(i)")
+      guard mi.count == parameters[i].count, vi.count == parameters[i].count else {
+        throw CheckpointError("optimizer state for parameter \(i) has \(mi.count) values, the parameter has \(parameters[i].count)")
+      }
+      m[i] = try mi.floats()
+      v[i] = try vi.floats()
+      vMax[i] = try a["vmax/\(i)"]?.floats()
+      t[i] = try ti.ints()[0]
     }
   }
 }
