@@ -11,7 +11,7 @@ let fastSettings: [SwiftSetting] = [
 
 let package = Package(
   name: "Ephys",
-  platforms: [.macOS(.v13)],
+  platforms: [.macOS(.v15)],
   products: [
     .executable(name: "ephys", targets: ["ephys"]),
     .library(name: "Engine", targets: ["Engine"]),

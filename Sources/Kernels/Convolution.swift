@@ -45,7 +45,12 @@ public enum Conv2dKernel {
     }
   }
 
-  /// Forward convolution. `g` describes the input (all channels); bias may be nil.
+  /// Images per worker below which splitting the batch costs more than it saves.
+  @inlinable
+  static func minimumImages(rows: Int, cols: Int) -> Int { max(1, 16_384 / max(1, rows * cols)) }
+
+  /// Forward convolution. `g` describes the input (all channels); bias may be nil. The batch is
+  /// split across `Parallel.threads` workers, each with its own scratch buffers.
   @inlinable
   public static func forward<T: KernelScalar>(
     input: UnsafePointer<T>, batch: Int, _ g: ConvGeometry, weight: UnsafePointer<T>,
@@ -54,38 +59,37 @@ public enum Conv2dKernel {
     var gg = g
     gg.channels = g.channels / groups
     let og = outChannels / groups
-    let k = gg.columnRows
-    let p = gg.columnCols
-    let hw = g.height * g.width
-    let nbMax = chunkSize(batch: batch, rows: k, cols: p)
-    let col = UnsafeMutablePointer<T>.allocate(capacity: k * nbMax * p)
-    let tmp = UnsafeMutablePointer<T>.allocate(capacity: og * nbMax * p)
-    defer {
-      col.deallocate()
-      tmp.deallocate()
-    }
-    var n0 = 0
-    while n0 < batch {
-      let nb = min(nbMax, batch - n0)
-      for grp in 0..<groups {
-        for i in 0..<nb {
-          im2col(
-            input + ((n0 + i) * g.channels + grp * gg.channels) * hw, gg, col + i * p, ldCol: nb * p)
-        }
-        gemm(
-          m: og, n: nb * p, k: k, a: weight + grp * og * k, b: col, c: tmp)
-        unpack(
-          tmp, channels: outChannels, plane: p, c0: grp * og, cn: og, nb: nb,
-          output + n0 * outChannels * p)
+    let k = gg.columnRows, p = gg.columnCols, hw = g.height * g.width
+    Parallel.forEachRange(batch, minimum: minimumImages(rows: k, cols: p)) { range, _ in
+      let nbMax = chunkSize(batch: range.count, rows: k, cols: p)
+      let col = UnsafeMutablePointer<T>.allocate(capacity: k * nbMax * p)
+      let tmp = UnsafeMutablePointer<T>.allocate(capacity: og * nbMax * p)
+      defer {
+        col.deallocate()
+        tmp.deallocate()
       }
-      n0 += nb
-    }
-    if let bias {
-      for n in 0..<batch {
-        for o in 0..<outChannels {
-          let d = output + (n * outChannels + o) * p
-          let b = bias[o]
-          for j in 0..<p { d[j] += b }
+      var n0 = range.lowerBound
+      while n0 < range.upperBound {
+        let nb = min(nbMax, range.upperBound - n0)
+        for grp in 0..<groups {
+          for i in 0..<nb {
+            im2col(
+              input + ((n0 + i) * g.channels + grp * gg.channels) * hw, gg, col + i * p, ldCol: nb * p)
+          }
+          gemm(m: og, n: nb * p, k: k, a: weight + grp * og * k, b: col, c: tmp)
+          unpack(
+            tmp, channels: outChannels, plane: p, c0: grp * og, cn: og, nb: nb,
+            output + n0 * outChannels * p)
+        }
+        n0 += nb
+      }
+      if let bias {
+        for n in range {
+          for o in 0..<outChannels {
+            let d = output + (n * outChannels + o) * p
+            let b = bias[o]
+            for j in 0..<p { d[j] += b }
+          }
         }
       }
     }
@@ -118,40 +122,51 @@ public enum Conv2dKernel {
     }
     if gradInput == nil && gradWeight == nil { return }
     if let gradInput { gradInput.initialize(repeating: 0, count: batch * g.channels * hw) }
-    let nbMax = chunkSize(batch: batch, rows: k, cols: p)
-    let col = UnsafeMutablePointer<T>.allocate(capacity: k * nbMax * p)
-    let gout = UnsafeMutablePointer<T>.allocate(capacity: og * nbMax * p)
-    defer {
-      col.deallocate()
-      gout.deallocate()
-    }
-    var n0 = 0
-    while n0 < batch {
-      let nb = min(nbMax, batch - n0)
-      for grp in 0..<groups {
-        pack(
-          gradOutput + n0 * outChannels * p, channels: outChannels, plane: p, c0: grp * og,
-          cn: og, nb: nb, gout)
-        if let gradWeight {
-          for i in 0..<nb {
-            im2col(
-              input + ((n0 + i) * g.channels + grp * gg.channels) * hw, gg, col + i * p,
-              ldCol: nb * p)
-          }
-          gemm(
-            transB: true, m: og, n: k, k: nb * p, a: gout, b: col, beta: 1,
-            c: gradWeight + grp * og * k)
-        }
-        if let gradInput {
-          gemm(transA: true, m: k, n: nb * p, k: og, a: weight + grp * og * k, b: gout, c: col)
-          for i in 0..<nb {
-            col2imAdd(
-              col + i * p, ldCol: nb * p, gg,
-              gradInput + ((n0 + i) * g.channels + grp * gg.channels) * hw)
-          }
-        }
+    let parts = Parallel.ranges(batch, minimum: minimumImages(rows: k, cols: p))
+    let weightCount = outChannels * k
+    // Worker 0 accumulates into gradWeight; the others into scratch that is summed afterwards.
+    let scratch = UnsafeMutablePointer<T>.allocate(capacity: max(1, (parts.count - 1) * weightCount))
+    scratch.initialize(repeating: 0, count: max(1, (parts.count - 1) * weightCount))
+    defer { scratch.deallocate() }
+    Parallel.run(parts.count) { w in
+      let range = parts[w]
+      let dW = gradWeight.map { w == 0 ? $0 : scratch + (w - 1) * weightCount }
+      let nbMax = chunkSize(batch: range.count, rows: k, cols: p)
+      let col = UnsafeMutablePointer<T>.allocate(capacity: k * nbMax * p)
+      let gout = UnsafeMutablePointer<T>.allocate(capacity: og * nbMax * p)
+      defer {
+        col.deallocate()
+        gout.deallocate()
       }
-      n0 += nb
+      var n0 = range.lowerBound
+      while n0 < range.upperBound {
+        let nb = min(nbMax, range.upperBound - n0)
+        for grp in 0..<groups {
+          pack(
+            gradOutput + n0 * outChannels * p, channels: outChannels, plane: p, c0: grp * og,
+            cn: og, nb: nb, gout)
+          if let dW {
+            for i in 0..<nb {
+              im2col(
+                input + ((n0 + i) * g.channels + grp * gg.channels) * hw, gg, col + i * p,
+                ldCol: nb * p)
+            }
+            gemm(transB: true, m: og, n: k, k: nb * p, a: gout, b: col, beta: 1, c: dW + grp * og * k)
+          }
+          if let gradInput {
+            gemm(transA: true, m: k, n: nb * p, k: og, a: weight + grp * og * k, b: gout, c: col)
+            for i in 0..<nb {
+              col2imAdd(
+                col + i * p, ldCol: nb * p, gg,
+                gradInput + ((n0 + i) * g.channels + grp * gg.channels) * hw)
+            }
+          }
+        }
+        n0 += nb
+      }
+    }
+    if let gradWeight {
+      for w in 1..<max(1, parts.count) { Elementwise.addInPlace(gradWeight, scratch + (w - 1) * weightCount, weightCount) }
     }
   }
 }
@@ -159,6 +174,7 @@ public enum Conv2dKernel {
 /// Transposed convolution (the adjoint of conv2d in its input), PyTorch's conv_transpose2d.
 /// input [N, Cin, H, W], weight [Cin, Cout/groups, kh, kw], output [N, Cout, outH, outW] where
 /// `out` (channels = Cout) is the geometry of the *output* plane: its window count equals H x W.
+/// The batch is split across `Parallel.threads` workers.
 public enum ConvTranspose2dKernel {
   /// Forward: output = col2im(W^T x) + bias.
   @inlinable
@@ -170,38 +186,37 @@ public enum ConvTranspose2dKernel {
     var gg = g
     gg.channels = g.channels / groups
     let cig = inChannels / groups
-    let k = gg.columnRows
-    let p = gg.columnCols
-    let ohw = g.height * g.width
-    output.initialize(repeating: 0, count: batch * g.channels * ohw)
-    let nbMax = Conv2dKernel.chunkSize(batch: batch, rows: k, cols: p)
-    let col = UnsafeMutablePointer<T>.allocate(capacity: k * nbMax * p)
-    let xin = UnsafeMutablePointer<T>.allocate(capacity: cig * nbMax * p)
-    defer {
-      col.deallocate()
-      xin.deallocate()
-    }
-    var n0 = 0
-    while n0 < batch {
-      let nb = min(nbMax, batch - n0)
-      for grp in 0..<groups {
-        Conv2dKernel.pack(
-          input + n0 * inChannels * p, channels: inChannels, plane: p, c0: grp * cig, cn: cig,
-          nb: nb, xin)
-        gemm(transA: true, m: k, n: nb * p, k: cig, a: weight + grp * cig * k, b: xin, c: col)
-        for i in 0..<nb {
-          col2imAdd(
-            col + i * p, ldCol: nb * p, gg, output + ((n0 + i) * g.channels + grp * gg.channels) * ohw)
-        }
+    let k = gg.columnRows, p = gg.columnCols, ohw = g.height * g.width
+    Parallel.forEachRange(batch, minimum: Conv2dKernel.minimumImages(rows: k, cols: p)) { range, _ in
+      (output + range.lowerBound * g.channels * ohw).initialize(repeating: 0, count: range.count * g.channels * ohw)
+      let nbMax = Conv2dKernel.chunkSize(batch: range.count, rows: k, cols: p)
+      let col = UnsafeMutablePointer<T>.allocate(capacity: k * nbMax * p)
+      let xin = UnsafeMutablePointer<T>.allocate(capacity: cig * nbMax * p)
+      defer {
+        col.deallocate()
+        xin.deallocate()
       }
-      n0 += nb
-    }
-    if let bias {
-      for n in 0..<batch {
-        for o in 0..<g.channels {
-          let d = output + (n * g.channels + o) * ohw
-          let b = bias[o]
-          for j in 0..<ohw { d[j] += b }
+      var n0 = range.lowerBound
+      while n0 < range.upperBound {
+        let nb = min(nbMax, range.upperBound - n0)
+        for grp in 0..<groups {
+          Conv2dKernel.pack(
+            input + n0 * inChannels * p, channels: inChannels, plane: p, c0: grp * cig, cn: cig, nb: nb, xin)
+          gemm(transA: true, m: k, n: nb * p, k: cig, a: weight + grp * cig * k, b: xin, c: col)
+          for i in 0..<nb {
+            col2imAdd(
+              col + i * p, ldCol: nb * p, gg, output + ((n0 + i) * g.channels + grp * gg.channels) * ohw)
+          }
+        }
+        n0 += nb
+      }
+      if let bias {
+        for n in range {
+          for o in 0..<g.channels {
+            let d = output + (n * g.channels + o) * ohw
+            let b = bias[o]
+            for j in 0..<ohw { d[j] += b }
+          }
         }
       }
     }
@@ -218,9 +233,7 @@ public enum ConvTranspose2dKernel {
     var gg = g
     gg.channels = g.channels / groups
     let cig = inChannels / groups
-    let k = gg.columnRows
-    let p = gg.columnCols
-    let ohw = g.height * g.width
+    let k = gg.columnRows, p = gg.columnCols, ohw = g.height * g.width
     if let gradBias {
       for n in 0..<batch {
         for o in 0..<g.channels {
@@ -232,38 +245,45 @@ public enum ConvTranspose2dKernel {
       }
     }
     if gradInput == nil && gradWeight == nil { return }
-    let nbMax = Conv2dKernel.chunkSize(batch: batch, rows: k, cols: p)
-    let col = UnsafeMutablePointer<T>.allocate(capacity: k * nbMax * p)
-    let buf = UnsafeMutablePointer<T>.allocate(capacity: cig * nbMax * p)
-    defer {
-      col.deallocate()
-      buf.deallocate()
-    }
-    var n0 = 0
-    while n0 < batch {
-      let nb = min(nbMax, batch - n0)
-      for grp in 0..<groups {
-        for i in 0..<nb {
-          im2col(
-            gradOutput + ((n0 + i) * g.channels + grp * gg.channels) * ohw, gg, col + i * p,
-            ldCol: nb * p)
-        }
-        if let gradInput {
-          gemm(m: cig, n: nb * p, k: k, a: weight + grp * cig * k, b: col, c: buf)
-          Conv2dKernel.unpack(
-            buf, channels: inChannels, plane: p, c0: grp * cig, cn: cig, nb: nb,
-            gradInput + n0 * inChannels * p)
-        }
-        if let gradWeight {
-          Conv2dKernel.pack(
-            input + n0 * inChannels * p, channels: inChannels, plane: p, c0: grp * cig, cn: cig,
-            nb: nb, buf)
-          gemm(
-            transB: true, m: cig, n: k, k: nb * p, a: buf, b: col, beta: 1,
-            c: gradWeight + grp * cig * k)
-        }
+    let parts = Parallel.ranges(batch, minimum: Conv2dKernel.minimumImages(rows: k, cols: p))
+    let weightCount = inChannels * k
+    let scratch = UnsafeMutablePointer<T>.allocate(capacity: max(1, (parts.count - 1) * weightCount))
+    scratch.initialize(repeating: 0, count: max(1, (parts.count - 1) * weightCount))
+    defer { scratch.deallocate() }
+    Parallel.run(parts.count) { w in
+      let range = parts[w]
+      let dW = gradWeight.map { w == 0 ? $0 : scratch + (w - 1) * weightCount }
+      let nbMax = Conv2dKernel.chunkSize(batch: range.count, rows: k, cols: p)
+      let col = UnsafeMutablePointer<T>.allocate(capacity: k * nbMax * p)
+      let buf = UnsafeMutablePointer<T>.allocate(capacity: cig * nbMax * p)
+      defer {
+        col.deallocate()
+        buf.deallocate()
       }
-      n0 += nb
+      var n0 = range.lowerBound
+      while n0 < range.upperBound {
+        let nb = min(nbMax, range.upperBound - n0)
+        for grp in 0..<groups {
+          for i in 0..<nb {
+            im2col(
+              gradOutput + ((n0 + i) * g.channels + grp * gg.channels) * ohw, gg, col + i * p, ldCol: nb * p)
+          }
+          if let gradInput {
+            gemm(m: cig, n: nb * p, k: k, a: weight + grp * cig * k, b: col, c: buf)
+            Conv2dKernel.unpack(
+              buf, channels: inChannels, plane: p, c0: grp * cig, cn: cig, nb: nb, gradInput + n0 * inChannels * p)
+          }
+          if let dW {
+            Conv2dKernel.pack(
+              input + n0 * inChannels * p, channels: inChannels, plane: p, c0: grp * cig, cn: cig, nb: nb, buf)
+            gemm(transB: true, m: cig, n: k, k: nb * p, a: buf, b: col, beta: 1, c: dW + grp * cig * k)
+          }
+        }
+        n0 += nb
+      }
+    }
+    if let gradWeight {
+      for w in 1..<max(1, parts.count) { Elementwise.addInPlace(gradWeight, scratch + (w - 1) * weightCount, weightCount) }
     }
   }
 }

@@ -78,6 +78,41 @@ public func maxPool2dForward<T: KernelScalar>(
   }
 }
 
+/// The common 2x2, stride-2 max pool (same tie and NaN rules as the general kernel: the first
+/// maximum in row-major window order wins, NaN wins).
+@inlinable
+public func maxPool2x2<T: KernelScalar>(
+  _ input: UnsafePointer<T>, planes: Int, height: Int, width: Int, output: UnsafeMutablePointer<T>,
+  indices: UnsafeMutablePointer<Int>
+) {
+  let oh = height / 2, ow = width / 2
+  for pl in 0..<planes {
+    let src = input + pl * height * width
+    let dst = output + pl * oh * ow
+    let idx = indices + pl * oh * ow
+    for y in 0..<oh {
+      let r0 = 2 * y * width, r1 = r0 + width
+      for x in 0..<ow {
+        let c = 2 * x
+        var best = src[r0 + c]
+        var bi = r0 + c
+        @inline(__always) func consider(_ j: Int) {
+          let v = src[j]
+          if !best.isNaN && (v > best || v.isNaN) {
+            best = v
+            bi = j
+          }
+        }
+        consider(r0 + c + 1)
+        consider(r1 + c)
+        consider(r1 + c + 1)
+        dst[y * ow + x] = best
+        idx[y * ow + x] = bi
+      }
+    }
+  }
+}
+
 /// Max-pool backward: scatters dL/dOutput onto the recorded argmax pixels (gradInput accumulates).
 @inlinable
 public func maxPool2dBackward<T: KernelScalar>(

@@ -168,3 +168,44 @@ public func upsample2dBackward<T: KernelScalar>(
     }
   }
 }
+
+/// Nearest-neighbour resize by index maps (`rows[y]`, `cols[x]` = source row / column): the fast path
+/// of `upsample2dForward` for mode `.nearest`.
+@inlinable
+public func nearestForward<T: KernelScalar>(
+  _ input: UnsafePointer<T>, planes: Int, inH: Int, inW: Int, rows: [Int], cols: [Int],
+  output: UnsafeMutablePointer<T>
+) {
+  let outH = rows.count, outW = cols.count
+  cols.withUnsafeBufferPointer { c in
+    for pl in 0..<planes {
+      let src = input + pl * inH * inW
+      let dst = output + pl * outH * outW
+      for y in 0..<outH {
+        let row = src + rows[y] * inW
+        let d = dst + y * outW
+        for x in 0..<outW { d[x] = row[c[x]] }
+      }
+    }
+  }
+}
+
+/// Adjoint of `nearestForward` (gradInput accumulates).
+@inlinable
+public func nearestBackward<T: KernelScalar>(
+  gradOutput: UnsafePointer<T>, planes: Int, inH: Int, inW: Int, rows: [Int], cols: [Int],
+  gradInput: UnsafeMutablePointer<T>
+) {
+  let outH = rows.count, outW = cols.count
+  cols.withUnsafeBufferPointer { c in
+    for pl in 0..<planes {
+      let g = gradOutput + pl * outH * outW
+      let dst = gradInput + pl * inH * inW
+      for y in 0..<outH {
+        let row = dst + rows[y] * inW
+        let s = g + y * outW
+        for x in 0..<outW { row[c[x]] += s[x] }
+      }
+    }
+  }
+}

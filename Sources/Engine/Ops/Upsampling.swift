@@ -19,6 +19,18 @@ public func interpolate<T: KernelScalar>(
     mode: mode, input: w, output: out.w, alignCorners: align, scaleFactor: scaleFactor)
   let planes = x.shape[0] * x.shape[1]
   let outShape = [x.shape[0], x.shape[1], out.h, out.w]
+  if mode == .nearest {
+    let r = rows.map { $0.index.0 }, c = cols.map { $0.index.0 }
+    let v: [T] = makeArray(outShape.reduce(1, *)) { dst in
+      x.scalars.withUnsafeBufferPointer { nearestForward($0.baseAddress!, planes: planes, inH: h, inW: w, rows: r, cols: c, output: dst) }
+    }
+    let total = x.count
+    return .result(shape: outShape, scalars: v, inputs: [x]) { g in
+      [makeZeroArray(total) { dx in
+        g.withUnsafeBufferPointer { nearestBackward(gradOutput: $0.baseAddress!, planes: planes, inH: h, inW: w, rows: r, cols: c, gradInput: dx) }
+      }]
+    }
+  }
   let v: [T] = makeArray(outShape.reduce(1, *)) { dst in
     x.scalars.withUnsafeBufferPointer {
       upsample2dForward(

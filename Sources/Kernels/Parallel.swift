@@ -1,0 +1,66 @@
+import CBLAS
+import Dispatch
+import Foundation
+import Synchronization
+
+/// Data parallelism over the batch. The engine runs its own workers (one per core by default) and
+/// keeps OpenBLAS single-threaded inside them, so thread pools never nest.
+public enum Parallel {
+  private static let count = Atomic<Int>(max(1, ProcessInfo.processInfo.activeProcessorCount))
+  /// Set once, before the first kernel: OpenBLAS gets one thread.
+  static let blasConfigured: Bool = {
+    openblas_set_num_threads(1)
+    return true
+  }()
+
+  /// Worker threads used by batch-parallel kernels (default: active processors; `EPHYS_THREADS`
+  /// overrides it at start-up).
+  public static var threads: Int {
+    get {
+      _ = blasConfigured
+      if let env = ProcessInfo.processInfo.environment["EPHYS_THREADS"], let n = Int(env), n > 0, !overridden.load(ordering: .relaxed) {
+        return n
+      }
+      return count.load(ordering: .relaxed)
+    }
+    set {
+      _ = blasConfigured
+      overridden.store(true, ordering: .relaxed)
+      count.store(max(1, newValue), ordering: .relaxed)
+    }
+  }
+  private static let overridden = Atomic<Bool>(false)
+
+  /// Splits 0..<n into at most `threads` contiguous ranges of at least `minimum` items and runs
+  /// `body(range, worker)` for each, concurrently when there is more than one.
+  public static func forEachRange(_ n: Int, minimum: Int = 1, _ body: (Range<Int>, Int) -> Void) {
+    let parts = ranges(n, minimum: minimum)
+    run(parts.count) { body(parts[$0], $0) }
+  }
+
+  /// 0..<n cut into at most `threads` contiguous ranges of at least `minimum` items (one range when
+  /// n is small).
+  public static func ranges(_ n: Int, minimum: Int = 1) -> [Range<Int>] {
+    let workers = max(1, min(threads, n / max(1, minimum)))
+    return (0..<workers).map { w in (n * w / workers)..<(n * (w + 1) / workers) }
+  }
+
+  /// Runs `body(worker)` for workers 0..<count, concurrently when count > 1.
+  public static func run(_ count: Int, _ body: (Int) -> Void) {
+    if count <= 1 {
+      if count == 1 { body(0) }
+      return
+    }
+    withoutActuallyEscaping(body) { work in
+      let box = UncheckedBox(work)
+      DispatchQueue.concurrentPerform(iterations: count) { box.value($0) }
+    }
+  }
+}
+
+/// Carries a non-Sendable value into `concurrentPerform`; the kernels guarantee that workers touch
+/// disjoint memory.
+struct UncheckedBox<T>: @unchecked Sendable {
+  let value: T
+  init(_ value: T) { self.value = value }
+}
