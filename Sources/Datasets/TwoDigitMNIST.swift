@@ -39,7 +39,9 @@ public struct MultiDigitMNIST: Sendable {
 
   /// Builds composites whose first digit is `anchors[i]`; partners are drawn uniformly from the source.
   public func batch(anchors: [Int], rng: inout RandomGenerator) -> MultiDigitBatch {
-    let w = width, n = anchors.count, plane = 28 * w
+    let w = width
+    let n = anchors.count
+    let plane = 28 * w
     var images = [Float](repeating: 0, count: n * plane)
     var digits = [[Float]](repeating: [Float](repeating: 0, count: n * plane), count: objects)
     var labels = [[Int]](repeating: [Int](repeating: 0, count: n), count: objects)

@@ -20,7 +20,9 @@ public struct RasterImage: Sendable, Equatable {
   public var pixels: [UInt8]
 
   public init(width: Int, height: Int, channels: Int, pixels: [UInt8]) {
-    precondition(pixels.count == width * height * channels, "RasterImage: \(pixels.count) bytes for \(width)x\(height)x\(channels)")
+    precondition(
+      pixels.count == width * height * channels, "RasterImage: \(pixels.count) bytes for \(width)x\(height)x\(channels)"
+    )
     self.width = width
     self.height = height
     self.channels = channels
@@ -30,7 +32,9 @@ public struct RasterImage: Sendable, Equatable {
   /// A greyscale image from values in [lo, hi] (clipped), row-major `height x width`.
   public init(grey values: [Float], width: Int, height: Int, lo: Float = 0, hi: Float = 1) {
     let scale = hi > lo ? 255 / (hi - lo) : 0
-    self.init(width: width, height: height, channels: 1, pixels: values.map { UInt8(max(0, min(255, (($0 - lo) * scale).rounded()))) })
+    self.init(
+      width: width, height: height, channels: 1,
+      pixels: values.map { UInt8(max(0, min(255, (($0 - lo) * scale).rounded()))) })
   }
 
   /// An RGB image from planar values [3, H, W] in [0, 1].
@@ -69,11 +73,15 @@ public struct RasterImage: Sendable, Equatable {
     image.height = UInt32(height)
     image.format = pngFormat(channels)
     var size: Int = 0
-    let ok1 = pixels.withUnsafeBufferPointer { png_image_write_to_memory(&image, nil, &size, 0, $0.baseAddress, 0, nil) }
+    let ok1 = pixels.withUnsafeBufferPointer {
+      png_image_write_to_memory(&image, nil, &size, 0, $0.baseAddress, 0, nil)
+    }
     guard ok1 != 0, size > 0 else { throw ImageError("PNG encoding failed", file: "<memory>") }
     var out = [UInt8](repeating: 0, count: size)
     let ok2 = out.withUnsafeMutableBufferPointer { dst in
-      pixels.withUnsafeBufferPointer { png_image_write_to_memory(&image, dst.baseAddress, &size, 0, $0.baseAddress, 0, nil) }
+      pixels.withUnsafeBufferPointer {
+        png_image_write_to_memory(&image, dst.baseAddress, &size, 0, $0.baseAddress, 0, nil)
+      }
     }
     guard ok2 != 0 else { throw ImageError("PNG encoding failed", file: "<memory>") }
     return Array(out.prefix(size))
@@ -105,7 +113,8 @@ public struct RasterImage: Sendable, Equatable {
     let hasAlpha = image.format & 1 != 0  // PNG_FORMAT_FLAG_ALPHA
     let channels = hasColor ? (hasAlpha ? 4 : 3) : 1
     image.format = pngFormat(channels)
-    let w = Int(image.width), h = Int(image.height)
+    let w = Int(image.width)
+    let h = Int(image.height)
     guard w > 0, h > 0, w * h <= 100_000_000 else {
       png_image_free(&image)
       throw ImageError("PNG of \(w)x\(h) pixels is not supported", file: file)
@@ -128,13 +137,22 @@ public struct RasterImage: Sendable, Equatable {
   public static func decodeJPEG(_ bytes: [UInt8], file: String = "<memory>") throws -> RasterImage {
     guard let handle = tjInitDecompress() else { throw ImageError("JPEG decoder unavailable", file: file) }
     defer { tjDestroy(handle) }
-    var w: Int32 = 0, h: Int32 = 0, sub: Int32 = 0, space: Int32 = 0
+    var w: Int32 = 0
+    var h: Int32 = 0
+    var sub: Int32 = 0
+    var space: Int32 = 0
     var src = bytes
-    let rc = src.withUnsafeMutableBufferPointer { tjDecompressHeader3(handle, $0.baseAddress, UInt(bytes.count), &w, &h, &sub, &space) }
-    guard rc == 0, w > 0, h > 0, Int(w) * Int(h) <= 100_000_000 else { throw ImageError("corrupt JPEG header", file: file) }
+    let rc = src.withUnsafeMutableBufferPointer {
+      tjDecompressHeader3(handle, $0.baseAddress, UInt(bytes.count), &w, &h, &sub, &space)
+    }
+    guard rc == 0, w > 0, h > 0, Int(w) * Int(h) <= 100_000_000 else {
+      throw ImageError("corrupt JPEG header", file: file)
+    }
     var px = [UInt8](repeating: 0, count: Int(w) * Int(h) * 3)
     let rc2 = src.withUnsafeMutableBufferPointer { s in
-      px.withUnsafeMutableBufferPointer { tjDecompress2(handle, s.baseAddress, UInt(bytes.count), $0.baseAddress, w, 0, h, Int32(TJPF_RGB.rawValue), 0) }
+      px.withUnsafeMutableBufferPointer {
+        tjDecompress2(handle, s.baseAddress, UInt(bytes.count), $0.baseAddress, w, 0, h, Int32(TJPF_RGB.rawValue), 0)
+      }
     }
     guard rc2 == 0 else { throw ImageError("corrupt JPEG data", file: file) }
     return RasterImage(width: Int(w), height: Int(h), channels: 3, pixels: px)

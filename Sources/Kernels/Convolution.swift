@@ -59,7 +59,9 @@ public enum Conv2dKernel {
     var gg = g
     gg.channels = g.channels / groups
     let og = outChannels / groups
-    let k = gg.columnRows, p = gg.columnCols, hw = g.height * g.width
+    let k = gg.columnRows
+    let p = gg.columnCols
+    let hw = g.height * g.width
     Parallel.forEachRange(batch, minimum: minimumImages(rows: k, cols: p)) { range, _ in
       let nbMax = chunkSize(batch: range.count, rows: k, cols: p)
       let col = UnsafeMutablePointer<T>.allocate(capacity: k * nbMax * p)
@@ -166,7 +168,9 @@ public enum Conv2dKernel {
       }
     }
     if let gradWeight {
-      for w in 1..<max(1, parts.count) { Elementwise.addInPlace(gradWeight, scratch + (w - 1) * weightCount, weightCount) }
+      for w in 1..<max(1, parts.count) {
+        Elementwise.addInPlace(gradWeight, scratch + (w - 1) * weightCount, weightCount)
+      }
     }
   }
 }
@@ -186,7 +190,9 @@ public enum ConvTranspose2dKernel {
     var gg = g
     gg.channels = g.channels / groups
     let cig = inChannels / groups
-    let k = gg.columnRows, p = gg.columnCols, ohw = g.height * g.width
+    let k = gg.columnRows
+    let p = gg.columnCols
+    let ohw = g.height * g.width
     Parallel.forEachRange(batch, minimum: Conv2dKernel.minimumImages(rows: k, cols: p)) { range, _ in
       (output + range.lowerBound * g.channels * ohw).initialize(repeating: 0, count: range.count * g.channels * ohw)
       let nbMax = Conv2dKernel.chunkSize(batch: range.count, rows: k, cols: p)
@@ -233,7 +239,9 @@ public enum ConvTranspose2dKernel {
     var gg = g
     gg.channels = g.channels / groups
     let cig = inChannels / groups
-    let k = gg.columnRows, p = gg.columnCols, ohw = g.height * g.width
+    let k = gg.columnRows
+    let p = gg.columnCols
+    let ohw = g.height * g.width
     if let gradBias {
       for n in 0..<batch {
         for o in 0..<g.channels {
@@ -283,7 +291,9 @@ public enum ConvTranspose2dKernel {
       }
     }
     if let gradWeight {
-      for w in 1..<max(1, parts.count) { Elementwise.addInPlace(gradWeight, scratch + (w - 1) * weightCount, weightCount) }
+      for w in 1..<max(1, parts.count) {
+        Elementwise.addInPlace(gradWeight, scratch + (w - 1) * weightCount, weightCount)
+      }
     }
   }
 }

@@ -18,7 +18,9 @@ public enum Parallel {
   public static var threads: Int {
     get {
       _ = blasConfigured
-      if let env = ProcessInfo.processInfo.environment["EPHYS_THREADS"], let n = Int(env), n > 0, !overridden.load(ordering: .relaxed) {
+      if let env = ProcessInfo.processInfo.environment["EPHYS_THREADS"], let n = Int(env), n > 0,
+        !overridden.load(ordering: .relaxed)
+      {
         return n
       }
       return count.load(ordering: .relaxed)

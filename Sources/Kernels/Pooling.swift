@@ -85,13 +85,15 @@ public func maxPool2x2<T: KernelScalar>(
   _ input: UnsafePointer<T>, planes: Int, height: Int, width: Int, output: UnsafeMutablePointer<T>,
   indices: UnsafeMutablePointer<Int>
 ) {
-  let oh = height / 2, ow = width / 2
+  let oh = height / 2
+  let ow = width / 2
   for pl in 0..<planes {
     let src = input + pl * height * width
     let dst = output + pl * oh * ow
     let idx = indices + pl * oh * ow
     for y in 0..<oh {
-      let r0 = 2 * y * width, r1 = r0 + width
+      let r0 = 2 * y * width
+      let r1 = r0 + width
       for x in 0..<ow {
         let c = 2 * x
         var best = src[r0 + c]

@@ -176,7 +176,8 @@ public func nearestForward<T: KernelScalar>(
   _ input: UnsafePointer<T>, planes: Int, inH: Int, inW: Int, rows: [Int], cols: [Int],
   output: UnsafeMutablePointer<T>
 ) {
-  let outH = rows.count, outW = cols.count
+  let outH = rows.count
+  let outW = cols.count
   cols.withUnsafeBufferPointer { c in
     for pl in 0..<planes {
       let src = input + pl * inH * inW
@@ -196,7 +197,8 @@ public func nearestBackward<T: KernelScalar>(
   gradOutput: UnsafePointer<T>, planes: Int, inH: Int, inW: Int, rows: [Int], cols: [Int],
   gradInput: UnsafeMutablePointer<T>
 ) {
-  let outH = rows.count, outW = cols.count
+  let outH = rows.count
+  let outW = cols.count
   cols.withUnsafeBufferPointer { c in
     for pl in 0..<planes {
       let g = gradOutput + pl * outH * outW

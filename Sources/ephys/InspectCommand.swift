@@ -11,9 +11,9 @@ struct Inspect: ParsableCommand {
   func run() throws {
     let archive = try readTensorFile(file)
     for t in archive.tensors {
-      print("\(t.name)\t\(t.dtype.rawValue)\t\(t.shape)")
+      say("\(t.name)\t\(t.dtype.rawValue)\t\(t.shape)")
     }
-    for (k, v) in archive.metadata.sorted(by: { $0.key < $1.key }) where k != "cases" { print("# \(k): \(v)") }
-    print("\(archive.tensors.count) tensors, \(archive.tensors.reduce(0) { $0 + $1.count }) values")
+    for (k, v) in archive.metadata.sorted(by: { $0.key < $1.key }) where k != "cases" { say("# \(k): \(v)") }
+    say("\(archive.tensors.count) tensors, \(archive.tensors.reduce(0) { $0 + $1.count }) values")
   }
 }

@@ -33,7 +33,7 @@ struct TrainSmokeCNN: ParsableCommand {
   func run() throws {
     let all = try data.map { try MNIST.loadCSV($0) } ?? MNIST.defaultSubset()
     let (train, test) = all.split(testFraction: 0.2, seed: 7)
-    print("MNIST: \(train.count) training and \(test.count) held-out test digits (disjoint)")
+    say("MNIST: \(train.count) training and \(test.count) held-out test digits (disjoint)")
     let model = SmallCNN(seed: seed)
     var config = ClassifierTrainingConfig()
     config.epochs = epochs
@@ -51,13 +51,13 @@ struct TrainSmokeCNN: ParsableCommand {
       progress: { r in
         let testAcc = accuracy(of: model, on: test)
         model.train()
-        print(
+        say(
           String(
             format: "epoch %d/%d  loss %.4f  train acc %.4f  test acc %.4f  (%.1f s)", r.epoch, epochs, r.loss,
             r.trainAccuracy, testAcc, r.seconds))
-        try model.save(to: out, metadata: ["model": "smoke-cnn", "epoch": "\(r.epoch)", "seed": "\(seed)"])
+        try model.save(to: out, metadata: ["ephys.model": "smoke-cnn", "epoch": "\(r.epoch)", "seed": "\(seed)"])
       })
     let acc = accuracy(of: model, on: test)
-    print(String(format: "test accuracy %.4f on %d held-out digits; checkpoint %@", acc, test.count, out))
+    say(String(format: "test accuracy %.4f on %d held-out digits; checkpoint %@", acc, test.count, out))
   }
 }

@@ -59,7 +59,7 @@ struct TrainObjectAttention: ParsableCommand {
       variant: variant, config: config, data: data, idxImages: idxImages, idxLabels: idxLabels,
       cocoImages: cocoImages, cocoAnnotations: cocoAnnotations, batchSize: batchSize)
     settings.classWeights = task.classWeights
-    print(task.summary)
+    say(task.summary)
 
     let net = ObjectAttentionNet(config, seed: seed)
     let trainer = ObjectAttentionTrainer(net: net, config: settings)
@@ -70,13 +70,16 @@ struct TrainObjectAttention: ParsableCommand {
       try net.loadStateDict(saved.stateDict())
       try trainer.optimizer.loadState(try Safetensors.read(statePath))
       firstEpoch = Int(try Safetensors.read(output).metadata["epoch"] ?? "0") ?? 0
-      print("resuming after epoch \(firstEpoch) from \(output)")
+      say("resuming after epoch \(firstEpoch) from \(output)")
     }
     for epoch in firstEpoch..<epochs {
       let source = task.trainingBatches(epoch, batchSize, seed)
       let count = source.count
       var bar = ProgressBar(total: count, label: "epoch \(epoch + 1)/\(epochs)", unit: "img")
-      var loss = 0.0, correct = 0, total = 0, images = 0
+      var loss = 0.0
+      var correct = 0
+      var total = 0
+      var images = 0
       let start = Date()
       for b in 0..<count {
         let batch = try source.make(b)
@@ -88,25 +91,34 @@ struct TrainObjectAttention: ParsableCommand {
         correct += stats.correct
         total += stats.total
         images += batch.count
-        bar.update(b + 1, items: images, status: String(format: "loss %.4f  acc %.3f", loss / Double(b + 1), Double(correct) / Double(total)))
+        bar.update(
+          b + 1, items: images,
+          status: String(format: "loss %.4f  acc %.3f", loss / Double(b + 1), Double(correct) / Double(total)))
       }
       let val = try task.evaluate(net, task.validation)
-      print(String(format: "epoch %d: loss %.4f  train acc %.4f  val acc %.4f  (%.0f s, %.0f img/s)", epoch + 1, loss / Double(count),
-                   Double(correct) / Double(max(1, total)), val, Date().timeIntervalSince(start), Double(images) / Date().timeIntervalSince(start)))
+      say(
+        String(
+          format: "epoch %d: loss %.4f  train acc %.4f  val acc %.4f  (%.0f s, %.0f img/s)", epoch + 1,
+          loss / Double(count),
+          Double(correct) / Double(max(1, total)), val, Date().timeIntervalSince(start),
+          Double(images) / Date().timeIntervalSince(start)))
       try trainer.optimizer.checkFinite()
       try Safetensors.write(trainer.optimizer.stateArchive(), to: statePath)
-      try net.save(to: output, extra: [
-        "epoch": "\(epoch + 1)", "seed": "\(seed)", "lr": "\(settings.learningRate)", "phi": "\(settings.phi)",
-        "batch": "\(batchSize)", "val_accuracy": String(format: "%.4f", val),
-      ])
+      try net.saveCheckpoint(
+        to: output,
+        extra: [
+          "epoch": "\(epoch + 1)", "seed": "\(seed)", "lr": "\(settings.learningRate)", "phi": "\(settings.phi)",
+          "batch": "\(batchSize)", "val_accuracy": String(format: "%.4f", val),
+        ])
     }
-    print("checkpoint: \(output)")
+    say("checkpoint: \(output)")
   }
 }
 
 /// The data of a variant from the command's options.
 func makeTask(
-  variant: ObjectAttentionConfig.Variant, config: ObjectAttentionConfig, data: String?, idxImages: String?, idxLabels: String?,
+  variant: ObjectAttentionConfig.Variant, config: ObjectAttentionConfig, data: String?, idxImages: String?,
+  idxLabels: String?,
   cocoImages: String?, cocoAnnotations: String?, batchSize: Int
 ) throws -> ObjectAttentionTask {
   switch variant {
@@ -123,7 +135,9 @@ extension Adam {
   /// Checks before saving that every moment is finite.
   func checkFinite() throws {
     for t in stateArchive().tensors where t.dtype == .f32 {
-      guard try t.floats().allSatisfy(\.isFinite) else { throw ValidationError("optimizer state became non-finite; not saving") }
+      guard try t.floats().allSatisfy(\.isFinite) else {
+        throw ValidationError("optimizer state became non-finite; not saving")
+      }
     }
   }
 }

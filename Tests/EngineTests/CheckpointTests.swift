@@ -42,7 +42,8 @@ struct CheckpointTests {
     let dir = FileManager.default.temporaryDirectory.appendingPathComponent("ephys-rt-\(UUID().uuidString)")
     defer { try? FileManager.default.removeItem(at: dir) }
     let path = dir.appendingPathComponent("net.safetensors").path
-    try net.save(to: path, metadata: ["note": "round trip"])
+    try net.save(to: path, metadata: ["note": "first"])
+    try net.save(to: path, metadata: ["note": "round trip"])  // replacing an existing file
     let again = makeFixtureNet()
     try again.load(from: path)
     for (a, b) in zip(net.namedState(), again.namedState()) {

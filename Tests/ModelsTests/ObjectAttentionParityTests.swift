@@ -9,7 +9,8 @@ func modelsFixture(_ name: String) -> String {
 
 /// Normwise relative error max|a - b| / max|b|.
 func relErr(_ a: [Float], _ b: [Float]) -> Double {
-  var d = 0.0, s = 0.0
+  var d = 0.0
+  var s = 0.0
   for (x, y) in zip(a, b) {
     if !x.isFinite || !y.isFinite { return .infinity }
     d = max(d, Double(abs(x - y)))
@@ -58,15 +59,19 @@ struct ObjectAttentionParityTests {
       for (l, c) in p.convOutputs.enumerated() { try check("g\(g)/conv\(l + 1)", c) }
       try check("g\(g)/mask_before_last", glimpse.masksBeforeLastPass[0])
       for (l, i) in glimpse.nextIOR.enumerated() {
-        if let ref = f["g\(g)/ior\(l)"] { #expect(i.scalars == (try ref.floats()), "\(variant) glimpse \(g) IOR \(l) differs") }
+        if let ref = f["g\(g)/ior\(l)"] {
+          #expect(i.scalars == (try ref.floats()), "\(variant) glimpse \(g) IOR \(l) differs")
+        }
       }
       let sel = ObjectAttentionNet.selectObjects(gated: p.gatedInput, targets: targets, alreadySelected: &selected)
       #expect(sel == (try f.require("g\(g)/selected").ints()), "\(variant) glimpse \(g) selection")
       if g == 0 {
         let label = IntTensor((0..<n).map { labels[sel[$0]][$0] })
-        let target = Tensor<Float>(shape: x.shape, scalars: (0..<n).flatMap { i in
-          Array(targets[sel[i]].scalars[(i * x.count / n)..<((i + 1) * x.count / n)])
-        })
+        let target = Tensor<Float>(
+          shape: x.shape,
+          scalars: (0..<n).flatMap { i in
+            Array(targets[sel[i]].scalars[(i * x.count / n)..<((i + 1) * x.count / n)])
+          })
         let loss = crossEntropy(p.logits, label) + phi * mseLoss(p.gatedInput, target)
         #expect(abs(Double(loss.item) - Double(try f.require("g0/loss").floats()[0])) / Double(loss.item) < 1e-4)
         loss.backward()
@@ -86,6 +91,8 @@ struct ObjectAttentionParityTests {
   @Test("the reference's PyTorch state_dict keys load") func torchKeys() throws {
     let net = ObjectAttentionNet(.mnist(), seed: 0)
     try net.load(from: modelsFixture("object_attention_mnist_random.pt"))
-    #expect(net.stateDict().names.sorted() == (try TorchCheckpoint.read(modelsFixture("object_attention_mnist_random.pt"))).names.sorted())
+    #expect(
+      net.stateDict().names.sorted()
+        == (try TorchCheckpoint.read(modelsFixture("object_attention_mnist_random.pt"))).names.sorted())
   }
 }

@@ -55,7 +55,8 @@ public struct COCOInstances: Sendable {
     do { bytes = try readFileBytes(path) } catch { throw DatasetError("cannot be read", file: path) }
     guard !bytes.isEmpty else { throw DatasetError("is empty; expected a COCO instances JSON object", file: path) }
     guard let root = try? JSONSerialization.jsonObject(with: Data(bytes)) as? [String: Any] else {
-      throw DatasetError("is not a JSON object (expected COCO instances with 'images', 'annotations', 'categories')", file: path)
+      throw DatasetError(
+        "is not a JSON object (expected COCO instances with 'images', 'annotations', 'categories')", file: path)
     }
     func list(_ key: String) throws -> [[String: Any]] {
       guard let v = root[key] else { throw DatasetError("has no '\(key)' list", file: path) }
@@ -70,8 +71,11 @@ public struct COCOInstances: Sendable {
     var order: [Int] = []
     for (i, o) in try list("images").enumerated() {
       let id = try int(o, "id", "images[\(i)]")
-      guard let name = o["file_name"] as? String else { throw DatasetError("images[\(i)] has no 'file_name'", file: path) }
-      let h = try int(o, "height", "images[\(i)]"), w = try int(o, "width", "images[\(i)]")
+      guard let name = o["file_name"] as? String else {
+        throw DatasetError("images[\(i)] has no 'file_name'", file: path)
+      }
+      let h = try int(o, "height", "images[\(i)]")
+      let w = try int(o, "width", "images[\(i)]")
       guard h > 0, w > 0 else { throw DatasetError("images[\(i)] has size \(w)x\(h)", file: path) }
       images[id] = Image(id: id, fileName: name, height: h, width: w)
       order.append(id)
@@ -87,7 +91,9 @@ public struct COCOInstances: Sendable {
     var anns: [COCOAnnotation] = []
     for (i, o) in try list("annotations").enumerated() {
       let what = "annotations[\(i)]"
-      let id = try int(o, "id", what), img = try int(o, "image_id", what), cat = try int(o, "category_id", what)
+      let id = try int(o, "id", what)
+      let img = try int(o, "image_id", what)
+      let cat = try int(o, "category_id", what)
       guard images[img] != nil else { throw DatasetError("\(what) refers to unknown image \(img)", file: path) }
       guard cats[cat] != nil else { throw DatasetError("\(what) refers to unknown category \(cat)", file: path) }
       let area = (o["area"] as? NSNumber)?.doubleValue ?? 0
@@ -100,7 +106,9 @@ public struct COCOInstances: Sendable {
         if let c = r["counts"] as? [NSNumber] {
           counts = c.map(\.intValue)
         } else if let s = r["counts"] as? String {
-          do { counts = try SegmentationMask.compressedCounts(s) } catch { throw DatasetError("\(what) has a corrupt RLE string", file: path) }
+          do { counts = try SegmentationMask.compressedCounts(s) } catch {
+            throw DatasetError("\(what) has a corrupt RLE string", file: path)
+          }
         } else {
           throw DatasetError("\(what) RLE has no 'counts'", file: path)
         }
@@ -111,6 +119,8 @@ public struct COCOInstances: Sendable {
       anns.append(COCOAnnotation(id: id, imageID: img, categoryID: cat, area: area, isCrowd: crowd, segmentation: seg))
     }
     let supers = Array(Set(cats.values.map(\.1))).sorted()
-    return COCOInstances(images: images, imageOrder: order, categories: cats.mapValues { (name: $0.0, supercategory: $0.1) }, annotations: anns, supercategories: supers)
+    return COCOInstances(
+      images: images, imageOrder: order, categories: cats.mapValues { (name: $0.0, supercategory: $0.1) },
+      annotations: anns, supercategories: supers)
   }
 }

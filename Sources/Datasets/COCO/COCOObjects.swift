@@ -19,7 +19,9 @@ public struct COCOObjects {
   public let size: Int
   public let strength: Float
 
-  public init(instances: COCOInstances, imageFolder: String, size: Int = 100, strength: Float = 0.3, objects: Int = 2) throws {
+  public init(instances: COCOInstances, imageFolder: String, size: Int = 100, strength: Float = 0.3, objects: Int = 2)
+    throws
+  {
     self.instances = instances
     self.imageFolder = imageFolder
     self.size = size
@@ -69,9 +71,13 @@ public struct COCOObjects {
     let item = items[i]
     let path = (imageFolder as NSString).appendingPathComponent(item.image.fileName)
     var raster: RasterImage
-    do { raster = try RasterImage.read(path).rgb() } catch let e as ImageError { throw DatasetError(e.message, file: e.file) }
+    do { raster = try RasterImage.read(path).rgb() } catch let e as ImageError {
+      throw DatasetError(e.message, file: e.file)
+    }
     guard raster.width == item.image.width, raster.height == item.image.height else {
-      throw DatasetError("image is \(raster.width)x\(raster.height), annotations say \(item.image.width)x\(item.image.height)", file: path)
+      throw DatasetError(
+        "image is \(raster.width)x\(raster.height), annotations say \(item.image.width)x\(item.image.height)",
+        file: path)
     }
     let padded = Self.centerPad(raster, fill: 127)
     let image = resizeBilinearAntialiased(padded, height: size, width: size)
@@ -111,7 +117,8 @@ public struct COCOObjects {
   static func centerPad(_ img: RasterImage, fill: UInt8) -> RasterImage {
     let side = max(img.width, img.height)
     var px = [UInt8](repeating: fill, count: side * side * 3)
-    let dx = (side - img.width) / 2, dy = (side - img.height) / 2
+    let dx = (side - img.width) / 2
+    let dy = (side - img.height) / 2
     for y in 0..<img.height {
       for x in 0..<img.width {
         for c in 0..<3 { px[((y + dy) * side + x + dx) * 3 + c] = img.pixels[(y * img.width + x) * 3 + c] }

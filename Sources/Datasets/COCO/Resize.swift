@@ -9,15 +9,19 @@ public func resizeBilinearAntialiased(_ image: RasterImage, height outH: Int, wi
     let support = max(scale, 1)
     return (0..<outSize).map { o in
       let center = (Double(o) + 0.5) * scale
-      let lo = max(0, Int((center - support).rounded(.down))), hi = min(inSize, Int((center + support).rounded(.up)))
+      let lo = max(0, Int((center - support).rounded(.down)))
+      let hi = min(inSize, Int((center + support).rounded(.up)))
       var w = (lo..<hi).map { i in max(0, 1 - abs((Double(i) - center + 0.5) / support)) }
       let total = w.reduce(0, +)
       if total > 0 { w = w.map { $0 / total } }
       return (lo, w.map(Float.init))
     }
   }
-  let ch = image.channels, inW = image.width, inH = image.height
-  let wx = weights(inW, outW), wy = weights(inH, outH)
+  let ch = image.channels
+  let inW = image.width
+  let inH = image.height
+  let wx = weights(inW, outW)
+  let wy = weights(inH, outH)
   var tmp = [Float](repeating: 0, count: inH * outW * ch)  // horizontal pass, interleaved
   for y in 0..<inH {
     for (ox, f) in wx.enumerated() {

@@ -11,8 +11,10 @@ public enum SegmentationMask {
         let cy = Double(y) + 0.5
         var xs: [Double] = []
         for i in 0..<n {
-          let x0 = poly[2 * i], y0 = poly[2 * i + 1]
-          let x1 = poly[2 * ((i + 1) % n)], y1 = poly[2 * ((i + 1) % n) + 1]
+          let x0 = poly[2 * i]
+          let y0 = poly[2 * i + 1]
+          let x1 = poly[2 * ((i + 1) % n)]
+          let y1 = poly[2 * ((i + 1) % n) + 1]
           if (y0 <= cy && y1 > cy) || (y1 <= cy && y0 > cy) {
             xs.append(x0 + (cy - y0) / (y1 - y0) * (x1 - x0))
           }
@@ -20,7 +22,8 @@ public enum SegmentationMask {
         xs.sort()
         var k = 0
         while k + 1 < xs.count {
-          let start = max(0, Int((xs[k] - 0.5).rounded(.up))), end = min(width - 1, Int((xs[k + 1] - 0.5).rounded(.down)))
+          let start = max(0, Int((xs[k] - 0.5).rounded(.up)))
+          let end = min(width - 1, Int((xs[k + 1] - 0.5).rounded(.down)))
           if start <= end { for x in start...end { mask[y * width + x] ^= 1 } }
           k += 2
         }
@@ -32,7 +35,8 @@ public enum SegmentationMask {
   /// Decodes run-length counts (column-major, alternating runs of 0s and 1s, starting with 0s).
   public static func rle(counts: [Int], height: Int, width: Int) throws -> [UInt8] {
     var mask = [UInt8](repeating: 0, count: height * width)
-    var pos = 0, value: UInt8 = 0
+    var pos = 0
+    var value: UInt8 = 0
     for c in counts {
       guard c >= 0, pos + c <= height * width else { throw RLEError.badCounts }
       if value == 1 {
@@ -50,7 +54,9 @@ public enum SegmentationMask {
     var counts: [Int] = []
     var p = 0
     while p < bytes.count {
-      var x = 0, k = 0, more = true
+      var x = 0
+      var k = 0
+      var more = true
       while more {
         guard p < bytes.count, k < 12 else { throw RLEError.badString }
         let c = Int(bytes[p]) - 48

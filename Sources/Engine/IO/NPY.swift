@@ -41,8 +41,9 @@ public enum NPY {
     return t
   }
 
-  /// Serialises a tensor as .npy version 1.0 (version 2.0 when the header needs it).
-  public static func encode(_ t: StoredTensor) -> [UInt8] {
+  /// Serialises a tensor as .npy version 1.0 (version 2.0 when the header needs it); with
+  /// `headerOnly`, just the header for `t`'s dtype and shape (streaming writers append the data).
+  public static func encode(_ t: StoredTensor, headerOnly: Bool = false) -> [UInt8] {
     let descr: String
     switch t.dtype {
     case .f64: descr = "<f8"
@@ -76,7 +77,7 @@ public enum NPY {
       out += [UInt8(hl & 0xFF), UInt8(hl >> 8)]
     }
     out += Array(header.utf8)
-    out += data
+    if !headerOnly { out += data }
     return out
   }
 

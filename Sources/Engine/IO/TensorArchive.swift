@@ -189,16 +189,19 @@ public func writeFileAtomically(_ bytes: [UInt8], to path: String) throws {
   let url = URL(fileURLWithPath: path)
   let dir = url.deletingLastPathComponent()
   try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-  let tmp = dir.appendingPathComponent(".\(url.lastPathComponent).tmp-\(ProcessInfo.processInfo.processIdentifier)")
+  let tmp = dir.appendingPathComponent(".\(url.lastPathComponent).tmp-\(UUID().uuidString)")
   do {
     try Data(bytes).write(to: tmp)
-    if FileManager.default.fileExists(atPath: path) {
-      _ = try FileManager.default.replaceItemAt(url, withItemAt: tmp)
-    } else {
-      try FileManager.default.moveItem(at: tmp, to: url)
-    }
+    try renameReplacing(tmp.path, path)
   } catch {
     try? FileManager.default.removeItem(at: tmp)
     throw CheckpointError("could not be written: \(error.localizedDescription)", file: path)
+  }
+}
+
+/// Moves `from` onto `to`, replacing it atomically (POSIX rename within one file system).
+public func renameReplacing(_ from: String, _ to: String) throws {
+  guard rename(from, to) == 0 else {
+    throw CheckpointError("could not be moved into place: \(String(cString: strerror(errno)))", file: to)
   }
 }

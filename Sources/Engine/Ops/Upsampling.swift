@@ -20,15 +20,23 @@ public func interpolate<T: KernelScalar>(
   let planes = x.shape[0] * x.shape[1]
   let outShape = [x.shape[0], x.shape[1], out.h, out.w]
   if mode == .nearest {
-    let r = rows.map { $0.index.0 }, c = cols.map { $0.index.0 }
+    let r = rows.map { $0.index.0 }
+    let c = cols.map { $0.index.0 }
     let v: [T] = makeArray(outShape.reduce(1, *)) { dst in
-      x.scalars.withUnsafeBufferPointer { nearestForward($0.baseAddress!, planes: planes, inH: h, inW: w, rows: r, cols: c, output: dst) }
+      x.scalars.withUnsafeBufferPointer {
+        nearestForward($0.baseAddress!, planes: planes, inH: h, inW: w, rows: r, cols: c, output: dst)
+      }
     }
     let total = x.count
     return .result(shape: outShape, scalars: v, inputs: [x]) { g in
-      [makeZeroArray(total) { dx in
-        g.withUnsafeBufferPointer { nearestBackward(gradOutput: $0.baseAddress!, planes: planes, inH: h, inW: w, rows: r, cols: c, gradInput: dx) }
-      }]
+      [
+        makeZeroArray(total) { dx in
+          g.withUnsafeBufferPointer {
+            nearestBackward(
+              gradOutput: $0.baseAddress!, planes: planes, inH: h, inW: w, rows: r, cols: c, gradInput: dx)
+          }
+        }
+      ]
     }
   }
   let v: [T] = makeArray(outShape.reduce(1, *)) { dst in

@@ -203,9 +203,11 @@ extension Adam {
   public func loadState(_ a: TensorArchive) throws {
     for i in parameters.indices {
       guard let mi = a["m/\(i)"] else { continue }
-      let vi = try a.require("v/\(i)"), ti = try a.require("t/\(i)")
+      let vi = try a.require("v/\(i)")
+      let ti = try a.require("t/\(i)")
       guard mi.count == parameters[i].count, vi.count == parameters[i].count else {
-        throw CheckpointError("optimizer state for parameter \(i) has \(mi.count) values, the parameter has \(parameters[i].count)")
+        throw CheckpointError(
+          "optimizer state for parameter \(i) has \(mi.count) values, the parameter has \(parameters[i].count)")
       }
       m[i] = try mi.floats()
       v[i] = try vi.floats()

@@ -46,12 +46,16 @@ extension ObjectAttentionNet {
 
   /// Index of the object each image attended: argmin over not-yet-selected objects of the summed
   /// squared error between the gated input and each object's target image. Marks it as selected.
-  public static func selectObjects(gated: Tensor<Float>, targets: [Tensor<Float>], alreadySelected: inout [[Bool]]) -> [Int] {
-    let n = gated.shape[0], per = gated.count / max(1, n)
+  public static func selectObjects(gated: Tensor<Float>, targets: [Tensor<Float>], alreadySelected: inout [[Bool]])
+    -> [Int]
+  {
+    let n = gated.shape[0]
+    let per = gated.count / max(1, n)
     var choice = [Int](repeating: 0, count: n)
     let g = gated.scalars
     for i in 0..<n {
-      var best = Float.infinity, bestK = 0
+      var best = Float.infinity
+      var bestK = 0
       for (k, t) in targets.enumerated() {
         var e: Float = 0
         if alreadySelected[i][k] {

@@ -15,7 +15,9 @@ extension ObjectAttentionConfig {
   public init(metadata: [String: String], defaults: ObjectAttentionConfig) throws {
     var c = defaults
     if let v = metadata["variant"] {
-      guard let variant = Variant(rawValue: v) else { throw CheckpointError("unknown object-attention variant '\(v)' in metadata") }
+      guard let variant = Variant(rawValue: v) else {
+        throw CheckpointError("unknown object-attention variant '\(v)' in metadata")
+      }
       c = .preset(variant)
     }
     func number(_ key: String) throws -> Float? {
@@ -27,7 +29,9 @@ extension ObjectAttentionConfig {
     if let p = try number("passes") { c.passes = Int(p) }
     if let t = try number("ior_threshold") { c.iorThreshold = t }
     if let o = try number("objects"), Int(o) != c.objects {
-      c = c.variant == .mnist ? .mnist(strength: c.strength, passes: c.passes, iorThreshold: c.iorThreshold, objects: Int(o)) : c
+      c =
+        c.variant == .mnist
+        ? .mnist(strength: c.strength, passes: c.passes, iorThreshold: c.iorThreshold, objects: Int(o)) : c
     }
     self = c
   }
@@ -55,7 +59,7 @@ extension ObjectAttentionNet {
   }
 
   /// Saves the weights with the configuration in the metadata (atomically).
-  public func save(to path: String, extra: [String: String] = [:]) throws {
+  public func saveCheckpoint(to path: String, extra: [String: String] = [:]) throws {
     try save(to: path, metadata: config.metadata.merging(extra) { _, b in b })
   }
 }

@@ -31,7 +31,8 @@ public struct ObjectAttentionConfig: Sendable, Equatable {
   public var objects: Int
 
   /// The MNIST variant with the paper's settings (s = 0.2, T = 5, theta = 0.5, 2 objects).
-  public static func mnist(strength: Float = 0.2, passes: Int = 5, iorThreshold: Float = 0.5, objects: Int = 2) -> Self {
+  public static func mnist(strength: Float = 0.2, passes: Int = 5, iorThreshold: Float = 0.5, objects: Int = 2) -> Self
+  {
     Self(
       variant: .mnist, channels: [1, 20, 50], inputHeight: 28, inputWidth: 28 + 14 * (objects - 1), classes: 10,
       upsampling: .nearest, strength: strength, passes: passes, iorThreshold: iorThreshold, objects: objects)
@@ -71,4 +72,25 @@ public struct ObjectAttentionConfig: Sendable, Equatable {
 
   /// Names of the recordable conv layers, "conv1" ... (post-ReLU, pre-pool).
   public var convLayerNames: [String] { (1...blocks).map { "conv\($0)" } }
+}
+
+extension ObjectAttentionConfig {
+  /// Checks an input array's dtype and shape against this model: float32 [N, C, H, W], or [N, H, W] for
+  /// one channel. The error names the file, what was expected and what was found.
+  public func inputBatch(_ a: StoredTensor, file: String) throws -> Tensor<Float> {
+    let c = channels[0]
+    let h = inputHeight
+    let w = inputWidth
+    let expected = "float32 array [N, \(c), \(h), \(w)]" + (c == 1 ? " or [N, \(h), \(w)]" : "")
+    guard a.dtype == .f32 else {
+      throw CheckpointError("expected a \(expected), found \(a.dtype.rawValue) \(a.shape)", file: file)
+    }
+    if c == 1 && a.shape.count == 3 && a.shape[0] > 0 && a.shape[1] == h && a.shape[2] == w {
+      return Tensor(shape: [a.shape[0], 1, h, w], scalars: try a.floats())
+    }
+    guard a.shape.count == 4, a.shape[0] > 0, a.shape[1] == c, a.shape[2] == h, a.shape[3] == w else {
+      throw CheckpointError("expected a \(expected), found float32 \(a.shape)", file: file)
+    }
+    return Tensor(shape: a.shape, scalars: try a.floats())
+  }
 }

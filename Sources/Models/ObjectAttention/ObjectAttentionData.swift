@@ -26,16 +26,21 @@ public struct ObjectAttentionMNISTData {
     let count = (order.count + batchSize - 1) / batchSize
     let source = train
     let base = rng.next()
-    return (count, { b in
-      var r = RandomGenerator(seed: base &+ UInt64(b))
-      let anchors = Array(order[(b * batchSize)..<min(order.count, (b + 1) * batchSize)])
-      return source.batch(anchors: anchors, rng: &r).objectBatch
-    })
+    return (
+      count,
+      { b in
+        var r = RandomGenerator(seed: base &+ UInt64(b))
+        let anchors = Array(order[(b * batchSize)..<min(order.count, (b + 1) * batchSize)])
+        return source.batch(anchors: anchors, rng: &r).objectBatch
+      }
+    )
   }
 
   /// Fixed composites for evaluation: each digit of `set` anchors one composite (seeded, so every
   /// evaluation of the same split sees the same images).
-  public static func evaluationBatches(_ set: MultiDigitMNIST, batchSize: Int = 250, seed: UInt64 = 2024) -> [ObjectBatch] {
+  public static func evaluationBatches(_ set: MultiDigitMNIST, batchSize: Int = 250, seed: UInt64 = 2024)
+    -> [ObjectBatch]
+  {
     var rng = RandomGenerator(seed: seed)
     return stride(from: 0, to: set.source.count, by: batchSize).map { start in
       set.batch(anchors: Array(start..<min(set.source.count, start + batchSize)), rng: &rng).objectBatch

@@ -57,17 +57,20 @@ extension ObjectAttentionNet {
       let maskPer = per / config.channels[0]
       var ior = emptyIOR(batch: n)
       var selected = [[Bool]](repeating: [Bool](repeating: false, count: batch.targets.count), count: n)
-      var attended = [Double](repeating: 0, count: n), outside = [Double](repeating: 0, count: n)
+      var attended = [Double](repeating: 0, count: n)
+      var outside = [Double](repeating: 0, count: n)
       var valid = [Bool](repeating: true, count: n)
       let keep = max(0, min(n, visualize - result.visuals.count))
       var visuals = (0..<keep).map { i in
-        AttentionVisual(input: slice(batch.images, i), gated: [], mask: [], ior: [], selected: [], predicted: [], labels: [])
+        AttentionVisual(
+          input: slice(batch.images, i), gated: [], mask: [], ior: [], selected: [], predicted: [], labels: [])
       }
       let x = batch.images.scalars
       let s = config.strength
       for _ in 0..<config.objects {
         let g = glimpse(batch.images, ior: ior)
-        let choice = ObjectAttentionNet.selectObjects(gated: g.last.gatedInput, targets: batch.targets, alreadySelected: &selected)
+        let choice = ObjectAttentionNet.selectObjects(
+          gated: g.last.gatedInput, targets: batch.targets, alreadySelected: &selected)
         let pred = g.last.logits.argmax(dim: 1).values
         let target = batch.selectedTargets(choice).scalars
         let mask = g.masksBeforeLastPass[0].scalars
@@ -77,7 +80,10 @@ extension ObjectAttentionNet {
           result.predictions.append(pred[i])
           result.total += 1
           if truth == pred[i] { result.correct += 1 }
-          var inSum = 0.0, inCount = 0, outSum = 0.0, outCount = 0
+          var inSum = 0.0
+          var inCount = 0
+          var outSum = 0.0
+          var outCount = 0
           for j in 0..<per {
             let xv = x[i * per + j]
             let notAttended = ((xv - target[i * per + j] + 1e-6) / (xv + 1e-6)) / s > 0.5

@@ -61,8 +61,11 @@ public final class ObjectAttentionNet: Module {
   /// One feedforward + feedback pass on x [N, C, H, W] gated by `masks` (from the previous pass).
   public func pass(_ x: Tensor<Float>, masks: [Tensor<Float>]) -> AttentionPass {
     let s = config.strength
-    precondition(x.rank == 4 && x.shape[1] == config.channels[0] && x.shape[2] == config.inputHeight && x.shape[3] == config.inputWidth,
-                 "object-attention input must be [N, \(config.channels[0]), \(config.inputHeight), \(config.inputWidth)], got \(x.shape)")
+    precondition(
+      x.rank == 4 && x.shape[1] == config.channels[0] && x.shape[2] == config.inputHeight
+        && x.shape[3] == config.inputWidth,
+      "object-attention input must be [N, \(config.channels[0]), \(config.inputHeight), \(config.inputWidth)], got \(x.shape)"
+    )
     let gated = x * (1 - s * masks[0])
     var h = gated
     var convOutputs: [Tensor<Float>] = []
@@ -81,7 +84,10 @@ public final class ObjectAttentionNet: Module {
     for l in stride(from: config.blocks - 1, through: 0, by: -1) {
       let size = config.convSize(sizes[l])
       let up = concat(
-        [interpolate(top, size: size, mode: config.upsampling), interpolate(pooled[l], size: size, mode: config.upsampling)],
+        [
+          interpolate(top, size: size, mode: config.upsampling),
+          interpolate(pooled[l], size: size, mode: config.upsampling),
+        ],
         dim: 1)
       top = convTs[l].forward(up, outputSize: sizes[l]).tanh()
       newMasks[l] = top

@@ -44,12 +44,14 @@ public final class ObjectAttentionTrainer {
     let n = batch.count
     var ior = net.emptyIOR(batch: n)
     var selected = [[Bool]](repeating: [Bool](repeating: false, count: batch.targets.count), count: n)
-    var lossSum = 0.0, correct = 0
+    var lossSum = 0.0
+    var correct = 0
     for g in 0..<net.config.objects {
       optimizer.zeroGrad()
       let glimpse = net.glimpse(batch.images, ior: ior)
       let p = glimpse.last
-      let choice = ObjectAttentionNet.selectObjects(gated: p.gatedInput, targets: batch.targets, alreadySelected: &selected)
+      let choice = ObjectAttentionNet.selectObjects(
+        gated: p.gatedInput, targets: batch.targets, alreadySelected: &selected)
       let labels = batch.selectedLabels(choice)
       var loss = crossEntropy(p.logits, labels, weight: weights)
       if config.phi != 0 { loss = loss + config.phi * mseLoss(p.gatedInput, batch.selectedTargets(choice)) }

@@ -1,0 +1,101 @@
+import ArgumentParser
+import Engine
+import Foundation
+import Models
+
+/// `ephys extract`: layer activations of a model for an input array, as NPZ (thingsvision-style).
+struct Extract: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    abstract: "Record layer activations of a model for a float32 input array and write them as .npz.",
+    discussion: """
+      object-attention-mnist / object-attention-coco: runs the glimpse dynamics and writes, per requested layer,
+      the post-ReLU (pre-pool) conv output at the last pass of each glimpse as [N, glimpses, C, H, W], plus
+      logits [N, glimpses, classes] and gated_input [N, glimpses, C, H, W]. Input [N, C, H, W] (or [N, H, W]
+      for one channel). smoke-cnn: module outputs (conv layers before their ReLU) as [N, C, H, W] and logits.
+      """)
+
+  @Option(help: "object-attention-mnist, object-attention-coco or smoke-cnn.") var model: String
+  @Option(help: "Weights: safetensors or PyTorch .pt state_dict.") var weights: String
+  @Option(help: "Input .npy (float32).") var input: String
+  @Option(help: "Comma-separated layer names.") var layers = "conv1,conv2"
+  @Option(help: "Output .npz.") var out: String
+  @Option(help: "Glimpses (object-attention).") var glimpses = 2
+  @Option(help: "Passes per glimpse (object-attention).") var passes = 5
+  @Option(help: "Gating strength s (object-attention; default: checkpoint's, else the paper's).") var strength: Float?
+  @Option(help: "IOR threshold theta (object-attention).") var theta: Float = 0.5
+  @Option(help: "Images per batch.") var batch = 256
+
+  func run() throws {
+    let names = layers.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+    guard !names.isEmpty else { throw ValidationError("--layers names no layer") }
+    guard batch > 0, glimpses > 0, passes >= 2 else {
+      throw ValidationError("--batch and --glimpses must be positive, --passes at least 2")
+    }
+    let array = try NPY.read(input)
+    switch model {
+    case "object-attention-mnist", "object-attention-coco":
+      let variant: ObjectAttentionConfig.Variant = model.hasSuffix("mnist") ? .mnist : .coco
+      let defaults = ObjectAttentionConfig.preset(variant)
+      let loaded = try ObjectAttentionNet.load(from: weights, defaults: defaults)
+      var config = loaded.config
+      config.objects = glimpses  // glimpses run; the input size stays the checkpoint's
+      config.passes = passes
+      config.iorThreshold = theta
+      if let strength { config.strength = strength }
+      let net = ObjectAttentionNet(config, seed: 0)
+      try net.loadStateDict(loaded.stateDict())
+      let x = try config.inputBatch(array, file: input)
+      var bar = ProgressBar(total: x.shape[0], label: "extract", unit: "img")
+      try net.extract(x, layers: names, into: NPZStreamWriter(path: out), batchSize: batch) {
+        bar.update($0, items: $0)
+      }
+    case "smoke-cnn":
+      let net = SmallCNN(seed: 0)
+      try net.load(from: weights)
+      net.eval()
+      var digits = ObjectAttentionConfig.mnist()
+      (digits.inputHeight, digits.inputWidth) = (28, 28)
+      let x = try digits.inputBatch(array, file: input)
+      try extractModules(net, x, names: names, out: out)
+    default:
+      throw ValidationError(
+        "unknown --model '\(model)'; choose object-attention-mnist, object-attention-coco or smoke-cnn")
+    }
+    say("wrote \(out)")
+  }
+
+  /// Records named module outputs of a feedforward model with forward hooks (copies, not references).
+  func extractModules(_ net: Module, _ x: Tensor<Float>, names: [String], out: String) throws {
+    var recorded: [String: [Tensor<Float>]] = [:]
+    var handles: [HookHandle] = []
+    for name in names {
+      guard let m = net.module(named: name) else {
+        throw ValidationError(
+          "unknown layer '\(name)'; this model has \(net.namedModules().map(\.name).filter { !$0.isEmpty }.joined(separator: ", "))"
+        )
+      }
+      handles.append(m.registerForwardHook { _, _, y in recorded[name, default: []].append(y.copy()) })
+    }
+    defer { handles.forEach { $0.remove() } }
+    var logits: [Float] = []
+    var start = 0
+    let per = x.count / x.shape[0]
+    while start < x.shape[0] {
+      let n = min(batch, x.shape[0] - start)
+      let xb = Tensor<Float>(
+        shape: [n] + Array(x.shape.dropFirst()), scalars: Array(x.scalars[(start * per)..<((start + n) * per)]))
+      logits += withNoGrad { net(xb) }.scalars
+      start += n
+    }
+    var archive = TensorArchive()
+    for name in names {
+      let parts = recorded[name] ?? []
+      archive.tensors.append(
+        StoredTensor(
+          name: name, shape: [x.shape[0]] + Array(parts[0].shape.dropFirst()), floats: parts.flatMap(\.scalars)))
+    }
+    archive.tensors.append(
+      StoredTensor(name: "logits", shape: [x.shape[0], logits.count / x.shape[0]], floats: logits))
+    try NPZ.write(archive, to: out)
+  }
+}
