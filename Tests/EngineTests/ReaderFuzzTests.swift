@@ -12,6 +12,7 @@ struct ReaderFuzzTests {
   static let readers: [(String, String, Reader)] = [
     ("safetensors", "model/net_init.safetensors", { _ = try Safetensors.decode($0) }),
     ("torch .pt", "model/net_init.pt", { _ = try TorchCheckpoint.decode($0) }),
+    ("legacy torch .pt", "model/net_init_legacy.pt", { _ = try TorchCheckpoint.decode($0) }),
     ("npz stored", "model/arrays.npz", { _ = try NPZ.decode($0) }),
     ("npz deflated", "model/arrays_compressed.npz", { _ = try NPZ.decode($0) }),
     ("npy", "", { _ = try NPY.decode($0) }),
@@ -55,7 +56,7 @@ struct ReaderFuzzTests {
     return try readFileBytes(fixturePath(fixture))
   }
 
-  @Test("random bytes, truncations and mutations", arguments: 0..<7)
+  @Test("random bytes, truncations and mutations", arguments: 0..<8)
   func fuzz(_ which: Int) throws {
     let (name, fixture, reader) = Self.readers[which]
     let good = try Self.valid(name, fixture)

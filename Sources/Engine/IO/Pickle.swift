@@ -6,6 +6,8 @@ indirect enum PickleValue {
   case none
   case bool(Bool)
   case int(Int)
+  /// An integer wider than 64 bits, as little-endian two's-complement bytes (e.g. torch's magic number).
+  case bigInt([UInt8])
   case float(Double)
   case string(String)
   case bytes([UInt8])
@@ -66,7 +68,10 @@ struct RestrictedUnpickler {
   var stack: [PickleValue] = []
   var memo: [Int: PickleValue] = [:]
 
-  init(_ bytes: [UInt8]) { r = ByteReader(bytes, what: "pickle data") }
+  init(_ bytes: [UInt8], offset: Int = 0) { r = ByteReader(bytes, offset: offset, what: "pickle data") }
+
+  /// Where the next byte after the last STOP is (legacy files hold several pickles in a row).
+  var offset: Int { r.offset }
 
   mutating func pop() throws -> PickleValue {
     guard let v = stack.popLast() else {
@@ -158,8 +163,12 @@ struct RestrictedUnpickler {
       case 0x4A: stack.append(.int(Int(Int32(truncatingIfNeeded: try r.uint(4)))))  // BININT
       case 0x8A, 0x8B:  // LONG1, LONG4
         let n = op == 0x8A ? Int(try r.u8()) : try r.u32()
-        guard n <= 8 else { throw CheckpointError("pickle integer of \(n) bytes is too large") }
+        guard n <= 16 else { throw CheckpointError("pickle integer of \(n) bytes is too large") }
         let b = Array(try r.take(n))
+        if n > 8 {
+          stack.append(.bigInt(b))
+          continue
+        }
         var v: Int64 = 0
         for (i, x) in b.enumerated() { v |= Int64(x) << (8 * Int64(i)) }
         if n > 0 && n < 8 && b[n - 1] & 0x80 != 0 { v -= Int64(1) << (8 * Int64(n)) }
@@ -264,6 +273,9 @@ struct RestrictedUnpickler {
     }
     guard case .string(let key) = t[2], case .int(let n) = t[4], n >= 0 else {
       throw CheckpointError("malformed storage reference in pickle")
+    }
+    if t.count > 5, case .tuple = t[5] {
+      throw CheckpointError("storage views of the legacy format are not supported; re-save with a current torch.save")
     }
     return .storage(PickleStorage(dtype: dtype, key: key, count: n))
   }

@@ -2,11 +2,14 @@
 /// executing any pickled code. A dict wrapping the weights under "state_dict" or "model_state_dict"
 /// (a common training checkpoint layout) is unwrapped.
 public enum TorchCheckpoint {
-  /// Parses a .pt/.pth file's bytes into named tensors (file order).
+  /// Whether `bytes` start like the legacy (pre-1.6, non-zip) torch.save format: a pickled magic number.
+  static func isLegacy(_ bytes: [UInt8]) -> Bool {
+    bytes.count >= 3 && bytes[0] == 0x80 && (2...5).contains(bytes[1]) && bytes[2] == 0x8A
+  }
+
+  /// Parses a .pt/.pth file's bytes (zip format, or the legacy format) into named tensors (file order).
   public static func decode(_ bytes: [UInt8]) throws -> TensorArchive {
-    if bytes.count >= 3 && bytes[0] == 0x80 && (2...5).contains(bytes[1]) && bytes[2] == 0x8A {
-      throw CheckpointError("this is a legacy (pre-1.6, non-zip) PyTorch file; re-save it with a current torch.save")
-    }
+    if isLegacy(bytes) { return try decodeLegacy(bytes) }
     let zip = try ZipArchive(bytes)
     guard
       let pkl = zip.entries.first(where: { $0.name.hasSuffix("data.pkl") && $0.name.split(separator: "/").count == 2 })
@@ -21,35 +24,82 @@ public enum TorchCheckpoint {
       }
     }
     var vm = RestrictedUnpickler(try zip.contents(of: pkl))
-    var root = try vm.run()
+    let root = try vm.run()
+    var cache: [String: [UInt8]] = [:]
+    return try assemble(root) { key in
+      if let c = cache[key] { return c }
+      guard let e = zip.entry(prefix + "data/" + key) else { throw CheckpointError("storage '\(key)' is missing from the archive") }
+      let data = try zip.contents(of: e)
+      cache[key] = data
+      return data
+    }
+  }
+
+  /// The legacy format: pickles of the magic number, protocol version and system info, then the
+  /// state_dict pickle, then the list of storage keys, then each storage as an 8-byte element count
+  /// and its raw little-endian bytes.
+  static func decodeLegacy(_ bytes: [UInt8]) throws -> TensorArchive {
+    var vm = RestrictedUnpickler(bytes)
+    let magic = try vm.run()
+    let expected: [UInt8] = [0x6C, 0xFC, 0x9C, 0x46, 0xF9, 0x20, 0x6A, 0xA8, 0x50, 0x19]  // 0x1950a86a20f9469cfc6c
+    guard case .bigInt(let m) = magic, m == expected else { throw CheckpointError("not a PyTorch file (bad magic number)") }
+    vm = RestrictedUnpickler(bytes, offset: vm.offset)
+    guard case .int(1001) = try vm.run() else { throw CheckpointError("unsupported legacy PyTorch protocol version") }
+    vm = RestrictedUnpickler(bytes, offset: vm.offset)
+    if case .dict(let info) = try vm.run(), case .bool(false) = info.values["little_endian"] ?? .bool(true) {
+      throw CheckpointError("checkpoint was written on a big-endian machine; only little-endian is supported")
+    }
+    vm = RestrictedUnpickler(bytes, offset: vm.offset)
+    let root = try vm.run()
+    vm = RestrictedUnpickler(bytes, offset: vm.offset)
+    guard case .list(let keyList) = try vm.run() else { throw CheckpointError("legacy checkpoint has no storage key list") }
+    let keys = try keyList.items.map { v -> String in
+      guard case .string(let k) = v else { throw CheckpointError("legacy storage key is not a string") }
+      return k
+    }
+    // Storage element sizes come from the tensors that use them.
+    var sizes: [String: Int] = [:]
+    func collect(_ v: PickleValue) {
+      switch v {
+      case .tensor(let t): sizes[t.storage.key] = t.storage.dtype.size
+      case .dict(let d): d.values.values.forEach(collect)
+      default: break
+      }
+    }
+    collect(root)
+    var storages: [String: [UInt8]] = [:]
+    var r = ByteReader(bytes, offset: vm.offset, what: "legacy storage data")
+    for key in keys {
+      let count = try r.u64()
+      guard let size = sizes[key] else { throw CheckpointError("legacy storage '\(key)' is not used by any tensor") }
+      let (n, o) = count.multipliedReportingOverflow(by: size)
+      guard !o else { throw CheckpointError("legacy storage '\(key)' is too large") }
+      storages[key] = Array(try r.take(n))
+    }
+    return try assemble(root) { key in
+      guard let s = storages[key] else { throw CheckpointError("storage '\(key)' is missing from the file") }
+      return s
+    }
+  }
+
+  /// Turns the unpickled root object into named tensors, reading storages through `storage`.
+  static func assemble(_ rootValue: PickleValue, storage: (String) throws -> [UInt8]) throws -> TensorArchive {
+    var root = rootValue
     if case .dict(let d) = root {
       for k in ["state_dict", "model_state_dict"] {
         if let inner = d.values[k], case .dict = inner { root = inner }
       }
     }
-    guard case .dict(let dict) = root else {
-      throw CheckpointError("the pickled object is not a dict of tensors (state_dict)")
-    }
+    guard case .dict(let dict) = root else { throw CheckpointError("the pickled object is not a dict of tensors (state_dict)") }
     var archive = TensorArchive()
-    var storageCache: [String: [UInt8]] = [:]
     for key in dict.keys {
       guard case .tensor(let t) = dict.values[key]! else { continue }  // skip non-tensor entries (e.g. counters)
       let s = t.storage
       let bytesOfStorage: [UInt8]
-      if let cached = storageCache[s.key] {
-        bytesOfStorage = cached
-      } else {
-        guard let e = zip.entry(prefix + "data/" + s.key) else {
-          throw CheckpointError("tensor '\(key)': storage '\(s.key)' is missing from the archive")
-        }
-        bytesOfStorage = try zip.contents(of: e)
-        storageCache[s.key] = bytesOfStorage
-      }
+      do { bytesOfStorage = try storage(s.key) } catch let e as CheckpointError { throw CheckpointError("tensor '\(key)': \(e.message)") }
       let size = s.dtype.size
       guard s.count <= bytesOfStorage.count / size else {
-        throw CheckpointError(
-          "tensor '\(key)': storage '\(s.key)' holds \(bytesOfStorage.count / size) elements, pickle says \(s.count): truncated?"
-        )
+        throw CheckpointError("tensor '\(key)': storage '\(s.key)' holds \(bytesOfStorage.count / size) elements, pickle says \(s.count): truncated?")
       }
       let count = try checkedProduct(t.shape, what: "tensor '\(key)'")
       var maxIndex = t.offset
@@ -61,8 +111,7 @@ public enum TorchCheckpoint {
           maxIndex = sum
         }
         guard maxIndex < s.count else {
-          throw CheckpointError(
-            "tensor '\(key)' of shape \(t.shape) reads element \(maxIndex) of a \(s.count)-element storage")
+          throw CheckpointError("tensor '\(key)' of shape \(t.shape) reads element \(maxIndex) of a \(s.count)-element storage")
         }
       }
       var data = [UInt8](repeating: 0, count: count * size)
