@@ -19,6 +19,7 @@ let package = Package(
   dependencies: [
     .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
     .package(url: "https://github.com/apple/swift-numerics", from: "1.0.0"),
+    .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
   ],
   targets: [
     // C libraries from Debian's -dev packages.
@@ -52,6 +53,17 @@ let package = Package(
     .target(name: "ImageIO", dependencies: ["Engine", "CPNG", "CTurboJPEG"], swiftSettings: fastSettings),
     // Data sets: MNIST (IDX and CSV subset), multi-digit composites, COCO-format instances.
     .target(name: "Datasets", dependencies: ["Engine", "ImageIO", "CZlib"], swiftSettings: fastSettings),
+    // Parametric stimuli: Gaussian bars, gratings, Gabors, distractors, sweeps.
+    .target(name: "Stimuli", dependencies: ["Engine", "ImageIO"], swiftSettings: fastSettings),
+    // Recording harness: attention conditions, unit selection, streamed responses, tuning curves.
+    .target(name: "Recording", dependencies: ["Engine", "Models", "Stimuli"], swiftSettings: fastSettings),
+    // Protocol files (YAML), validation with file:line:column errors, the runner.
+    .target(
+      name: "Workbench",
+      dependencies: ["Engine", "Datasets", "Models", "Stimuli", "Recording", "Reports", "ImageIO", .product(name: "Yams", package: "Yams")],
+      swiftSettings: fastSettings),
+    // Figures and PDF/PNG pages on Cairo.
+    .target(name: "Reports", dependencies: ["CCairo"], swiftSettings: fastSettings),
     // Statistics on GSL.
     .target(name: "Analysis", dependencies: ["CGSL"], swiftSettings: fastSettings),
     // Models built on the engine.
@@ -60,17 +72,20 @@ let package = Package(
     .executableTarget(
       name: "ephys",
       dependencies: [
-        "Engine", "Datasets", "Models", "Analysis", "ImageIO",
+        "Engine", "Datasets", "Models", "Analysis", "ImageIO", "Stimuli", "Recording", "Workbench",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ],
       swiftSettings: fastSettings),
 
     .testTarget(name: "KernelsTests", dependencies: ["Kernels"]),
     .testTarget(
+      name: "WorkbenchTests", dependencies: ["Engine", "Stimuli", "Recording", "Workbench", "Models", "ImageIO"],
+      resources: [.copy("Fixtures")]),
+    .testTarget(
       name: "EngineTests", dependencies: ["Engine", "Kernels", "CCairo", "CPNG"],
       resources: [.copy("Fixtures")]),
     .testTarget(
-      name: "ModelsTests", dependencies: ["Engine", "Datasets", "Models"], resources: [.copy("Fixtures")]),
+      name: "ModelsTests", dependencies: ["Engine", "Datasets", "Models", "Analysis", "ImageIO"], resources: [.copy("Fixtures")]),
   ],
   swiftLanguageModes: [.v6]
 )

@@ -8,7 +8,9 @@ struct Ephys: ParsableCommand {
     commandName: "ephys",
     abstract: "In-silico electrophysiology on neural networks: train models, run attention protocols, report.",
     version: ephysVersion,
-    subcommands: [Train.self, Evaluate.self, Extract.self, GridSearch.self, Inspect.self])
+    subcommands: [
+      Run.self, StimuliPreview.self, Train.self, Evaluate.self, Extract.self, GridSearch.self, Inspect.self,
+    ])
 }
 
 /// The release version printed by `ephys --version`.

@@ -24,6 +24,8 @@ struct TrainObjectAttention: ParsableCommand {
   @Option(help: "Weight phi of the reconstruction loss (paper: 1000 MNIST, 5000 COCO).") var phi: Float?
   @Option(help: "Gating strength s (paper: 0.2 MNIST, 0.3 COCO).") var strength: Float?
   @Option(help: "Passes T per glimpse.") var passes = 5
+  @Option(help: "Learning-rate schedule: constant (the paper's) or cosine (annealed to 0 over the epochs).")
+  var schedule: ScheduleKind = .constant
   @Option(help: "Seed for initialisation and data order.") var seed: UInt64 = 1
   @Option(help: "MNIST CSV (default data/mnist_5k.csv.gz).") var data: String?
   @Option(help: "Full MNIST IDX images file (with --idx-labels).") var idxImages: String?
@@ -72,7 +74,9 @@ struct TrainObjectAttention: ParsableCommand {
       firstEpoch = Int(try Safetensors.read(output).metadata["epoch"] ?? "0") ?? 0
       say("resuming after epoch \(firstEpoch) from \(output)")
     }
+    let rates: LearningRateSchedule = schedule == .cosine ? .cosine(tMax: epochs, etaMin: 0) : .constant
     for epoch in firstEpoch..<epochs {
+      trainer.optimizer.learningRate = rates.rate(base: settings.learningRate, epoch: epoch)
       let source = task.trainingBatches(epoch, batchSize, seed)
       let count = source.count
       var bar = ProgressBar(total: count, label: "epoch \(epoch + 1)/\(epochs)", unit: "img")
@@ -108,7 +112,8 @@ struct TrainObjectAttention: ParsableCommand {
         to: output,
         extra: [
           "epoch": "\(epoch + 1)", "seed": "\(seed)", "lr": "\(settings.learningRate)", "phi": "\(settings.phi)",
-          "batch": "\(batchSize)", "val_accuracy": String(format: "%.4f", val),
+          "batch": "\(batchSize)", "schedule": schedule.rawValue, "epochs": "\(epochs)",
+          "val_accuracy": String(format: "%.4f", val),
         ])
     }
     say("checkpoint: \(output)")
@@ -130,6 +135,11 @@ func makeTask(
 }
 
 extension ObjectAttentionConfig.Variant: ExpressibleByArgument {}
+
+/// Learning-rate schedules selectable on the command line.
+enum ScheduleKind: String, ExpressibleByArgument, CaseIterable {
+  case constant, cosine
+}
 
 extension Adam {
   /// Checks before saving that every moment is finite.

@@ -26,7 +26,8 @@ struct CheckpointTests {
   }
 
   @Test(
-    "a PyTorch .pt and a safetensors file give PyTorch's outputs", arguments: ["net_init.pt", "net_init_legacy.pt", "net_init.safetensors"])
+    "a PyTorch .pt and a safetensors file give PyTorch's outputs",
+    arguments: ["net_init.pt", "net_init_legacy.pt", "net_init.safetensors"])
   func loadAndRun(_ file: String) throws {
     let net = makeFixtureNet()
     try net.load(from: fixturePath("model/" + file))

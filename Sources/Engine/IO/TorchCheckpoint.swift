@@ -28,7 +28,9 @@ public enum TorchCheckpoint {
     var cache: [String: [UInt8]] = [:]
     return try assemble(root) { key in
       if let c = cache[key] { return c }
-      guard let e = zip.entry(prefix + "data/" + key) else { throw CheckpointError("storage '\(key)' is missing from the archive") }
+      guard let e = zip.entry(prefix + "data/" + key) else {
+        throw CheckpointError("storage '\(key)' is missing from the archive")
+      }
       let data = try zip.contents(of: e)
       cache[key] = data
       return data
@@ -42,7 +44,9 @@ public enum TorchCheckpoint {
     var vm = RestrictedUnpickler(bytes)
     let magic = try vm.run()
     let expected: [UInt8] = [0x6C, 0xFC, 0x9C, 0x46, 0xF9, 0x20, 0x6A, 0xA8, 0x50, 0x19]  // 0x1950a86a20f9469cfc6c
-    guard case .bigInt(let m) = magic, m == expected else { throw CheckpointError("not a PyTorch file (bad magic number)") }
+    guard case .bigInt(let m) = magic, m == expected else {
+      throw CheckpointError("not a PyTorch file (bad magic number)")
+    }
     vm = RestrictedUnpickler(bytes, offset: vm.offset)
     guard case .int(1001) = try vm.run() else { throw CheckpointError("unsupported legacy PyTorch protocol version") }
     vm = RestrictedUnpickler(bytes, offset: vm.offset)
@@ -52,7 +56,9 @@ public enum TorchCheckpoint {
     vm = RestrictedUnpickler(bytes, offset: vm.offset)
     let root = try vm.run()
     vm = RestrictedUnpickler(bytes, offset: vm.offset)
-    guard case .list(let keyList) = try vm.run() else { throw CheckpointError("legacy checkpoint has no storage key list") }
+    guard case .list(let keyList) = try vm.run() else {
+      throw CheckpointError("legacy checkpoint has no storage key list")
+    }
     let keys = try keyList.items.map { v -> String in
       guard case .string(let k) = v else { throw CheckpointError("legacy storage key is not a string") }
       return k
@@ -90,16 +96,22 @@ public enum TorchCheckpoint {
         if let inner = d.values[k], case .dict = inner { root = inner }
       }
     }
-    guard case .dict(let dict) = root else { throw CheckpointError("the pickled object is not a dict of tensors (state_dict)") }
+    guard case .dict(let dict) = root else {
+      throw CheckpointError("the pickled object is not a dict of tensors (state_dict)")
+    }
     var archive = TensorArchive()
     for key in dict.keys {
       guard case .tensor(let t) = dict.values[key]! else { continue }  // skip non-tensor entries (e.g. counters)
       let s = t.storage
       let bytesOfStorage: [UInt8]
-      do { bytesOfStorage = try storage(s.key) } catch let e as CheckpointError { throw CheckpointError("tensor '\(key)': \(e.message)") }
+      do { bytesOfStorage = try storage(s.key) } catch let e as CheckpointError {
+        throw CheckpointError("tensor '\(key)': \(e.message)")
+      }
       let size = s.dtype.size
       guard s.count <= bytesOfStorage.count / size else {
-        throw CheckpointError("tensor '\(key)': storage '\(s.key)' holds \(bytesOfStorage.count / size) elements, pickle says \(s.count): truncated?")
+        throw CheckpointError(
+          "tensor '\(key)': storage '\(s.key)' holds \(bytesOfStorage.count / size) elements, pickle says \(s.count): truncated?"
+        )
       }
       let count = try checkedProduct(t.shape, what: "tensor '\(key)'")
       var maxIndex = t.offset
@@ -111,7 +123,8 @@ public enum TorchCheckpoint {
           maxIndex = sum
         }
         guard maxIndex < s.count else {
-          throw CheckpointError("tensor '\(key)' of shape \(t.shape) reads element \(maxIndex) of a \(s.count)-element storage")
+          throw CheckpointError(
+            "tensor '\(key)' of shape \(t.shape) reads element \(maxIndex) of a \(s.count)-element storage")
         }
       }
       var data = [UInt8](repeating: 0, count: count * size)

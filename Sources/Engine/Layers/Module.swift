@@ -9,7 +9,10 @@ public final class HookHandle {
     self.id = id
   }
   /// Detaches the hook; later forwards no longer call it.
-  public func remove() { module?.forwardHooks.removeValue(forKey: id) }
+  public func remove() {
+    module?.forwardHooks.removeValue(forKey: id)
+    module?.forwardModifiers.removeValue(forKey: id)
+  }
 }
 
 /// Base class of all layers and models, like torch.nn.Module: named parameters and buffers whose
@@ -27,6 +30,7 @@ open class Module {
   /// Whether the module is in training mode (affects dropout and batch norm).
   public private(set) var isTraining = true
   fileprivate var forwardHooks: [Int: (Module, Tensor<Float>, Tensor<Float>) -> Void] = [:]
+  fileprivate var forwardModifiers: [Int: (Module, Tensor<Float>, Tensor<Float>) -> Tensor<Float>] = [:]
   private var nextHookID = 0
 
   public init() {}
@@ -55,9 +59,13 @@ open class Module {
     preconditionFailure("\(type(of: self)) does not implement forward(_:)")
   }
 
-  /// Runs `forward` and then every forward hook with (module, input, output).
+  /// Runs `forward`, then every forward modifier (which may replace the output), then every forward
+  /// hook with (module, input, output).
   public func callAsFunction(_ x: Tensor<Float>) -> Tensor<Float> {
-    let y = forward(x)
+    var y = forward(x)
+    if !forwardModifiers.isEmpty {
+      for id in forwardModifiers.keys.sorted() { y = forwardModifiers[id]!(self, x, y) }
+    }
     if !forwardHooks.isEmpty {
       for id in forwardHooks.keys.sorted() { forwardHooks[id]?(self, x, y) }
     }
@@ -71,6 +79,18 @@ open class Module {
     let id = nextHookID
     nextHookID += 1
     forwardHooks[id] = hook
+    return HookHandle(module: self, id: id)
+  }
+
+  /// Replaces this module's output with `modifier(module, input, output)` on every forward (e.g. a
+  /// spatial attention gain); runs before the forward hooks, so recorders see the modified output.
+  @discardableResult
+  public func registerForwardModifier(_ modifier: @escaping (Module, Tensor<Float>, Tensor<Float>) -> Tensor<Float>)
+    -> HookHandle
+  {
+    let id = nextHookID
+    nextHookID += 1
+    forwardModifiers[id] = modifier
     return HookHandle(module: self, id: id)
   }
 

@@ -1,0 +1,128 @@
+import Datasets
+import Engine
+import Foundation
+import ImageIO
+import Models
+import Recording
+import Reports
+import Stimuli
+
+/// What a protocol run produced (also written to summary.json).
+public struct RunOutcome: Sendable {
+  public var folder: String
+  public var stimuli: Int
+  public var units: Int
+  public var silentUnits: [String: Int]
+}
+
+/// Runs validated protocols and writes their results.
+public enum ProtocolRunner {
+  /// Turns a stimulus request into a renderable sweep on a `height x width` canvas: looks up digit
+  /// distractors (by class: the first held-out test digit of that class; by index: the MNIST subset's
+  /// digit at that position) and places the distractor.
+  public static func materialize(_ r: StimulusRequest, height: Int, width: Int, seed: UInt64) throws -> StimulusSpec {
+    if let c = r.canvas, c.height != height || c.width != width {
+      throw RecordingError("stimulus canvas \(c.height)x\(c.width) does not match the model's input \(height)x\(width)")
+    }
+    var distractor: Distractor? = nil
+    if let d = r.distractor {
+      var region: (Int, Int, Int, Int)
+      switch r.regionName ?? "right" {
+      case "left": region = (0, 0, min(28, height), min(28, width))
+      case "whole": region = (0, 0, height, width)
+      default: region = (0, max(0, width - 28), min(28, height), min(28, width))
+      }
+      if let explicit = r.region { region = explicit }
+      let kind: Distractor.Kind
+      switch d {
+      case .digit(let classLabel, let index):
+        let mnist = try MNIST.defaultSubset()
+        let chosen: (image: [Float], label: Int)
+        if let index {
+          guard index < mnist.count else {
+            throw RecordingError("distractor index \(index) is outside the MNIST subset (\(mnist.count) digits)")
+          }
+          chosen = (Array(mnist.pixels[(index * 784)..<((index + 1) * 784)]), mnist.labels[index])
+        } else {
+          let test = mnist.split(validation: 0.1, test: 0.2, seed: 7).test
+          let i = test.labels.firstIndex(of: classLabel ?? 0)!
+          chosen = (Array(test.pixels[(i * 784)..<((i + 1) * 784)]), classLabel ?? 0)
+        }
+        kind = .digit(image: chosen.image, label: chosen.label)
+      case .bar(let b): kind = .bar(b)
+      case .grating(let g): kind = .grating(g)
+      case .noise(let a): kind = .noise(amplitude: a, seed: seed)
+      }
+      distractor = Distractor(kind: kind, top: region.0, left: region.1, height: region.2, width: region.3)
+    }
+    return StimulusSpec(
+      kind: r.kind, parameters: r.parameters, canvasHeight: height, canvasWidth: width, distractor: distractor,
+      combination: r.combination, noise: r.noise, seed: seed)
+  }
+
+  /// Loads the protocol's model.
+  public static func loadModel(_ p: ProtocolSpec) throws -> ObjectAttentionNet {
+    let variant: ObjectAttentionConfig.Variant = p.architecture.hasSuffix("coco") ? .coco : .mnist
+    return try ObjectAttentionNet.load(from: p.weights, defaults: .preset(variant))
+  }
+
+  /// Runs `p`, writing every result into a temporary folder that replaces `output` only once the
+  /// run has succeeded (nothing is written on failure). `progress(done, total)` reports stimuli.
+  public static func run(
+    _ p: ProtocolSpec, output: String? = nil, seed: UInt64? = nil, progress: (Int, Int) -> Void = { _, _ in }
+  ) throws -> RunOutcome {
+    let seed = seed ?? p.seed
+    let net = try loadModel(p)
+    let spec = try materialize(p.stimulus, height: net.config.inputHeight, width: net.config.inputWidth, seed: seed)
+    guard net.config.channels[0] == 1 else {
+      throw RecordingError(
+        "protocol stimuli are greyscale; the \(p.architecture) model takes \(net.config.channels[0]) channels")
+    }
+    let folder = output ?? p.output
+    let parent = (folder as NSString).deletingLastPathComponent
+    try FileManager.default.createDirectory(atPath: parent.isEmpty ? "." : parent, withIntermediateDirectories: true)
+    let temporary =
+      (parent.isEmpty ? "." : parent) + "/.\((folder as NSString).lastPathComponent).partial-\(UUID().uuidString)"
+    try FileManager.default.createDirectory(atPath: temporary, withIntermediateDirectories: true)
+    do {
+      let outcome = try runInto(temporary, p, spec: spec, net: net, seed: seed, progress: progress)
+      if FileManager.default.fileExists(atPath: folder) { try FileManager.default.removeItem(atPath: folder) }
+      try FileManager.default.moveItem(atPath: temporary, toPath: folder)
+      return RunOutcome(
+        folder: folder, stimuli: outcome.stimuli, units: outcome.units, silentUnits: outcome.silentUnits)
+    } catch {
+      try? FileManager.default.removeItem(atPath: temporary)
+      throw error
+    }
+  }
+
+  static func runInto(
+    _ dir: String, _ p: ProtocolSpec, spec: StimulusSpec, net: ObjectAttentionNet, seed: UInt64,
+    progress: (Int, Int) -> Void
+  ) throws -> RunOutcome {
+    let plan = RecordingPlan(
+      stimulus: spec, condition: p.condition, layers: p.layers, units: p.units, tuningAxis: p.tuningAxis,
+      reduce: p.reduce, batchSize: p.batchSize)
+    let result = try Recording.record(plan, on: net, responsesPath: p.writeResponses ? dir + "/responses.npy" : nil) {
+      progress($0, spec.count)
+    }
+    try writeOutputs(dir, p, spec: spec, net: net, result: result, seed: seed)
+    let silent = silentUnits(result)
+    return RunOutcome(folder: dir, stimuli: spec.count, units: result.units.units.count, silentUnits: silent)
+  }
+
+  /// Units that never respond (A + U = 0 at every axis value), per layer: excluded from analyses and counted.
+  static func silentUnits(_ r: RecordingResult) -> [String: Int] {
+    let (values, _) = r.tuning.curves(.max)
+    let u = r.units.units.count
+    let a = r.tuning.axisValues.count
+    var out: [String: Int] = [:]
+    for (layer, range) in r.units.layerRanges {
+      out[layer] =
+        range.filter { unit in
+          (0..<a).allSatisfy { ax in values[(ax * 2) * u + unit] <= 0 && values[(ax * 2 + 1) * u + unit] <= 0 }
+        }.count
+    }
+    return out
+  }
+}

@@ -1,0 +1,177 @@
+import Foundation
+import Stimuli
+import Yams
+
+/// A distractor as written in a stimulus file, before digits are looked up in the data set.
+public enum DistractorRequest: Sendable, Equatable {
+  /// An MNIST digit: by class (the first held-out test digit of that class) or by index into the
+  /// MNIST subset.
+  case digit(classLabel: Int?, index: Int?)
+  case bar(GaussianBar)
+  case grating(Grating)
+  case noise(amplitude: Double)
+}
+
+/// A stimulus sweep as written in a file: everything except the digit images.
+public struct StimulusRequest: Sendable {
+  public var kind: StimulusKind
+  public var parameters: [(String, ParameterValues)]
+  public var canvas: (height: Int, width: Int)?
+  public var distractor: DistractorRequest?
+  /// Region as (top, left, height, width), or nil for the default (the right 28 columns).
+  public var region: (Int, Int, Int, Int)?
+  public var regionName: String?
+  public var combination: Combination
+  public var noise: Double
+}
+
+enum StimulusFile {
+  static let keys = ["kind", "rendering", "canvas", "parameters", "distractor", "combine", "noise", "description"]
+  static let kinds = ["gaussian-bar", "grating", "gabor"]
+
+  /// Reads a stimulus mapping (from its own file or inline in a protocol).
+  static func parse(_ node: Node, _ path: String, _ r: YAMLReader) -> StimulusRequest? {
+    guard let m = r.mapping(node, path, allowed: keys) else { return nil }
+    func p(_ k: String) -> String { path.isEmpty ? k : path + "." + k }
+    guard let kindNode = r.require(m, "kind", path, in: node), let kindName = r.choice(kindNode, p("kind"), kinds)
+    else { return nil }
+    var kind: StimulusKind
+    switch kindName {
+    case "grating": kind = .grating
+    case "gabor": kind = .gabor
+    default: kind = .gaussianBar(.analytic)
+    }
+    if let rn = m["rendering"] {
+      if case .gaussianBar = kind, let v = r.choice(rn, p("rendering"), BarRendering.allCases.map(\.rawValue)) {
+        kind = .gaussianBar(BarRendering(rawValue: v)!)
+      } else if case .gaussianBar = kind {
+      } else {
+        r.log.add(rn, p("rendering"), "only gaussian-bar stimuli have a rendering")
+      }
+    }
+    var canvas: (Int, Int)? = nil
+    if let c = m["canvas"], let l = r.list(c, p("canvas")) {
+      if l.count == 2, let h = r.integer(l[0], p("canvas"), min: 4, max: 4096),
+        let w = r.integer(l[1], p("canvas"), min: 4, max: 4096)
+      {
+        canvas = (h, w)
+      } else if l.count != 2 {
+        r.log.add(c, p("canvas"), "expected [height, width]")
+      }
+    }
+    var parameters: [(String, ParameterValues)] = []
+    if let pn = m["parameters"] {
+      let names = kind.parameterNames
+      if let pm = r.mapping(pn, p("parameters"), allowed: names) {
+        for name in names {
+          guard let v = pm[name] else { continue }
+          let key = p("parameters") + "." + name
+          if let values = parameterValues(v, key, r) {
+            let positive = ["width", "length", "frequency", "sigma"].contains(name)
+            if positive, values.values.contains(where: { $0 <= 0 }) {
+              r.log.add(v, key, "must be > 0")
+            } else if ["contrast"].contains(name), values.values.contains(where: { $0 < 0 }) {
+              r.log.add(v, key, "must be >= 0")
+            } else {
+              parameters.append((name, values))
+            }
+          }
+        }
+      }
+    }
+    var request = StimulusRequest(
+      kind: kind, parameters: parameters, canvas: canvas, distractor: nil, region: nil, regionName: nil,
+      combination: .sum, noise: 0)
+    if let c = m["combine"], let v = r.choice(c, p("combine"), Combination.allCases.map(\.rawValue)) {
+      request.combination = Combination(rawValue: v)!
+    }
+    if let n = m["noise"], let v = r.number(n, p("noise"), min: 0, max: 1) { request.noise = v }
+    if let d = m["distractor"] { parseDistractor(d, p("distractor"), r, into: &request) }
+    return request
+  }
+
+  static func parameterValues(_ node: Node, _ key: String, _ r: YAMLReader) -> ParameterValues? {
+    switch node {
+    case .scalar:
+      return r.number(node, key).map { .fixed($0) }
+    case .sequence(let s):
+      let values = s.compactMap { r.number($0, key) }
+      if s.isEmpty { r.log.add(node, key, "an empty list gives no stimuli") }
+      return values.count == s.count && !s.isEmpty ? .list(values) : nil
+    case .mapping:
+      guard let m = r.mapping(node, key, allowed: ["from", "to", "steps"]) else { return nil }
+      guard let f = r.require(m, "from", key, in: node), let t = r.require(m, "to", key, in: node),
+        let st = r.require(m, "steps", key, in: node)
+      else { return nil }
+      guard let a = r.number(f, key + ".from"), let b = r.number(t, key + ".to"),
+        let n = r.integer(st, key + ".steps", min: 1, max: 100_000)
+      else { return nil }
+      return .range(from: a, to: b, steps: n)
+    case .alias:
+      r.log.add(node, key, "aliases are not supported")
+      return nil
+    }
+  }
+
+  static func parseDistractor(_ node: Node, _ path: String, _ r: YAMLReader, into request: inout StimulusRequest) {
+    let allowed = [
+      "kind", "class", "index", "region", "orientation", "x", "y", "width", "length", "contrast", "frequency", "phase",
+      "mean", "sigma", "amplitude",
+    ]
+    guard let m = r.mapping(node, path, allowed: allowed) else { return }
+    func p(_ k: String) -> String { path + "." + k }
+    func num(_ k: String, _ d: Double, min lo: Double? = nil, exclusive: Bool = false) -> Double {
+      guard let n = m[k] else { return d }
+      return r.number(n, p(k), min: lo, exclusiveMin: exclusive) ?? d
+    }
+    guard let kn = r.require(m, "kind", path, in: node),
+      let kind = r.choice(kn, p("kind"), ["digit", "bar", "grating", "noise"])
+    else { return }
+    switch kind {
+    case "digit":
+      let c = m["class"].flatMap { r.integer($0, p("class"), min: 0, max: 9) }
+      let i = m["index"].flatMap { r.integer($0, p("index"), min: 0) }
+      if c == nil && i == nil && m["class"] == nil && m["index"] == nil {
+        r.log.add(node, path, "a digit distractor needs 'class' or 'index'")
+      }
+      if m["class"] != nil && m["index"] != nil { r.log.add(node, path, "give either 'class' or 'index', not both") }
+      request.distractor = .digit(classLabel: c, index: i)
+    case "bar":
+      request.distractor = .bar(
+        GaussianBar(
+          orientation: num("orientation", 90), x: num("x", 14), y: num("y", 14),
+          width: num("width", 1.5, min: 0, exclusive: true), length: num("length", 20, min: 0, exclusive: true),
+          contrast: num("contrast", 1, min: 0)))
+    case "grating":
+      request.distractor = .grating(
+        Grating(
+          orientation: num("orientation", 0), frequency: num("frequency", 0.15, min: 0, exclusive: true),
+          phase: num("phase", 0), contrast: num("contrast", 1, min: 0), mean: num("mean", 0), x: num("x", 14),
+          y: num("y", 14), envelopeSigma: m["sigma"] != nil ? num("sigma", 4, min: 0, exclusive: true) : nil))
+    default:
+      request.distractor = .noise(amplitude: num("amplitude", 0.5, min: 0))
+    }
+    if let rn = m["region"] {
+      if case .scalar = rn {
+        request.regionName = r.choice(rn, p("region"), ["left", "right", "whole"])
+      } else if let l = r.list(rn, p("region")) {
+        let v = l.compactMap { r.integer($0, p("region"), min: 0) }
+        if v.count == 4 && l.count == 4 {
+          request.region = (v[0], v[1], v[2], v[3])
+        } else {
+          r.log.add(rn, p("region"), "expected left, right, whole or [top, left, height, width]")
+        }
+      }
+    }
+  }
+
+  /// Reads a stimulus file from disk.
+  static func load(_ path: String, log: IssueLog) -> StimulusRequest? {
+    guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8) else {
+      log.add(nil, "", "cannot be read")
+      return nil
+    }
+    guard let root = composeYAML(text, log: log) else { return nil }
+    return parse(root, "", YAMLReader(log: log))
+  }
+}
