@@ -91,14 +91,17 @@ extension ProtocolRunner {
     return montage(tiles, columns: 8, gap: 4)
   }
 
-  /// Tuning curves of the four most responsive units of each layer (largest attended-phase peak):
-  /// attended (blue) and unattended (red).
+  /// Tuning curves of the four most selective units of each layer (largest peak-to-trough range of
+  /// the attended curve): attended (blue) and unattended (red).
   static func exampleTuningCurves(_ r: RecordingResult, values: [Float], sem: [Float]?, axisName: String) -> PanelGrid {
     let u = r.units.units.count
     let axis = r.tuning.axisValues
     var panels: [LinePanel] = []
     for (layer, range) in r.units.layerRanges {
-      let peaks = range.map { k in (k, (0..<axis.count).map { values[($0 * 2) * u + k] }.max() ?? 0) }
+      let peaks = range.map { k -> (Int, Float) in
+        let curve = (0..<axis.count).map { values[($0 * 2) * u + k] }
+        return (k, (curve.max() ?? 0) - (curve.min() ?? 0))
+      }
       for (k, _) in peaks.sorted(by: { $0.1 > $1.1 }).prefix(4) {
         let unit = r.units.units[k]
         func series(_ phase: Int, _ color: Color, _ label: String) -> Series {
