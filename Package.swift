@@ -78,6 +78,7 @@ let package = Package(
       swiftSettings: fastSettings),
 
     .testTarget(name: "KernelsTests", dependencies: ["Kernels"]),
+    .testTarget(name: "AnalysisTests", dependencies: ["Analysis"], resources: [.copy("Fixtures")]),
     .testTarget(
       name: "WorkbenchTests", dependencies: ["Engine", "Stimuli", "Recording", "Workbench", "Models", "ImageIO"],
       resources: [.copy("Fixtures")]),

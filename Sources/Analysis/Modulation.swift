@@ -1,0 +1,64 @@
+import Foundation
+
+/// Attention modulation index (A - U) / (A + U), in [-1, 1]; nil when A + U = 0.
+public func modulationIndex(attended a: Double, unattended u: Double) -> Double? {
+  a + u == 0 ? nil : (a - u) / (a + u)
+}
+
+/// Circular variance of an orientation tuning curve (Ringach): 1 - |sum r_k e^{2 i theta_k}| / sum |r_k|,
+/// theta in degrees; nil for an all-zero curve.
+public func circularVariance(_ responses: [Double], orientationsDegrees theta: [Double]) -> Double? {
+  var re = 0.0, im = 0.0, total = 0.0
+  for (r, t) in zip(responses, theta) {
+    re += r * cos(2 * t * Double.pi / 180)
+    im += r * sin(2 * t * Double.pi / 180)
+    total += Swift.abs(r)
+  }
+  return total == 0 ? nil : 1 - (re * re + im * im).squareRoot() / total
+}
+
+/// Orientation selectivity index (R_pref - R_orth) / (R_pref + R_orth): R_pref the peak, R_orth the
+/// response at the sampled orientation nearest to preferred + 90 degrees.
+public func orientationSelectivity(_ responses: [Double], orientationsDegrees theta: [Double]) -> Double? {
+  guard let peak = responses.indices.max(by: { responses[$0] < responses[$1] }) else { return nil }
+  let target = (theta[peak] + 90).truncatingRemainder(dividingBy: 180)
+  func distance(_ a: Double) -> Double {
+    let d = Swift.abs(a.truncatingRemainder(dividingBy: 180) - target)
+    return min(d, 180 - d)
+  }
+  let orth = theta.indices.min { distance(theta[$0]) < distance(theta[$1]) }!
+  let s = responses[peak] + responses[orth]
+  return s == 0 ? nil : (responses[peak] - responses[orth]) / s
+}
+
+/// A seeded bootstrap confidence interval for a statistic of `x` (percentile method).
+public func bootstrapCI(
+  _ x: [Double], level: Double = 0.95, resamples: Int = 2000, seed: UInt64, statistic: ([Double]) -> Double
+) -> (low: Double, high: Double) {
+  guard x.count > 1 else { return (x.first ?? .nan, x.first ?? .nan) }
+  var state = seed &+ 0x9E37_79B9_7F4A_7C15
+  func next() -> UInt64 {
+    state &+= 0x9E37_79B9_7F4A_7C15
+    var z = state
+    z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+    z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+    return z ^ (z >> 31)
+  }
+  var stats = [Double]()
+  stats.reserveCapacity(resamples)
+  var sample = [Double](repeating: 0, count: x.count)
+  for _ in 0..<resamples {
+    for i in 0..<x.count { sample[i] = x[Int(next() % UInt64(x.count))] }
+    stats.append(statistic(sample))
+  }
+  stats.sort()
+  let lo = Int(((1 - level) / 2 * Double(resamples)).rounded(.down)), hi = Int(((1 + level) / 2 * Double(resamples)).rounded(.down)) - 1
+  return (stats[max(0, lo)], stats[min(resamples - 1, max(0, hi))])
+}
+
+/// The median of a non-empty array.
+public func median(_ x: [Double]) -> Double {
+  let s = x.sorted()
+  guard !s.isEmpty else { return .nan }
+  return s.count % 2 == 1 ? s[s.count / 2] : (s[s.count / 2 - 1] + s[s.count / 2]) / 2
+}

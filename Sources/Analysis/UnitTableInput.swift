@@ -1,0 +1,67 @@
+import Foundation
+
+/// One unit's paired observations: attended and unattended responses per stimulus condition.
+public struct UnitObservations: Sendable {
+  public var unit: String
+  public var layer: String
+  public var conditions: [String]
+  public var attended: [Double]
+  public var unattended: [Double]
+}
+
+/// Why a table could not be read: names the file, line and column.
+public struct TableError: Error, CustomStringConvertible {
+  public var message: String
+  public var description: String { message }
+}
+
+/// Reads a long-format CSV with columns `unit, condition, attended, unattended` and optionally `layer`
+/// (any order, a header row required, extra columns ignored): one row per unit and condition. A unit
+/// whose rows name different layers is an error; missing columns and non-numeric cells are errors
+/// naming the line and column; NaN cells are kept (the analysis excludes such units with a reason).
+public func readUnitTable(_ path: String) throws -> [UnitObservations] {
+  guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8) else {
+    throw TableError(message: "\(path): cannot be read")
+  }
+  var lines = text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline).map(String.init)
+  while lines.last?.trimmingCharacters(in: .whitespaces).isEmpty == true { lines.removeLast() }
+  guard let headerLine = lines.first, !headerLine.isEmpty else { throw TableError(message: "\(path): the file is empty (expected a header row)") }
+  let header = headerLine.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
+  let required = ["unit", "condition", "attended", "unattended"]
+  let missing = required.filter { !header.contains($0) }
+  guard missing.isEmpty else {
+    throw TableError(message: "\(path):1: missing column\(missing.count > 1 ? "s" : "") \(missing.joined(separator: ", ")) (the table needs unit, condition, attended, unattended and optionally layer)")
+  }
+  let iu = header.firstIndex(of: "unit")!, ic = header.firstIndex(of: "condition")!
+  let ia = header.firstIndex(of: "attended")!, iun = header.firstIndex(of: "unattended")!
+  let il = header.firstIndex(of: "layer")
+  var order: [String] = []
+  var byUnit: [String: UnitObservations] = [:]
+  for (k, line) in lines.enumerated().dropFirst() {
+    if line.trimmingCharacters(in: .whitespaces).isEmpty { continue }
+    let f = line.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
+    guard f.count >= header.count else {
+      throw TableError(message: "\(path):\(k + 1): expected \(header.count) cells, found \(f.count)")
+    }
+    func number(_ i: Int) throws -> Double {
+      let s = f[i]
+      if s.lowercased() == "nan" { return .nan }
+      guard let v = Double(s) else { throw TableError(message: "\(path):\(k + 1): column '\(header[i])': '\(s)' is not a number") }
+      return v
+    }
+    let unit = f[iu], layer = il.map { f[$0] } ?? ""
+    guard !unit.isEmpty else { throw TableError(message: "\(path):\(k + 1): column 'unit' is empty") }
+    let a = try number(ia), u = try number(iun)
+    if byUnit[unit] == nil {
+      order.append(unit)
+      byUnit[unit] = UnitObservations(unit: unit, layer: layer, conditions: [], attended: [], unattended: [])
+    } else if byUnit[unit]!.layer != layer {
+      throw TableError(message: "\(path):\(k + 1): unit '\(unit)' is in layer '\(layer)' here but '\(byUnit[unit]!.layer)' earlier")
+    }
+    byUnit[unit]!.conditions.append(f[ic])
+    byUnit[unit]!.attended.append(a)
+    byUnit[unit]!.unattended.append(u)
+  }
+  guard !order.isEmpty else { throw TableError(message: "\(path): no data rows after the header") }
+  return order.map { byUnit[$0]! }
+}
