@@ -60,7 +60,7 @@ let package = Package(
     // Protocol files (YAML), validation with file:line:column errors, the runner.
     .target(
       name: "Workbench",
-      dependencies: ["Engine", "Datasets", "Models", "Stimuli", "Recording", "Reports", "ImageIO", .product(name: "Yams", package: "Yams")],
+      dependencies: ["Engine", "Datasets", "Models", "Stimuli", "Recording", "Analysis", "Reports", "ImageIO", "CCairo", .product(name: "Yams", package: "Yams")],
       swiftSettings: fastSettings),
     // Figures and PDF/PNG pages on Cairo.
     .target(name: "Reports", dependencies: ["CCairo"], swiftSettings: fastSettings),

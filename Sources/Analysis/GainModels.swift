@@ -18,8 +18,12 @@ public struct GainFit: Sendable, Equatable, Codable {
   public var aicMul, aicAdd, aicAffine: Double
   /// Deming slope (errors of equal variance in A and U).
   public var demingSlope: Double
-  /// The model with the lowest AIC.
+  /// The verdict: the better of the one-parameter models (multiplicative or additive, by residual sum
+  /// of squares), unless the affine model fits significantly better than it (nested F-test, p < 0.05).
+  /// With noise, AIC alone would pick the affine model for about 16% of truly one-parameter units.
   public var preferred: Model
+  /// p of the nested F-test of the chosen one-parameter model within the affine one.
+  public var pSimpleVsAffine: Double
 
   /// Fits A against U; needs n >= 3 and some variation in U.
   public init?(attended a: [Double], unattended u: [Double]) {
@@ -27,7 +31,12 @@ public struct GainFit: Sendable, Equatable, Codable {
     guard n == u.count, n >= 3, a.allSatisfy(\.isFinite), u.allSatisfy(\.isFinite) else { return nil }
     guard u.contains(where: { $0 != u[0] }) else { return nil }
     self.n = n
-    var c0 = 0.0, c1 = 0.0, cov00 = 0.0, cov01 = 0.0, cov11 = 0.0, ss = 0.0
+    var c0 = 0.0
+    var c1 = 0.0
+    var cov00 = 0.0
+    var cov01 = 0.0
+    var cov11 = 0.0
+    var ss = 0.0
     u.withUnsafeBufferPointer { x in
       a.withUnsafeBufferPointer { y in
         _ = gsl_fit_linear(x.baseAddress, 1, y.baseAddress, 1, n, &c0, &c1, &cov00, &cov01, &cov11, &ss)
@@ -38,7 +47,9 @@ public struct GainFit: Sendable, Equatable, Codable {
     affineInterceptSE = cov00.squareRoot()
     affineSlopeSE = cov11.squareRoot()
     affineSS = ss
-    var m = 0.0, covm = 0.0, ssm = 0.0
+    var m = 0.0
+    var covm = 0.0
+    var ssm = 0.0
     u.withUnsafeBufferPointer { x in
       a.withUnsafeBufferPointer { y in _ = gsl_fit_mul(x.baseAddress, 1, y.baseAddress, 1, n, &m, &covm, &ssm) }
     }
@@ -61,15 +72,25 @@ public struct GainFit: Sendable, Equatable, Codable {
     aicMul = aic(mulSS, 1)
     aicAdd = aic(addSS, 1)
     aicAffine = aic(affineSS, 2)
-    let mu = u.reduce(0, +) / Double(n), ma = a.reduce(0, +) / Double(n)
-    var sxx = 0.0, syy = 0.0, sxy = 0.0
+    let mu = u.reduce(0, +) / Double(n)
+    let ma = a.reduce(0, +) / Double(n)
+    var sxx = 0.0
+    var syy = 0.0
+    var sxy = 0.0
     for (x, y) in zip(u, a) {
       sxx += (x - mu) * (x - mu)
       syy += (y - ma) * (y - ma)
       sxy += (x - mu) * (y - ma)
     }
     demingSlope = sxy == 0 ? 0 : (syy - sxx + ((syy - sxx) * (syy - sxx) + 4 * sxy * sxy).squareRoot()) / (2 * sxy)
-    let best = [(Model.multiplicative, aicMul), (.additive, aicAdd), (.affine, aicAffine)].min { $0.1 < $1.1 }!
-    preferred = best.0
+    let simple: Model = mulSS <= addSS ? .multiplicative : .additive
+    let simpleSS = min(mulSS, addSS)
+    if affineSS > 0 && n > 2 {
+      let f = max(0, (simpleSS - affineSS) / (affineSS / Double(n - 2)))
+      pSimpleVsAffine = gsl_cdf_fdist_Q(f, 1, Double(n - 2))
+    } else {
+      pSimpleVsAffine = simpleSS > 0 ? 0 : 1
+    }
+    preferred = pSimpleVsAffine < 0.05 ? .affine : simple
   }
 }

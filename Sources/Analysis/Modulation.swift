@@ -8,7 +8,9 @@ public func modulationIndex(attended a: Double, unattended u: Double) -> Double?
 /// Circular variance of an orientation tuning curve (Ringach): 1 - |sum r_k e^{2 i theta_k}| / sum |r_k|,
 /// theta in degrees; nil for an all-zero curve.
 public func circularVariance(_ responses: [Double], orientationsDegrees theta: [Double]) -> Double? {
-  var re = 0.0, im = 0.0, total = 0.0
+  var re = 0.0
+  var im = 0.0
+  var total = 0.0
   for (r, t) in zip(responses, theta) {
     re += r * cos(2 * t * Double.pi / 180)
     im += r * sin(2 * t * Double.pi / 180)
@@ -52,7 +54,8 @@ public func bootstrapCI(
     stats.append(statistic(sample))
   }
   stats.sort()
-  let lo = Int(((1 - level) / 2 * Double(resamples)).rounded(.down)), hi = Int(((1 + level) / 2 * Double(resamples)).rounded(.down)) - 1
+  let lo = Int(((1 - level) / 2 * Double(resamples)).rounded(.down))
+  let hi = Int(((1 + level) / 2 * Double(resamples)).rounded(.down)) - 1
   return (stats[max(0, lo)], stats[min(resamples - 1, max(0, hi))])
 }
 

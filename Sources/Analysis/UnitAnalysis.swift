@@ -31,7 +31,7 @@ public struct LayerSummary: Sendable {
   public var amiMeanCI, amiMedianCI: (low: Double, high: Double)
   /// Included units with q < fdr and attended above (enhanced) or below (suppressed) unattended.
   public var fractionEnhanced, fractionSuppressed: Double
-  /// Among units with a gain fit: share preferring each model by AIC.
+  /// Among units with a gain fit: share of each verdict (see `GainFit.preferred`).
   public var fractionMultiplicative, fractionAdditive, fractionAffine: Double
   /// Median multiplicative gain, as percent change (100 (m - 1)).
   public var medianGainPercent: Double
@@ -48,11 +48,14 @@ public enum ExclusionReason {
 
 /// Runs every per-unit statistic, the multiple-comparison corrections across included units and the
 /// per-layer summaries (bootstrap CIs seeded by `seed`).
-public func analyzeUnits(_ observations: [UnitObservations], fdr: Double = 0.05, seed: UInt64 = 1) -> (units: [UnitResult], layers: [LayerSummary]) {
+public func analyzeUnits(_ observations: [UnitObservations], fdr: Double = 0.05, seed: UInt64 = 1) -> (
+  units: [UnitResult], layers: [LayerSummary]
+) {
   var results: [UnitResult] = observations.map { o in
     let n = o.attended.count
     var r = UnitResult(
-      unit: o.unit, layer: o.layer, n: n, meanAttended: .nan, meanUnattended: .nan, tTest: nil, wilcoxon: nil, ami: nil, gain: nil,
+      unit: o.unit, layer: o.layer, n: n, meanAttended: .nan, meanUnattended: .nan, tTest: nil, wilcoxon: nil, ami: nil,
+      gain: nil,
       excluded: nil)
     if !(o.attended + o.unattended).allSatisfy(\.isFinite) {
       r.excluded = ExclusionReason.nonFinite
@@ -89,17 +92,25 @@ public func analyzeUnits(_ observations: [UnitObservations], fdr: Double = 0.05,
     for m in members { if let e = m.excluded { excluded[e, default: 0] += 1 } }
     let amis = ok.compactMap(\.ami)
     let fits = ok.compactMap(\.gain)
-    func share(_ f: (UnitResult) -> Bool) -> Double { ok.isEmpty ? .nan : Double(ok.filter(f).count) / Double(ok.count) }
-    func fitShare(_ m: GainFit.Model) -> Double { fits.isEmpty ? .nan : Double(fits.filter { $0.preferred == m }.count) / Double(fits.count) }
+    func share(_ f: (UnitResult) -> Bool) -> Double {
+      ok.isEmpty ? .nan : Double(ok.filter(f).count) / Double(ok.count)
+    }
+    func fitShare(_ m: GainFit.Model) -> Double {
+      fits.isEmpty ? .nan : Double(fits.filter { $0.preferred == m }.count) / Double(fits.count)
+    }
     let mean = amis.isEmpty ? .nan : amis.reduce(0, +) / Double(amis.count)
-    layers.append(LayerSummary(
-      layer: layer, units: members.count, included: ok.count, excluded: excluded, amiMean: mean, amiMedian: median(amis),
-      amiMeanCI: bootstrapCI(amis, seed: seed &+ UInt64(2 * li)) { $0.reduce(0, +) / Double($0.count) },
-      amiMedianCI: bootstrapCI(amis, seed: seed &+ UInt64(2 * li + 1), statistic: median),
-      fractionEnhanced: share { $0.q < fdr && $0.meanAttended > $0.meanUnattended },
-      fractionSuppressed: share { $0.q < fdr && $0.meanAttended < $0.meanUnattended },
-      fractionMultiplicative: fitShare(.multiplicative), fractionAdditive: fitShare(.additive), fractionAffine: fitShare(.affine),
-      medianGainPercent: fits.isEmpty ? .nan : 100 * (median(fits.map(\.mulGain)) - 1), withoutGainFit: ok.count - fits.count))
+    layers.append(
+      LayerSummary(
+        layer: layer, units: members.count, included: ok.count, excluded: excluded, amiMean: mean,
+        amiMedian: median(amis),
+        amiMeanCI: bootstrapCI(amis, seed: seed &+ UInt64(2 * li)) { $0.reduce(0, +) / Double($0.count) },
+        amiMedianCI: bootstrapCI(amis, seed: seed &+ UInt64(2 * li + 1), statistic: median),
+        fractionEnhanced: share { $0.q < fdr && $0.meanAttended > $0.meanUnattended },
+        fractionSuppressed: share { $0.q < fdr && $0.meanAttended < $0.meanUnattended },
+        fractionMultiplicative: fitShare(.multiplicative), fractionAdditive: fitShare(.additive),
+        fractionAffine: fitShare(.affine),
+        medianGainPercent: fits.isEmpty ? .nan : 100 * (median(fits.map(\.mulGain)) - 1),
+        withoutGainFit: ok.count - fits.count))
   }
   return (results, layers)
 }
@@ -117,12 +128,17 @@ public func unitsCSV(_ results: [UnitResult]) -> String {
     "unit,layer,n,mean_attended,mean_unattended,t,df,p,q_bh,p_holm,d_z,wilcoxon_w,wilcoxon_p,ami,gain_mul,gain_mul_se,additive_offset,additive_offset_se,affine_slope,affine_slope_se,affine_intercept,affine_intercept_se,f_mul_vs_affine,p_mul_vs_affine,aic_mul,aic_add,aic_affine,deming_slope,preferred_model,excluded_reason"
   ]
   for r in results {
-    let t = r.tTest, g = r.gain, w = r.wilcoxon
+    let t = r.tTest
+    let g = r.gain
+    let w = r.wilcoxon
     let cols: [String] = [
-      r.unit, r.layer, "\(r.n)", cell(r.meanAttended), cell(r.meanUnattended), cell(t?.t), t.map { "\($0.df)" } ?? "", cell(t?.p),
-      cell(r.q), cell(r.holm), cell(t?.effectSize), cell(w?.statistic), cell(w?.p), cell(r.ami), cell(g?.mulGain), cell(g?.mulGainSE),
+      r.unit, r.layer, "\(r.n)", cell(r.meanAttended), cell(r.meanUnattended), cell(t?.t), t.map { "\($0.df)" } ?? "",
+      cell(t?.p),
+      cell(r.q), cell(r.holm), cell(t?.effectSize), cell(w?.statistic), cell(w?.p), cell(r.ami), cell(g?.mulGain),
+      cell(g?.mulGainSE),
       cell(g?.addOffset), cell(g?.addOffsetSE), cell(g?.affineSlope), cell(g?.affineSlopeSE), cell(g?.affineIntercept),
-      cell(g?.affineInterceptSE), cell(g?.fMulVsAffine), cell(g?.pMulVsAffine), cell(g?.aicMul), cell(g?.aicAdd), cell(g?.aicAffine),
+      cell(g?.affineInterceptSE), cell(g?.fMulVsAffine), cell(g?.pMulVsAffine), cell(g?.aicMul), cell(g?.aicAdd),
+      cell(g?.aicAffine),
       cell(g?.demingSlope), g?.preferred.rawValue ?? "", r.excluded ?? "",
     ]
     lines.append(cols.map { $0.contains(",") ? "\"\($0)\"" : $0 }.joined(separator: ","))
@@ -136,12 +152,16 @@ public func layersCSV(_ layers: [LayerSummary]) -> String {
     "layer,units,included,excluded_silent,excluded_single_condition,excluded_nonfinite,ami_mean,ami_mean_ci_low,ami_mean_ci_high,ami_median,ami_median_ci_low,ami_median_ci_high,fraction_enhanced,fraction_suppressed,fraction_multiplicative,fraction_additive,fraction_affine,median_gain_percent,without_gain_fit"
   ]
   for l in layers {
-    lines.append([
-      l.layer, "\(l.units)", "\(l.included)", "\(l.excluded[ExclusionReason.silent] ?? 0)", "\(l.excluded[ExclusionReason.singleCondition] ?? 0)",
-      "\(l.excluded[ExclusionReason.nonFinite] ?? 0)", cell(l.amiMean), cell(l.amiMeanCI.low), cell(l.amiMeanCI.high), cell(l.amiMedian),
-      cell(l.amiMedianCI.low), cell(l.amiMedianCI.high), cell(l.fractionEnhanced), cell(l.fractionSuppressed), cell(l.fractionMultiplicative),
-      cell(l.fractionAdditive), cell(l.fractionAffine), cell(l.medianGainPercent), "\(l.withoutGainFit)",
-    ].joined(separator: ","))
+    lines.append(
+      [
+        l.layer, "\(l.units)", "\(l.included)", "\(l.excluded[ExclusionReason.silent] ?? 0)",
+        "\(l.excluded[ExclusionReason.singleCondition] ?? 0)",
+        "\(l.excluded[ExclusionReason.nonFinite] ?? 0)", cell(l.amiMean), cell(l.amiMeanCI.low), cell(l.amiMeanCI.high),
+        cell(l.amiMedian),
+        cell(l.amiMedianCI.low), cell(l.amiMedianCI.high), cell(l.fractionEnhanced), cell(l.fractionSuppressed),
+        cell(l.fractionMultiplicative),
+        cell(l.fractionAdditive), cell(l.fractionAffine), cell(l.medianGainPercent), "\(l.withoutGainFit)",
+      ].joined(separator: ","))
   }
   return lines.joined(separator: "\n") + "\n"
 }

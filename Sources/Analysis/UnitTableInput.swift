@@ -7,6 +7,14 @@ public struct UnitObservations: Sendable {
   public var conditions: [String]
   public var attended: [Double]
   public var unattended: [Double]
+
+  public init(unit: String, layer: String, conditions: [String], attended: [Double], unattended: [Double]) {
+    self.unit = unit
+    self.layer = layer
+    self.conditions = conditions
+    self.attended = attended
+    self.unattended = unattended
+  }
 }
 
 /// Why a table could not be read: names the file, line and column.
@@ -25,15 +33,24 @@ public func readUnitTable(_ path: String) throws -> [UnitObservations] {
   }
   var lines = text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline).map(String.init)
   while lines.last?.trimmingCharacters(in: .whitespaces).isEmpty == true { lines.removeLast() }
-  guard let headerLine = lines.first, !headerLine.isEmpty else { throw TableError(message: "\(path): the file is empty (expected a header row)") }
-  let header = headerLine.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
+  guard let headerLine = lines.first, !headerLine.isEmpty else {
+    throw TableError(message: "\(path): the file is empty (expected a header row)")
+  }
+  let header = headerLine.split(separator: ",", omittingEmptySubsequences: false).map {
+    $0.trimmingCharacters(in: .whitespaces).lowercased()
+  }
   let required = ["unit", "condition", "attended", "unattended"]
   let missing = required.filter { !header.contains($0) }
   guard missing.isEmpty else {
-    throw TableError(message: "\(path):1: missing column\(missing.count > 1 ? "s" : "") \(missing.joined(separator: ", ")) (the table needs unit, condition, attended, unattended and optionally layer)")
+    throw TableError(
+      message:
+        "\(path):1: missing column\(missing.count > 1 ? "s" : "") \(missing.joined(separator: ", ")) (the table needs unit, condition, attended, unattended and optionally layer)"
+    )
   }
-  let iu = header.firstIndex(of: "unit")!, ic = header.firstIndex(of: "condition")!
-  let ia = header.firstIndex(of: "attended")!, iun = header.firstIndex(of: "unattended")!
+  let iu = header.firstIndex(of: "unit")!
+  let ic = header.firstIndex(of: "condition")!
+  let ia = header.firstIndex(of: "attended")!
+  let iun = header.firstIndex(of: "unattended")!
   let il = header.firstIndex(of: "layer")
   var order: [String] = []
   var byUnit: [String: UnitObservations] = [:]
@@ -46,17 +63,22 @@ public func readUnitTable(_ path: String) throws -> [UnitObservations] {
     func number(_ i: Int) throws -> Double {
       let s = f[i]
       if s.lowercased() == "nan" { return .nan }
-      guard let v = Double(s) else { throw TableError(message: "\(path):\(k + 1): column '\(header[i])': '\(s)' is not a number") }
+      guard let v = Double(s) else {
+        throw TableError(message: "\(path):\(k + 1): column '\(header[i])': '\(s)' is not a number")
+      }
       return v
     }
-    let unit = f[iu], layer = il.map { f[$0] } ?? ""
+    let unit = f[iu]
+    let layer = il.map { f[$0] } ?? ""
     guard !unit.isEmpty else { throw TableError(message: "\(path):\(k + 1): column 'unit' is empty") }
-    let a = try number(ia), u = try number(iun)
+    let a = try number(ia)
+    let u = try number(iun)
     if byUnit[unit] == nil {
       order.append(unit)
       byUnit[unit] = UnitObservations(unit: unit, layer: layer, conditions: [], attended: [], unattended: [])
     } else if byUnit[unit]!.layer != layer {
-      throw TableError(message: "\(path):\(k + 1): unit '\(unit)' is in layer '\(layer)' here but '\(byUnit[unit]!.layer)' earlier")
+      throw TableError(
+        message: "\(path):\(k + 1): unit '\(unit)' is in layer '\(layer)' here but '\(byUnit[unit]!.layer)' earlier")
     }
     byUnit[unit]!.conditions.append(f[ic])
     byUnit[unit]!.attended.append(a)

@@ -1,3 +1,4 @@
+import Analysis
 import Engine
 import Foundation
 import ImageIO
@@ -50,6 +51,59 @@ extension ProtocolRunner {
     try writePNG(
       exampleTuningCurves(r, values: values, sem: sem, axisName: p.tuningAxis), to: dir + "/tuning_examples.png")
     try write("summary.json", summaryJSON(p, spec: spec, net: net, result: r, seed: seed))
+    try writeRunAnalysis(dir)
+  }
+
+  /// Statistics and the PDF report of a run folder, from its stored results alone (no model): the
+  /// tuning curves (tuning.npy, tuning_axis.npy), the unit table and summary.json. Used by the runner
+  /// and by `ephys report`.
+  public static func writeRunAnalysis(_ dir: String) throws {
+    let tuning = try NPY.read(dir + "/tuning.npy")
+    let axis = try NPY.read(dir + "/tuning_axis.npy").floats().map(Double.init)
+    guard tuning.shape.count == 3, tuning.shape[0] == axis.count, tuning.shape[1] == 2 else {
+      throw RecordingError("\(dir)/tuning.npy has shape \(tuning.shape); expected [\(axis.count), 2, units]")
+    }
+    let values = try tuning.floats()
+    let u = tuning.shape[2]
+    let unitRows = try String(contentsOfFile: dir + "/units.csv", encoding: .utf8).split(separator: "\n").dropFirst()
+      .map { $0.split(separator: ",") }
+    guard unitRows.count == u else {
+      throw RecordingError("\(dir)/units.csv lists \(unitRows.count) units, tuning.npy has \(u)")
+    }
+    guard let data = FileManager.default.contents(atPath: dir + "/summary.json"),
+      let summary = try JSONSerialization.jsonObject(with: data) as? [String: Any]
+    else { throw RecordingError("\(dir)/summary.json is missing or not JSON") }
+    let conditions = axis.map(formatNumberForTable)
+    var obs: [UnitObservations] = []
+    obs.reserveCapacity(u)
+    for (k, row) in unitRows.enumerated() {
+      let name = "\(row[1])[\(row[2]),\(row[3]),\(row[4])]"
+      var a = [Double](repeating: 0, count: axis.count)
+      var un = a
+      for i in 0..<axis.count {
+        a[i] = Double(values[(i * 2) * u + k])
+        un[i] = Double(values[(i * 2 + 1) * u + k])
+      }
+      obs.append(
+        UnitObservations(unit: name, layer: String(row[1]), conditions: conditions, attended: a, unattended: un))
+    }
+    let axisName = summary["tuning_axis"] as? String ?? "condition"
+    let definitions = summary["definitions"] as? [String: String] ?? [:]
+    func field(_ k: String) -> String { summary[k].map { "\($0)" } ?? "" }
+    let lines = [
+      "protocol: \(field("protocol"))   model: \(field("architecture"))   weights: \(field("weights"))",
+      "stimuli: \(field("stimuli")) (\((summary["swept_parameters"] as? [String] ?? []).joined(separator: " x ")))   stimulus file: \(field("stimulus"))",
+      "attention: \(field("attention_mode"))   tuning axis: \(axisName) (\(field("tuning_reduce")) over the rest)   seed: \(field("seed"))   Ephys \(field("ephys_version"))",
+      "swept object attended in glimpse 1: \(field("object_attended_first")) stimuli, glimpse 2: \(field("object_attended_second"))",
+      "phases: \(definitions["phases"] ?? "")", "response: \(definitions["response"] ?? "")",
+      "conditions of the statistics: the \(axis.count) tuning values (axis points) of each unit",
+    ]
+    try writeAnalysis(
+      obs, into: dir, unitsFile: "unit_statistics.csv", layersFile: "layer_statistics.csv",
+      context: ReportContext(
+        title: "Ephys report: \(field("protocol"))", summaryLines: lines, axisName: axisName,
+        montagePNG: dir + "/montage.png"),
+      seed: UInt64(summary["seed"] as? Int ?? 1))
   }
 
   /// Up to 48 stimuli evenly spread over the sweep, enlarged 3x, 8 per row; the distractor region

@@ -9,7 +9,9 @@ struct Ephys: ParsableCommand {
     abstract: "In-silico electrophysiology on neural networks: train models, run attention protocols, report.",
     version: ephysVersion,
     subcommands: [
-      Run.self, StimuliPreview.self, Train.self, Evaluate.self, Extract.self, GridSearch.self, Inspect.self,
+      Run.self, StimuliPreview.self, Analyze.self, Report.self, Train.self, Evaluate.self, Extract.self,
+      GridSearch.self,
+      Inspect.self,
     ])
 }
 

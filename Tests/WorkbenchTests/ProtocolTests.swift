@@ -173,11 +173,14 @@ struct ProtocolTests {
 }
 
 /// The repository root, for the shipped checkpoint and protocols.
-let repoRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
+let repoRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+  .deletingLastPathComponent().path
 
 @Suite("Shipped protocols")
 struct ShippedProtocolTests {
-  @Test("shipped protocol and stimulus files validate", arguments: ["orientation-attention", "position-attention", "width-attention"])
+  @Test(
+    "shipped protocol and stimulus files validate",
+    arguments: ["orientation-attention", "position-attention", "width-attention"])
   func validates(_ name: String) throws {
     let spec = try ProtocolFile.load(repoRoot + "/Protocols/\(name).yaml")
     #expect(spec.name == name)
@@ -192,7 +195,8 @@ struct ShippedProtocolTests {
     var spec = try ProtocolFile.load(repoRoot + "/Protocols/orientation-attention.yaml")
     spec.stimulus.parameters = [
       ("orientation", .range(from: 0, to: 180, steps: 21)), ("width", .list([1.35, 2.025])),
-      ("x", .range(from: 5.5, to: 10.5, steps: 3)), ("y", .range(from: 3.5, to: 23.5, steps: 3)), ("length", .fixed(20)),
+      ("x", .range(from: 5.5, to: 10.5, steps: 3)), ("y", .range(from: 3.5, to: 23.5, steps: 3)),
+      ("length", .fixed(20)),
     ]
     spec.units = .all
     spec.writeResponses = false
@@ -200,19 +204,27 @@ struct ShippedProtocolTests {
     let outcome = try ProtocolRunner.run(spec, output: dir)
     #expect(outcome.stimuli == 378)
     let t = try NPY.read(dir + "/tuning.npy")
-    let values = try t.floats(), u = t.shape[2], a = t.shape[0]
+    let values = try t.floats()
+    let u = t.shape[2]
+    let a = t.shape[0]
     let conv2 = (20 * 25 * 39)..<u
-    var tuned = 0, higher = 0, samePreference = 0
+    var tuned = 0
+    var higher = 0
+    var samePreference = 0
     for k in conv2 {
-      let att = (0..<a).map { values[($0 * 2) * u + k] }, un = (0..<a).map { values[($0 * 2 + 1) * u + k] }
+      let att = (0..<a).map { values[($0 * 2) * u + k] }
+      let un = (0..<a).map { values[($0 * 2 + 1) * u + k] }
       guard let uMax = un.max(), let uMin = un.min(), uMax > 0.1, uMax - uMin > 0.3 * uMax else { continue }
       tuned += 1
       if att.max()! > uMax { higher += 1 }
-      let pa = att.firstIndex(of: att.max()!)!, pu = un.firstIndex(of: uMax)!
+      let pa = att.firstIndex(of: att.max()!)!
+      let pu = un.firstIndex(of: uMax)!
       let d = abs(pa - pu) % (a - 1)
       if min(d, (a - 1) - d) <= 2 { samePreference += 1 }  // within 18 degrees (orientation has period 180)
     }
-    print("QUALITATIVE conv2: \(tuned) tuned units, attended peak higher in \(higher), preferred orientation within 18 deg in \(samePreference)")
+    print(
+      "QUALITATIVE conv2: \(tuned) tuned units, attended peak higher in \(higher), preferred orientation within 18 deg in \(samePreference)"
+    )
     #expect(tuned >= 20)
     #expect(Double(higher) / Double(tuned) >= 0.8)
     #expect(Double(samePreference) / Double(tuned) >= 0.5)

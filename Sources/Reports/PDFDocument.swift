@@ -1,0 +1,78 @@
+import CCairo
+import Foundation
+
+/// A multi-page vector PDF drawn with Cairo (A4 landscape, points). Pages are drawn by closures;
+/// `finish()` writes the file atomically (temporary file + rename).
+public final class PDFDocument {
+  public let path: String
+  public let width: Double, height: Double
+  let temporary: String
+  let surface: OpaquePointer
+  let cr: OpaquePointer
+  private var finished = false
+
+  public init(path: String, width: Double = 842, height: Double = 595) throws {
+    self.path = path
+    self.width = width
+    self.height = height
+    let url = URL(fileURLWithPath: path)
+    try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+    temporary =
+      url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).tmp-\(UUID().uuidString)").path
+    guard let s = cairo_pdf_surface_create(temporary, width, height), cairo_surface_status(s) == CAIRO_STATUS_SUCCESS
+    else {
+      throw ReportError("\(path): cannot create a PDF surface")
+    }
+    surface = s
+    cr = cairo_create(s)!
+    cairo_pdf_surface_set_metadata(s, CAIRO_PDF_METADATA_CREATOR, "Ephys 0.1.0")
+  }
+
+  deinit {
+    if !finished {
+      cairo_destroy(cr)
+      cairo_surface_destroy(surface)
+      try? FileManager.default.removeItem(atPath: temporary)
+    }
+  }
+
+  /// Draws one page: `draw(context, width, height)`, then starts the next page.
+  public func page(_ draw: (OpaquePointer, Double, Double) -> Void) {
+    cairo_save(cr)
+    cairo_set_source_rgb(cr, 1, 1, 1)
+    cairo_paint(cr)
+    cairo_restore(cr)
+    draw(cr, width, height)
+    cairo_show_page(cr)
+  }
+
+  /// Closes the document and moves it into place.
+  public func finish() throws {
+    finished = true
+    cairo_destroy(cr)
+    cairo_surface_finish(surface)
+    let status = cairo_surface_status(surface)
+    cairo_surface_destroy(surface)
+    guard status == CAIRO_STATUS_SUCCESS else {
+      try? FileManager.default.removeItem(atPath: temporary)
+      throw ReportError("\(path): PDF could not be written")
+    }
+    guard rename(temporary, path) == 0 else { throw ReportError("\(path): could not be moved into place") }
+  }
+}
+
+/// Writes lines of text (a title in bold, then body lines) starting at (x, y).
+public func drawTextBlock(_ cr: OpaquePointer, title: String, lines: [String], x: Double, y: Double, size: Double = 10)
+{
+  cairo_set_source_rgb(cr, 0, 0, 0)
+  cairo_select_font_face(cr, "DejaVu Sans", CAIRO_FONT_SLANT_NORMAL, CAIRO_FONT_WEIGHT_BOLD)
+  cairo_set_font_size(cr, size + 6)
+  cairo_move_to(cr, x, y)
+  cairo_show_text(cr, title)
+  cairo_select_font_face(cr, "DejaVu Sans Mono", CAIRO_FONT_SLANT_NORMAL, CAIRO_FONT_WEIGHT_NORMAL)
+  cairo_set_font_size(cr, size)
+  for (i, l) in lines.enumerated() {
+    cairo_move_to(cr, x, y + 24 + Double(i) * (size + 4))
+    cairo_show_text(cr, l)
+  }
+}

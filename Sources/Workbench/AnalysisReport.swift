@@ -1,0 +1,190 @@
+import Analysis
+import CCairo
+import Engine
+import Foundation
+import Recording
+import Reports
+
+/// What the report says about where the data came from, and optional curves to draw.
+public struct ReportContext {
+  public var title: String
+  public var summaryLines: [String]
+  /// Tuning axis name and values, and per unit (by row of the observations) its attended and
+  /// unattended curves, when the data are tuning curves.
+  public var axisName: String
+  public var montagePNG: String?
+
+  public init(title: String, summaryLines: [String], axisName: String = "condition", montagePNG: String? = nil) {
+    self.title = title
+    self.summaryLines = summaryLines
+    self.axisName = axisName
+    self.montagePNG = montagePNG
+  }
+}
+
+/// Turns tuning curves into paired observations: one per unit, its conditions the axis values, A and U
+/// the attended and unattended tuning values.
+public func observations(from r: RecordingResult, values: [Float]) -> [UnitObservations] {
+  let u = r.units.units.count
+  let axis = r.tuning.axisValues
+  return r.units.units.enumerated().map { k, unit in
+    UnitObservations(
+      unit: "\(unit.layer)[\(unit.channel),\(unit.y),\(unit.x)]", layer: unit.layer,
+      conditions: axis.map(formatNumberForTable),
+      attended: (0..<axis.count).map { Double(values[($0 * 2) * u + k]) },
+      unattended: (0..<axis.count).map { Double(values[($0 * 2 + 1) * u + k]) })
+  }
+}
+
+func formatNumberForTable(_ v: Double) -> String { v == v.rounded() ? String(Int(v)) : "\(v)" }
+
+/// Runs the analysis on observations and writes the unit and layer tables and the PDF report.
+@discardableResult
+public func writeAnalysis(
+  _ obs: [UnitObservations], into dir: String, unitsFile: String = "units.csv", layersFile: String = "layers.csv",
+  context: ReportContext, seed: UInt64 = 1
+) throws -> (units: [UnitResult], layers: [LayerSummary]) {
+  let (units, layers) = analyzeUnits(obs, seed: seed)
+  try writeFileAtomically(Array(unitsCSV(units).utf8), to: dir + "/" + unitsFile)
+  try writeFileAtomically(Array(layersCSV(layers).utf8), to: dir + "/" + layersFile)
+  try writeReport(dir + "/report.pdf", obs: obs, units: units, layers: layers, context: context)
+  return (units, layers)
+}
+
+/// The multi-page PDF report (pages listed in docs/analysis.md).
+func writeReport(
+  _ path: String, obs: [UnitObservations], units: [UnitResult], layers: [LayerSummary], context: ReportContext
+) throws {
+  let doc = try PDFDocument(path: path)
+  // 1. Summary.
+  doc.page { cr, w, _ in
+    var lines = context.summaryLines + [""]
+    lines.append(
+      "layer       units  included  silent  single  non-finite  AMI mean [95% CI]        AMI median [95% CI]      enh.   supp.  mul/add/aff"
+    )
+    for l in layers {
+      lines.append(
+        String(
+          format:
+            "%-10@ %6d %9d %7d %7d %11d  %+.3f [%+.3f, %+.3f]   %+.3f [%+.3f, %+.3f]   %4.0f%%  %4.0f%%  %.0f/%.0f/%.0f%%",
+          l.layer as NSString, l.units, l.included, l.excluded[ExclusionReason.silent] ?? 0,
+          l.excluded[ExclusionReason.singleCondition] ?? 0,
+          l.excluded[ExclusionReason.nonFinite] ?? 0, l.amiMean, l.amiMeanCI.low, l.amiMeanCI.high, l.amiMedian,
+          l.amiMedianCI.low,
+          l.amiMedianCI.high, 100 * l.fractionEnhanced, 100 * l.fractionSuppressed, 100 * l.fractionMultiplicative,
+          100 * l.fractionAdditive,
+          100 * l.fractionAffine))
+    }
+    lines += [
+      "",
+      "Definitions: A, U = a unit's attended and unattended responses per condition; AMI = (A - U) / (A + U) of the means;",
+      "paired t-test across conditions, Benjamini-Hochberg q < 0.05 for enhanced/suppressed; gain models A = mU, A = U + b,",
+      "A = mU + b (least squares, GSL); verdict: the better one-parameter model unless affine is better (F-test p < 0.05); 95% CIs by seeded bootstrap (2,000 resamples).",
+      "Reference: McAdams & Maunsell 1999 median attention effect V1 +8% (AMI ~0.038), V4 +26% (AMI ~0.115).",
+    ]
+    drawTextBlock(cr, title: context.title, lines: lines, x: 36, y: 48, size: 8.5)
+    _ = w
+  }
+  // 2. Stimulus montage.
+  if let png = context.montagePNG, let image = cairo_image_surface_create_from_png(png),
+    cairo_surface_status(image) == CAIRO_STATUS_SUCCESS
+  {
+    doc.page { cr, w, h in
+      drawTextBlock(
+        cr, title: "Stimuli (red frame: distractor region; blue dot: swept object's centre)", lines: [], x: 36, y: 40)
+      let iw = Double(cairo_image_surface_get_width(image))
+      let ih = Double(cairo_image_surface_get_height(image))
+      let s = min((w - 72) / iw, (h - 90) / ih)
+      cairo_save(cr)
+      cairo_translate(cr, 36, 64)
+      cairo_scale(cr, s, s)
+      cairo_set_source_surface(cr, image, 0, 0)
+      cairo_pattern_set_filter(cairo_get_source(cr), CAIRO_FILTER_NEAREST)
+      cairo_paint(cr)
+      cairo_restore(cr)
+    }
+    cairo_surface_destroy(image)
+  }
+  let byLayer = Dictionary(grouping: units.indices, by: { units[$0].layer })
+  let layerNames = layers.map(\.layer)
+  // 3. Tuning curves of example units across AMI quantiles, per layer.
+  for layer in layerNames {
+    let included = (byLayer[layer] ?? []).filter { units[$0].excluded == nil && units[$0].ami != nil }.sorted {
+      units[$0].ami! < units[$1].ami!
+    }
+    guard !included.isEmpty else { continue }
+    let picks = [0.02, 0.1, 0.25, 0.4, 0.5, 0.6, 0.75, 0.9, 0.98].map {
+      included[min(included.count - 1, Int($0 * Double(included.count - 1)))]
+    }
+    let panels = picks.map { k -> LinePanel in
+      let o = obs[k]
+      let xs = o.conditions.enumerated().map { Double($0.element) ?? Double($0.offset) }
+      return LinePanel(
+        title: String(format: "%@  AMI %+.2f", o.unit, units[k].ami ?? .nan), xLabel: context.axisName,
+        yLabel: "response",
+        series: [
+          Series(x: xs, y: o.attended, color: .attended, label: "attended"),
+          Series(x: xs, y: o.unattended, color: .unattended, label: "unattended"),
+        ])
+    }
+    doc.page { cr, w, h in
+      drawTextBlock(
+        cr, title: "\(layer): tuning curves of units across the AMI distribution (2nd to 98th percentile)", lines: [],
+        x: 36, y: 36)
+      PanelGrid(panels: panels, columns: 3).draw(cr, fitting: 36, 50, w - 72, h - 70)
+    }
+  }
+  // 4. Attended vs unattended mean responses with population gain fits.
+  doc.page { cr, w, h in
+    drawTextBlock(cr, title: "Attended vs unattended (unit means over conditions)", lines: [], x: 36, y: 36)
+    let pw = (w - 72) / Double(max(1, layerNames.count))
+    for (i, layer) in layerNames.enumerated() {
+      let ok = (byLayer[layer] ?? []).filter { units[$0].excluded == nil }
+      let us = ok.map { units[$0].meanUnattended }
+      let as_ = ok.map { units[$0].meanAttended }
+      var lines: [(Double, Double, Color, String)] = []
+      if let fit = GainFit(attended: as_, unattended: us) {
+        lines.append((fit.mulGain, 0, .attended, String(format: "A = %.3f U", fit.mulGain)))
+        lines.append(
+          (
+            fit.affineSlope, fit.affineIntercept, .unattended,
+            String(format: "A = %.3f U %+.3f", fit.affineSlope, fit.affineIntercept)
+          ))
+      }
+      drawScatter(
+        cr, xs: us, ys: as_, title: "\(layer) (\(ok.count) units)", xLabel: "unattended", yLabel: "attended",
+        lines: lines, x: 36 + Double(i) * pw, y: 60, w: pw - 10, h: min(pw, h - 90))
+    }
+  }
+  // 5. AMI histograms per layer on a shared axis.
+  doc.page { cr, w, h in
+    drawTextBlock(cr, title: "Attention modulation index per layer", lines: [], x: 36, y: 36)
+    let pw = (w - 72) / Double(max(1, layerNames.count))
+    for (i, l) in layers.enumerated() {
+      let amis = (byLayer[l.layer] ?? []).compactMap { units[$0].excluded == nil ? units[$0].ami : nil }
+      let suppressed = amis.isEmpty ? 0 : 100 * Double(amis.filter { $0 < 0 }.count) / Double(amis.count)
+      drawHistogram(
+        cr, values: amis, lo: -1, hi: 1, bins: 40, color: .attended,
+        title: String(format: "%@: %.0f%% of units below 0", l.layer, suppressed),
+        xLabel: "AMI", markers: [(l.amiMedian, .black, String(format: "median %.3f", l.amiMedian))],
+        x: 36 + Double(i) * pw, y: 60,
+        w: pw - 10, h: h - 100)
+    }
+  }
+  // 6. Layer-wise modulation with CIs and reference bands; gain-model preference.
+  doc.page { cr, w, h in
+    drawTextBlock(cr, title: "Modulation across layers", lines: [], x: 36, y: 36)
+    drawBarsWithCI(
+      cr, labels: layerNames, values: layers.map(\.amiMean), ci: layers.map { ($0.amiMeanCI.low, $0.amiMeanCI.high) },
+      color: .attended,
+      title: "mean AMI with 95% bootstrap CI", yLabel: "AMI", bands: [(0.038, "V1 (+8%)"), (0.115, "V4 (+26%)")], x: 36,
+      y: 60,
+      w: (w - 90) / 2, h: h - 100)
+    let pref = layers.map { $0.fractionMultiplicative }
+    drawBarsWithCI(
+      cr, labels: layerNames, values: pref, ci: pref.map { _ in (.nan, .nan) }, color: .unattended,
+      title: "share of units whose verdict is A = mU", yLabel: "fraction", x: 54 + (w - 90) / 2, y: 60, w: (w - 90) / 2,
+      h: h - 100)
+  }
+  try doc.finish()
+}

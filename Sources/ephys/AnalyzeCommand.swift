@@ -1,0 +1,48 @@
+import Analysis
+import ArgumentParser
+import Foundation
+import Workbench
+
+/// `ephys analyze TABLE.csv`: statistics and a report for any paired attended/unattended table.
+struct Analyze: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    abstract: "Statistics and a PDF report for a long-format table of attended and unattended responses.",
+    discussion: """
+      TABLE.csv needs a header row with columns unit, condition, attended, unattended and optionally layer (any
+      order; extra columns ignored); one row per unit and stimulus condition. Writes DIR/units.csv (one row per
+      unit: t-test, q, AMI, gain fits, preferred model, exclusion reason), DIR/layers.csv and DIR/report.pdf.
+      Units with non-finite values, fewer than two conditions or no response at all are excluded and counted.
+      See docs/analysis.md.
+      """)
+
+  @Argument(help: "Long-format CSV table.") var table: String
+  @Option(help: "Output folder.") var out = "Reports/analysis"
+  @Option(help: "Seed of the bootstrap.") var seed: UInt64 = 1
+
+  func run() throws {
+    let obs: [UnitObservations]
+    do { obs = try readUnitTable(table) } catch let e as TableError {
+      FileHandle.standardError.write(Data((e.description + "\n").utf8))
+      throw ExitCode(2)
+    }
+    let (units, layers) = try writeAnalysis(
+      obs, into: out,
+      context: ReportContext(
+        title: "Ephys report: \((table as NSString).lastPathComponent)",
+        summaryLines: ["table: \(table)", "units: \(obs.count)"]),
+      seed: seed)
+    let excluded = units.filter { $0.excluded != nil }.count
+    say("\(units.count) units (\(excluded) excluded), \(layers.count) layer(s); results in \(out)/")
+  }
+}
+
+/// `ephys report RUN_DIR`: rebuilds a run's statistics and report from its stored results.
+struct Report: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    abstract: "Rebuild the statistics and report.pdf of a run folder from its stored results (no model needed).")
+  @Argument(help: "A folder written by `ephys run`.") var runDirectory: String
+  func run() throws {
+    try ProtocolRunner.writeRunAnalysis(runDirectory)
+    say("rebuilt \(runDirectory)/report.pdf, unit_statistics.csv and layer_statistics.csv")
+  }
+}
