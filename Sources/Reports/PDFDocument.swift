@@ -26,6 +26,17 @@ public final class PDFDocument {
     surface = s
     cr = cairo_create(s)!
     cairo_pdf_surface_set_metadata(s, CAIRO_PDF_METADATA_CREATOR, "Ephys 0.1.0")
+    // A fixed creation date keeps reports byte-identical across reruns (reproducible outputs);
+    // SOURCE_DATE_EPOCH, when set, is honoured instead.
+    cairo_pdf_surface_set_metadata(s, CAIRO_PDF_METADATA_CREATE_DATE, PDFDocument.creationDate)
+  }
+
+  /// ISO 8601 creation date: from SOURCE_DATE_EPOCH if set, else the Unix epoch.
+  static var creationDate: String {
+    let seconds = ProcessInfo.processInfo.environment["SOURCE_DATE_EPOCH"].flatMap(Double.init) ?? 0
+    let f = ISO8601DateFormatter()
+    f.formatOptions = [.withInternetDateTime]
+    return f.string(from: Date(timeIntervalSince1970: seconds))
   }
 
   deinit {

@@ -36,10 +36,12 @@ struct ObjectAttentionCheckpointTests {
     let per = 20 * 25 * 39
     let direct = Array(g[1].last.convOutputs[0].scalars[(3 * per)..<(4 * per)])
     let stored = try a.require("conv1").floats()
-    #expect(Array(stored[((3 * 2 + 1) * per)..<((3 * 2 + 2) * per)]) == direct)
-    #expect(
-      Array(try a.require("logits").floats()[(3 * 20 + 10)..<(3 * 20 + 20)]) == Array(g[1].last.logits.scalars[30..<40])
-    )
+    // Batches of 2 vs a batch of 5: equal up to float summation order (never print whole arrays).
+    let convError = relErr(Array(stored[((3 * 2 + 1) * per)..<((3 * 2 + 2) * per)]), direct)
+    #expect(convError < 1e-4, "conv1 relative error \(convError)")
+    let storedLogits = Array(try a.require("logits").floats()[(3 * 20 + 10)..<(3 * 20 + 20)])
+    let logitError = relErr(storedLogits, Array(g[1].last.logits.scalars[30..<40]))
+    #expect(logitError < 1e-4, "logits relative error \(logitError)")
     #expect(throws: CheckpointError.self) {
       try net.extract(x, layers: ["conv9"], into: NPZStreamWriter(path: path + "2"))
     }

@@ -105,8 +105,9 @@ struct ProtocolTests {
     let files = try FileManager.default.contentsOfDirectory(atPath: dir + "/run-a").sorted()
     #expect(
       files == [
-        "conditions.csv", "glimpses.csv", "montage.png", "responses.npy", "summary.json", "tuning.csv", "tuning.npy",
-        "tuning_axis.npy", "tuning_examples.png", "units.csv",
+        "conditions.csv", "glimpses.csv", "layer_statistics.csv", "montage.png", "report.pdf", "responses.npy",
+        "summary.json",
+        "tuning.csv", "tuning.npy", "tuning_axis.npy", "tuning_examples.png", "unit_statistics.csv", "units.csv",
       ])
     for f in files {
       #expect(
