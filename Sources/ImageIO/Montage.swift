@@ -7,32 +7,34 @@ public func montage(_ images: [RasterImage], columns: Int, gap: Int = 2, backgro
   let tiles = images.map { ch == 3 ? $0.rgb() : $0 }
   for t in tiles { precondition(t.width == w && t.height == h, "montage tiles must share a size") }
   let rows = (tiles.count + columns - 1) / columns
-  let W = columns * w + (columns + 1) * gap
-  let H = rows * h + (rows + 1) * gap
-  var px = [UInt8](repeating: background, count: W * H * ch)
+  let outWidth = columns * w + (columns + 1) * gap
+  let outHeight = rows * h + (rows + 1) * gap
+  var px = [UInt8](repeating: background, count: outWidth * outHeight * ch)
   for (k, t) in tiles.enumerated() {
     let x0 = gap + (k % columns) * (w + gap)
     let y0 = gap + (k / columns) * (h + gap)
     for y in 0..<h {
       for x in 0..<w {
-        for c in 0..<ch { px[((y0 + y) * W + x0 + x) * ch + c] = t.pixels[(y * w + x) * ch + c] }
+        for c in 0..<ch { px[((y0 + y) * outWidth + x0 + x) * ch + c] = t.pixels[(y * w + x) * ch + c] }
       }
     }
   }
-  return RasterImage(width: W, height: H, channels: ch, pixels: px)
+  return RasterImage(width: outWidth, height: outHeight, channels: ch, pixels: px)
 }
 
 /// Enlarges an image by an integer factor (nearest neighbour), for legible small stimuli.
 public func upscaled(_ image: RasterImage, by factor: Int) -> RasterImage {
   guard factor > 1 else { return image }
-  let W = image.width * factor
-  let H = image.height * factor
+  let outWidth = image.width * factor
+  let outHeight = image.height * factor
   let ch = image.channels
-  var px = [UInt8](repeating: 0, count: W * H * ch)
-  for y in 0..<H {
-    for x in 0..<W {
-      for c in 0..<ch { px[(y * W + x) * ch + c] = image.pixels[((y / factor) * image.width + x / factor) * ch + c] }
+  var px = [UInt8](repeating: 0, count: outWidth * outHeight * ch)
+  for y in 0..<outHeight {
+    for x in 0..<outWidth {
+      for c in 0..<ch {
+        px[(y * outWidth + x) * ch + c] = image.pixels[((y / factor) * image.width + x / factor) * ch + c]
+      }
     }
   }
-  return RasterImage(width: W, height: H, channels: ch, pixels: px)
+  return RasterImage(width: outWidth, height: outHeight, channels: ch, pixels: px)
 }

@@ -141,9 +141,9 @@ func writeReport(
     for (i, layer) in layerNames.enumerated() {
       let ok = (byLayer[layer] ?? []).filter { units[$0].excluded == nil }
       let us = ok.map { units[$0].meanUnattended }
-      let as_ = ok.map { units[$0].meanAttended }
+      let attendedMeans = ok.map { units[$0].meanAttended }
       var lines: [(Double, Double, Color, String)] = []
-      if let fit = GainFit(attended: as_, unattended: us) {
+      if let fit = GainFit(attended: attendedMeans, unattended: us) {
         lines.append((fit.mulGain, 0, .attended, String(format: "A = %.3f U", fit.mulGain)))
         lines.append(
           (
@@ -152,7 +152,7 @@ func writeReport(
           ))
       }
       drawScatter(
-        cr, xs: us, ys: as_, title: "\(layer) (\(ok.count) units)", xLabel: "unattended", yLabel: "attended",
+        cr, xs: us, ys: attendedMeans, title: "\(layer) (\(ok.count) units)", xLabel: "unattended", yLabel: "attended",
         lines: lines, x: 36 + Double(i) * pw, y: 60, w: pw - 10, h: min(pw, h - 90))
     }
   }

@@ -76,7 +76,7 @@ struct Extract: ParsableCommand {
       }
       handles.append(m.registerForwardHook { _, _, y in recorded[name, default: []].append(y.copy()) })
     }
-    defer { handles.forEach { $0.remove() } }
+    defer { for h in handles { h.remove() } }
     var logits: [Float] = []
     var start = 0
     let per = x.count / x.shape[0]

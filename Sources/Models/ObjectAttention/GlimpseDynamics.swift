@@ -26,13 +26,13 @@ extension ObjectAttentionNet {
     var nextIOR = ior
     var beforeLast = masks
     var last: AttentionPass? = nil
-    let T = config.passes
-    for t in 0..<T {
-      if t == T - 1 { beforeLast = masks }
+    let passCount = config.passes
+    for t in 0..<passCount {
+      if t == passCount - 1 { beforeLast = masks }
       let p = pass(x, masks: masks)
       masks = zip(p.masks, ior).map { m, i in (1 - i) * m + i }
       onPass?(t, p)
-      if t == T - 2 || (T == 1 && t == 0) {
+      if t == passCount - 2 || (passCount == 1 && t == 0) {
         let theta = config.iorThreshold
         nextIOR = withNoGrad {
           zip(ior, masks).map { i, m in (i + m.detached().lt(theta)).gt(0.5) }
@@ -40,7 +40,7 @@ extension ObjectAttentionNet {
       }
       last = p
     }
-    if T == 1 { beforeLast = masks }
+    if passCount == 1 { beforeLast = masks }
     return Glimpse(last: last!, masksBeforeLastPass: beforeLast.map { $0.detached() }, nextIOR: nextIOR)
   }
 

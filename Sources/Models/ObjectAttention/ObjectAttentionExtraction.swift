@@ -18,15 +18,15 @@ extension ObjectAttentionNet {
       return i
     }
     let n = input.shape[0]
-    let G = config.objects
+    let glimpseCount = config.objects
     let sizes = config.blockInputSizes
     var outputs: [NPYStreamWriter] = []
     for (name, l) in zip(layers, indices) {
       let s = config.convSize(sizes[l])
-      outputs.append(try writer.member(name, shape: [n, G, config.channels[l + 1], s.h, s.w]))
+      outputs.append(try writer.member(name, shape: [n, glimpseCount, config.channels[l + 1], s.h, s.w]))
     }
-    let logits = try writer.member("logits", shape: [n, G, config.classes])
-    let gated = try writer.member("gated_input", shape: [n, G] + Array(input.shape.dropFirst()))
+    let logits = try writer.member("logits", shape: [n, glimpseCount, config.classes])
+    let gated = try writer.member("gated_input", shape: [n, glimpseCount] + Array(input.shape.dropFirst()))
     eval()
     var start = 0
     while start < n {
@@ -38,7 +38,7 @@ extension ObjectAttentionNet {
       var perGlimpse: [AttentionPass] = []
       withNoGrad {
         var ior = emptyIOR(batch: count)
-        for _ in 0..<G {
+        for _ in 0..<glimpseCount {
           let g = glimpse(x, ior: ior)
           perGlimpse.append(g.last)
           ior = g.nextIOR
@@ -47,7 +47,7 @@ extension ObjectAttentionNet {
       func interleave(_ tensors: [Tensor<Float>], into w: NPYStreamWriter) throws {
         let each = tensors[0].count / count
         var buf = [Float]()
-        buf.reserveCapacity(each * G * count)
+        buf.reserveCapacity(each * glimpseCount * count)
         for i in 0..<count { for t in tensors { buf += t.scalars[(i * each)..<((i + 1) * each)] } }
         try w.append(buf)
       }
