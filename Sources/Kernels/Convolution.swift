@@ -49,6 +49,29 @@ public enum Conv2dKernel {
   @inlinable
   static func minimumImages(rows: Int, cols: Int) -> Int { max(1, 16_384 / max(1, rows * cols)) }
 
+  /// Runs `body(batchRange, dW)` on slices of the batch in parallel. Worker 0 accumulates weight
+  /// gradients straight into `gradWeight`, the others into zeroed scratch that is added afterwards in
+  /// worker order (so results depend only on the thread count). `dW` is nil when no weight gradient is wanted.
+  @inlinable
+  public static func batchParallelWeightGradients<T: KernelScalar>(
+    batch: Int, minimum: Int, weightCount: Int, gradWeight: UnsafeMutablePointer<T>?,
+    _ body: (Range<Int>, UnsafeMutablePointer<T>?) -> Void
+  ) {
+    let parts = Parallel.ranges(batch, minimum: minimum)
+    let scratchCount = gradWeight == nil ? 1 : max(1, (parts.count - 1) * weightCount)
+    let scratch = UnsafeMutablePointer<T>.allocate(capacity: scratchCount)
+    scratch.initialize(repeating: 0, count: scratchCount)
+    defer { scratch.deallocate() }
+    Parallel.run(parts.count) { w in
+      body(parts[w], gradWeight.map { w == 0 ? $0 : scratch + (w - 1) * weightCount })
+    }
+    if let gradWeight {
+      for w in 1..<max(1, parts.count) {
+        Elementwise.addInPlace(gradWeight, scratch + (w - 1) * weightCount, weightCount)
+      }
+    }
+  }
+
   /// Forward convolution. `g` describes the input (all channels); bias may be nil. The batch is
   /// split across `Parallel.threads` workers, each with its own scratch buffers.
   @inlinable
@@ -124,15 +147,9 @@ public enum Conv2dKernel {
     }
     if gradInput == nil && gradWeight == nil { return }
     if let gradInput { gradInput.initialize(repeating: 0, count: batch * g.channels * hw) }
-    let parts = Parallel.ranges(batch, minimum: minimumImages(rows: k, cols: p))
-    let weightCount = outChannels * k
-    // Worker 0 accumulates into gradWeight; the others into scratch that is summed afterwards.
-    let scratch = UnsafeMutablePointer<T>.allocate(capacity: max(1, (parts.count - 1) * weightCount))
-    scratch.initialize(repeating: 0, count: max(1, (parts.count - 1) * weightCount))
-    defer { scratch.deallocate() }
-    Parallel.run(parts.count) { w in
-      let range = parts[w]
-      let dW = gradWeight.map { w == 0 ? $0 : scratch + (w - 1) * weightCount }
+    batchParallelWeightGradients(
+      batch: batch, minimum: minimumImages(rows: k, cols: p), weightCount: outChannels * k, gradWeight: gradWeight
+    ) { range, dW in
       let nbMax = chunkSize(batch: range.count, rows: k, cols: p)
       let col = UnsafeMutablePointer<T>.allocate(capacity: k * nbMax * p)
       let gout = UnsafeMutablePointer<T>.allocate(capacity: og * nbMax * p)
@@ -165,11 +182,6 @@ public enum Conv2dKernel {
           }
         }
         n0 += nb
-      }
-    }
-    if let gradWeight {
-      for w in 1..<max(1, parts.count) {
-        Elementwise.addInPlace(gradWeight, scratch + (w - 1) * weightCount, weightCount)
       }
     }
   }
@@ -253,14 +265,10 @@ public enum ConvTranspose2dKernel {
       }
     }
     if gradInput == nil && gradWeight == nil { return }
-    let parts = Parallel.ranges(batch, minimum: Conv2dKernel.minimumImages(rows: k, cols: p))
-    let weightCount = inChannels * k
-    let scratch = UnsafeMutablePointer<T>.allocate(capacity: max(1, (parts.count - 1) * weightCount))
-    scratch.initialize(repeating: 0, count: max(1, (parts.count - 1) * weightCount))
-    defer { scratch.deallocate() }
-    Parallel.run(parts.count) { w in
-      let range = parts[w]
-      let dW = gradWeight.map { w == 0 ? $0 : scratch + (w - 1) * weightCount }
+    Conv2dKernel.batchParallelWeightGradients(
+      batch: batch, minimum: Conv2dKernel.minimumImages(rows: k, cols: p), weightCount: inChannels * k,
+      gradWeight: gradWeight
+    ) { range, dW in
       let nbMax = Conv2dKernel.chunkSize(batch: range.count, rows: k, cols: p)
       let col = UnsafeMutablePointer<T>.allocate(capacity: k * nbMax * p)
       let buf = UnsafeMutablePointer<T>.allocate(capacity: cig * nbMax * p)
@@ -288,11 +296,6 @@ public enum ConvTranspose2dKernel {
           }
         }
         n0 += nb
-      }
-    }
-    if let gradWeight {
-      for w in 1..<max(1, parts.count) {
-        Elementwise.addInPlace(gradWeight, scratch + (w - 1) * weightCount, weightCount)
       }
     }
   }

@@ -111,44 +111,13 @@ public struct PanelGrid {
     if yhi <= ylo { yhi = ylo + 1 }
     yhi += (yhi - ylo) * 0.08
     ylo -= ylo < 0 ? (yhi - ylo) * 0.05 : 0
-    func sx(_ v: Double) -> Double { left + (v - xlo) / (xhi - xlo) * (right - left) }
-    func sy(_ v: Double) -> Double { bottom - (v - ylo) / (yhi - ylo) * (bottom - top) }
+    let axes = Axes(left: left, right: right, top: top, bottom: bottom, xlo: xlo, xhi: xhi, ylo: ylo, yhi: yhi)
+    func sx(_ v: Double) -> Double { axes.sx(v) }
+    func sy(_ v: Double) -> Double { axes.sy(v) }
     cairo_set_source_rgb(cr, 1, 1, 1)
     cairo_rectangle(cr, x, y, w, h)
     cairo_fill(cr)
-    cairo_select_font_face(cr, "DejaVu Sans", CAIRO_FONT_SLANT_NORMAL, CAIRO_FONT_WEIGHT_NORMAL)
-    // Axes and ticks.
-    cairo_set_source_rgb(cr, 0, 0, 0)
-    cairo_set_line_width(cr, 1)
-    cairo_move_to(cr, left, top)
-    cairo_line_to(cr, left, bottom)
-    cairo_line_to(cr, right, bottom)
-    cairo_stroke(cr)
-    cairo_set_font_size(cr, 9)
-    for t in niceTicks(xlo, xhi) {
-      cairo_move_to(cr, sx(t), bottom)
-      cairo_line_to(cr, sx(t), bottom + 3)
-      cairo_stroke(cr)
-      text(cr, formatTick(t), sx(t), bottom + 13, center: true)
-    }
-    for t in niceTicks(ylo, yhi) {
-      cairo_move_to(cr, left - 3, sy(t))
-      cairo_line_to(cr, left, sy(t))
-      cairo_stroke(cr)
-      text(cr, formatTick(t), left - 5, sy(t) + 3, alignRight: true)
-    }
-    cairo_set_font_size(cr, 10)
-    text(cr, p.xLabel, (left + right) / 2, y + h - 8, center: true)
-    cairo_save(cr)
-    cairo_move_to(cr, x + 11, (top + bottom) / 2)
-    cairo_rotate(cr, -Double.pi / 2)
-    var ext = cairo_text_extents_t()
-    cairo_text_extents(cr, p.yLabel, &ext)
-    cairo_rel_move_to(cr, -ext.width / 2, 0)
-    cairo_show_text(cr, p.yLabel)
-    cairo_restore(cr)
-    cairo_set_font_size(cr, 10)
-    text(cr, p.title, (left + right) / 2, y + 14, center: true)
+    axes.draw(cr, title: p.title, xLabel: p.xLabel, yLabel: p.yLabel, x: x, y: y, w: w, h: h)
     // Series, bands first.
     for s in p.series {
       if let band = s.band {
