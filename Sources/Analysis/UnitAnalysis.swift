@@ -16,6 +16,12 @@ public struct UnitResult: Sendable {
   /// AMI of the mean responses.
   public var ami: Double?
   public var gain: GainFit?
+  /// Fitted tuning curves (when the conditions are values of a tuning axis).
+  public var fitAttended, fitUnattended: TuningFit?
+  /// Attention effects on the fitted parameters; nil when either fit is poor (R^2 < 0.5 or not converged).
+  public var effects: TuningEffects?
+  /// Circular variance and orientation selectivity of each phase (orientation axes only).
+  public var circularVarianceAttended, circularVarianceUnattended, osiAttended, osiUnattended: Double?
   /// Why the unit was excluded from the statistics, or nil when included.
   public var excluded: String?
 }
@@ -37,6 +43,11 @@ public struct LayerSummary: Sendable {
   public var medianGainPercent: Double
   /// Units whose gain could not be fitted (fewer than 3 conditions, or constant U).
   public var withoutGainFit: Int
+  /// Included units whose tuning fits are poor (R^2 < 0.5 or not converged in either phase), so they
+  /// have no tuning-parameter effects; and the medians of those effects over the well-fitted units.
+  public var poorlyFit: Int = 0
+  public var medianAmplitudeRatio: Double = .nan, medianWidthRatio: Double = .nan
+  public var medianBaselineChange: Double = .nan, medianPreferredShift: Double = .nan
 }
 
 /// Exclusion reasons, as written to the tables.
@@ -47,10 +58,12 @@ public enum ExclusionReason {
 }
 
 /// Runs every per-unit statistic, the multiple-comparison corrections across included units and the
-/// per-layer summaries (bootstrap CIs seeded by `seed`).
-public func analyzeUnits(_ observations: [UnitObservations], fdr: Double = 0.05, seed: UInt64 = 1) -> (
-  units: [UnitResult], layers: [LayerSummary]
-) {
+/// per-layer summaries (bootstrap CIs seeded by `seed`). With `tuning`, the conditions are read as
+/// values of a tuning axis and each phase's curve is fitted (plus circular variance and OSI when the
+/// model has period 180).
+public func analyzeUnits(
+  _ observations: [UnitObservations], fdr: Double = 0.05, seed: UInt64 = 1, tuning: TuningModel? = nil
+) -> (units: [UnitResult], layers: [LayerSummary]) {
   var results: [UnitResult] = observations.map { o in
     let n = o.attended.count
     var r = UnitResult(
@@ -75,6 +88,22 @@ public func analyzeUnits(_ observations: [UnitObservations], fdr: Double = 0.05,
     r.wilcoxon = WilcoxonSignedRank(o.attended, o.unattended)
     r.ami = modulationIndex(attended: r.meanAttended, unattended: r.meanUnattended)
     r.gain = GainFit(attended: o.attended, unattended: o.unattended)
+    if let tuning {
+      let x = o.conditions.compactMap(Double.init)
+      if x.count == n {
+        r.fitAttended = fitTuning(x: x, y: o.attended, model: tuning)
+        r.fitUnattended = fitTuning(x: x, y: o.unattended, model: tuning)
+        if let fa = r.fitAttended, let fu = r.fitUnattended, fa.converged, fu.converged, fa.r2 >= 0.5, fu.r2 >= 0.5 {
+          r.effects = TuningEffects(attended: fa, unattended: fu)
+        }
+        if tuning == .wrappedGaussian(period: 180) || tuning == .vonMises(period: 180) {
+          r.circularVarianceAttended = circularVariance(o.attended, orientationsDegrees: x)
+          r.circularVarianceUnattended = circularVariance(o.unattended, orientationsDegrees: x)
+          r.osiAttended = orientationSelectivity(o.attended, orientationsDegrees: x)
+          r.osiUnattended = orientationSelectivity(o.unattended, orientationsDegrees: x)
+        }
+      }
+    }
     return r
   }
   let included = results.indices.filter { results[$0].excluded == nil }
@@ -99,18 +128,26 @@ public func analyzeUnits(_ observations: [UnitObservations], fdr: Double = 0.05,
       fits.isEmpty ? .nan : Double(fits.filter { $0.preferred == m }.count) / Double(fits.count)
     }
     let mean = amis.isEmpty ? .nan : amis.reduce(0, +) / Double(amis.count)
-    layers.append(
-      LayerSummary(
-        layer: layer, units: members.count, included: ok.count, excluded: excluded, amiMean: mean,
-        amiMedian: median(amis),
-        amiMeanCI: bootstrapCI(amis, seed: seed &+ UInt64(2 * li)) { $0.reduce(0, +) / Double($0.count) },
-        amiMedianCI: bootstrapCI(amis, seed: seed &+ UInt64(2 * li + 1), statistic: median),
-        fractionEnhanced: share { $0.q < fdr && $0.meanAttended > $0.meanUnattended },
-        fractionSuppressed: share { $0.q < fdr && $0.meanAttended < $0.meanUnattended },
-        fractionMultiplicative: fitShare(.multiplicative), fractionAdditive: fitShare(.additive),
-        fractionAffine: fitShare(.affine),
-        medianGainPercent: fits.isEmpty ? .nan : 100 * (median(fits.map(\.mulGain)) - 1),
-        withoutGainFit: ok.count - fits.count))
+    var summary = LayerSummary(
+      layer: layer, units: members.count, included: ok.count, excluded: excluded, amiMean: mean,
+      amiMedian: median(amis),
+      amiMeanCI: bootstrapCI(amis, seed: seed &+ UInt64(2 * li)) { $0.reduce(0, +) / Double($0.count) },
+      amiMedianCI: bootstrapCI(amis, seed: seed &+ UInt64(2 * li + 1), statistic: median),
+      fractionEnhanced: share { $0.q < fdr && $0.meanAttended > $0.meanUnattended },
+      fractionSuppressed: share { $0.q < fdr && $0.meanAttended < $0.meanUnattended },
+      fractionMultiplicative: fitShare(.multiplicative), fractionAdditive: fitShare(.additive),
+      fractionAffine: fitShare(.affine),
+      medianGainPercent: fits.isEmpty ? .nan : 100 * (median(fits.map(\.mulGain)) - 1),
+      withoutGainFit: ok.count - fits.count)
+    if tuning != nil {
+      let effects = ok.compactMap(\.effects)
+      summary.poorlyFit = ok.count - effects.count
+      summary.medianAmplitudeRatio = median(effects.map(\.amplitudeRatio))
+      summary.medianWidthRatio = median(effects.map(\.widthRatio))
+      summary.medianBaselineChange = median(effects.map(\.baselineChange))
+      summary.medianPreferredShift = median(effects.map(\.preferredShift))
+    }
+    layers.append(summary)
   }
   return (results, layers)
 }
@@ -125,7 +162,7 @@ func cell(_ v: Double?) -> String {
 /// units.csv: one row per unit (columns documented in docs/analysis.md).
 public func unitsCSV(_ results: [UnitResult]) -> String {
   var lines = [
-    "unit,layer,n,mean_attended,mean_unattended,t,df,p,q_bh,p_holm,d_z,wilcoxon_w,wilcoxon_p,ami,gain_mul,gain_mul_se,additive_offset,additive_offset_se,affine_slope,affine_slope_se,affine_intercept,affine_intercept_se,f_mul_vs_affine,p_mul_vs_affine,aic_mul,aic_add,aic_affine,deming_slope,preferred_model,excluded_reason"
+    "unit,layer,n,mean_attended,mean_unattended,t,df,p,q_bh,p_holm,d_z,wilcoxon_w,wilcoxon_p,ami,gain_mul,gain_mul_se,additive_offset,additive_offset_se,affine_slope,affine_slope_se,affine_intercept,affine_intercept_se,f_mul_vs_affine,p_mul_vs_affine,aic_mul,aic_add,aic_affine,deming_slope,preferred_model,fit_r2_attended,fit_r2_unattended,preferred_attended,preferred_unattended,width_attended,width_unattended,amplitude_ratio,width_ratio,baseline_change,preferred_shift,circular_variance_attended,circular_variance_unattended,osi_attended,osi_unattended,excluded_reason"
   ]
   for r in results {
     let t = r.tTest
@@ -139,7 +176,13 @@ public func unitsCSV(_ results: [UnitResult]) -> String {
       cell(g?.addOffset), cell(g?.addOffsetSE), cell(g?.affineSlope), cell(g?.affineSlopeSE), cell(g?.affineIntercept),
       cell(g?.affineInterceptSE), cell(g?.fMulVsAffine), cell(g?.pMulVsAffine), cell(g?.aicMul), cell(g?.aicAdd),
       cell(g?.aicAffine),
-      cell(g?.demingSlope), g?.preferred.rawValue ?? "", r.excluded ?? "",
+      cell(g?.demingSlope), g?.preferred.rawValue ?? "", cell(r.fitAttended?.r2), cell(r.fitUnattended?.r2),
+      cell(r.fitAttended?.preferred), cell(r.fitUnattended?.preferred), cell(r.fitAttended?.width),
+      cell(r.fitUnattended?.width),
+      cell(r.effects?.amplitudeRatio), cell(r.effects?.widthRatio), cell(r.effects?.baselineChange),
+      cell(r.effects?.preferredShift),
+      cell(r.circularVarianceAttended), cell(r.circularVarianceUnattended), cell(r.osiAttended), cell(r.osiUnattended),
+      r.excluded ?? "",
     ]
     lines.append(cols.map { $0.contains(",") ? "\"\($0)\"" : $0 }.joined(separator: ","))
   }
@@ -149,7 +192,7 @@ public func unitsCSV(_ results: [UnitResult]) -> String {
 /// layers.csv: one row per layer.
 public func layersCSV(_ layers: [LayerSummary]) -> String {
   var lines = [
-    "layer,units,included,excluded_silent,excluded_single_condition,excluded_nonfinite,ami_mean,ami_mean_ci_low,ami_mean_ci_high,ami_median,ami_median_ci_low,ami_median_ci_high,fraction_enhanced,fraction_suppressed,fraction_multiplicative,fraction_additive,fraction_affine,median_gain_percent,without_gain_fit"
+    "layer,units,included,excluded_silent,excluded_single_condition,excluded_nonfinite,ami_mean,ami_mean_ci_low,ami_mean_ci_high,ami_median,ami_median_ci_low,ami_median_ci_high,fraction_enhanced,fraction_suppressed,fraction_multiplicative,fraction_additive,fraction_affine,median_gain_percent,without_gain_fit,poorly_fit,median_amplitude_ratio,median_width_ratio,median_baseline_change,median_preferred_shift"
   ]
   for l in layers {
     lines.append(
@@ -161,6 +204,9 @@ public func layersCSV(_ layers: [LayerSummary]) -> String {
         cell(l.amiMedianCI.low), cell(l.amiMedianCI.high), cell(l.fractionEnhanced), cell(l.fractionSuppressed),
         cell(l.fractionMultiplicative),
         cell(l.fractionAdditive), cell(l.fractionAffine), cell(l.medianGainPercent), "\(l.withoutGainFit)",
+        "\(l.poorlyFit)",
+        cell(l.medianAmplitudeRatio), cell(l.medianWidthRatio), cell(l.medianBaselineChange),
+        cell(l.medianPreferredShift),
       ].joined(separator: ","))
   }
   return lines.joined(separator: "\n") + "\n"

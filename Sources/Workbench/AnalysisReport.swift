@@ -42,9 +42,9 @@ func formatNumberForTable(_ v: Double) -> String { v == v.rounded() ? String(Int
 @discardableResult
 public func writeAnalysis(
   _ obs: [UnitObservations], into dir: String, unitsFile: String = "units.csv", layersFile: String = "layers.csv",
-  context: ReportContext, seed: UInt64 = 1
+  context: ReportContext, seed: UInt64 = 1, tuning: TuningModel? = nil
 ) throws -> (units: [UnitResult], layers: [LayerSummary]) {
-  let (units, layers) = analyzeUnits(obs, seed: seed)
+  let (units, layers) = analyzeUnits(obs, seed: seed, tuning: tuning)
   try writeFileAtomically(Array(unitsCSV(units).utf8), to: dir + "/" + unitsFile)
   try writeFileAtomically(Array(layersCSV(layers).utf8), to: dir + "/" + layersFile)
   try writeReport(dir + "/report.pdf", obs: obs, units: units, layers: layers, context: context)
@@ -170,6 +170,75 @@ func writeReport(
         x: 36 + Double(i) * pw, y: 60,
         w: pw - 10, h: h - 100)
     }
+  }
+  // McAdams-style histograms of the attention effects on fitted tuning parameters, per layer.
+  for layer in layerNames where units.contains(where: { $0.layer == layer && $0.effects != nil }) {
+    let effects = (byLayer[layer] ?? []).compactMap { units[$0].effects }
+    let poorly = layers.first { $0.layer == layer }?.poorlyFit ?? 0
+    doc.page { cr, w, h in
+      drawTextBlock(
+        cr,
+        title: "\(layer): attention effects on fitted tuning (\(effects.count) units; \(poorly) poorly fit, excluded)",
+        lines: [], x: 36, y: 36)
+      let panels: [(String, [Double], Double, Double, Double)] = [
+        ("amplitude ratio A_att / A_un", effects.map(\.amplitudeRatio), 0, 3, 1),
+        ("width ratio w_att / w_un", effects.map(\.widthRatio), 0, 3, 1),
+        ("baseline change B_att - B_un", effects.map(\.baselineChange), -1, 1, 0),
+        ("preferred shift (\(context.axisName))", effects.map(\.preferredShift), -45, 45, 0),
+      ]
+      cairo_set_font_size(cr, 9)
+      cairo_move_to(cr, 36, 52)
+      cairo_show_text(
+        cr,
+        "Fits: wrapped Gaussian (orientation) or Gaussian per phase, R^2 >= 0.5 in both. Values beyond an axis fall in its edge bin."
+      )
+      let pw = (w - 72) / 2
+      let ph = (h - 90) / 2
+      for (i, p) in panels.enumerated() {
+        let m = median(p.1)
+        drawHistogram(
+          cr, values: p.1, lo: p.2, hi: p.3, bins: 30, color: .attended, title: p.0, xLabel: p.0,
+          markers: [(p.4, .grey, "no effect"), (m, .black, String(format: "median %.3g", m))],
+          x: 36 + Double(i % 2) * pw, y: 60 + Double(i / 2) * ph, w: pw - 10, h: ph - 6)
+      }
+    }
+  }
+  // Population tuning aligned to each unit's preference (peak of the unattended curve), normalised by
+  // the unattended peak, averaged over included units.
+  doc.page { cr, w, h in
+    drawTextBlock(
+      cr, title: "Population tuning aligned to preference (normalised by the unattended peak)", lines: [], x: 36, y: 36)
+    var panels: [LinePanel] = []
+    for layer in layerNames {
+      let ok = (byLayer[layer] ?? []).filter { units[$0].excluded == nil }
+      guard let first = ok.first else { continue }
+      let m = obs[first].conditions.count
+      var sumA = [Double](repeating: 0, count: m)
+      var sumU = sumA
+      var count = 0
+      for k in ok {
+        let o = obs[k]
+        guard let peak = o.unattended.max(), peak > 0, o.attended.count == m else { continue }
+        let pi = o.unattended.firstIndex(of: peak)!
+        for j in 0..<m {
+          let src = (pi + j - m / 2 + m) % m
+          sumA[j] += o.attended[src] / peak
+          sumU[j] += o.unattended[src] / peak
+        }
+        count += 1
+      }
+      guard count > 0 else { continue }
+      let xs = (0..<m).map { Double($0 - m / 2) }
+      panels.append(
+        LinePanel(
+          title: "\(layer) (\(count) units)", xLabel: "conditions from the preferred one",
+          yLabel: "normalised response",
+          series: [
+            Series(x: xs, y: sumA.map { $0 / Double(count) }, color: .attended, label: "attended"),
+            Series(x: xs, y: sumU.map { $0 / Double(count) }, color: .unattended, label: "unattended"),
+          ]))
+    }
+    if !panels.isEmpty { PanelGrid(panels: panels, columns: panels.count).draw(cr, fitting: 36, 60, w - 72, h - 90) }
   }
   // 6. Layer-wise modulation with CIs and reference bands; gain-model preference.
   doc.page { cr, w, h in

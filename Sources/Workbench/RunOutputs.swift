@@ -103,7 +103,8 @@ extension ProtocolRunner {
       context: ReportContext(
         title: "Ephys report: \(field("protocol"))", summaryLines: lines, axisName: axisName,
         montagePNG: dir + "/montage.png"),
-      seed: UInt64(summary["seed"] as? Int ?? 1))
+      seed: UInt64(summary["seed"] as? Int ?? 1),
+      tuning: axisName == "orientation" ? .wrappedGaussian(period: 180) : .gaussian)
   }
 
   /// Up to 48 stimuli evenly spread over the sweep, enlarged 3x, 8 per row; the distractor region

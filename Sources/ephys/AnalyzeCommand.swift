@@ -18,6 +18,11 @@ struct Analyze: ParsableCommand {
   @Argument(help: "Long-format CSV table.") var table: String
   @Option(help: "Output folder.") var out = "Reports/analysis"
   @Option(help: "Seed of the bootstrap.") var seed: UInt64 = 1
+  @Option(
+    help:
+      "Fit tuning curves to numeric conditions: wrapped-gaussian, von-mises (both periodic, see --period) or gaussian.")
+  var tuningModel: String?
+  @Option(help: "Period of the tuning axis for periodic models (180 for orientation).") var period: Double = 180
 
   func run() throws {
     let obs: [UnitObservations]
@@ -25,12 +30,20 @@ struct Analyze: ParsableCommand {
       FileHandle.standardError.write(Data((e.description + "\n").utf8))
       throw ExitCode(2)
     }
+    var model: TuningModel? = nil
+    switch tuningModel {
+    case nil: break
+    case "wrapped-gaussian": model = .wrappedGaussian(period: period)
+    case "von-mises": model = .vonMises(period: period)
+    case "gaussian": model = .gaussian
+    default: throw ValidationError("--tuning-model must be wrapped-gaussian, von-mises or gaussian")
+    }
     let (units, layers) = try writeAnalysis(
       obs, into: out,
       context: ReportContext(
         title: "Ephys report: \((table as NSString).lastPathComponent)",
         summaryLines: ["table: \(table)", "units: \(obs.count)"]),
-      seed: seed)
+      seed: seed, tuning: model)
     let excluded = units.filter { $0.excluded != nil }.count
     say("\(units.count) units (\(excluded) excluded), \(layers.count) layer(s); results in \(out)/")
   }

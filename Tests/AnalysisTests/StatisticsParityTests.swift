@@ -57,3 +57,46 @@ struct StatisticsParityTests {
     }
   }
 }
+
+@Suite("Tuning fits vs scipy.optimize.curve_fit")
+struct TuningFitParityTests {
+  @Test("wrapped Gaussian, von Mises and Gaussian: parameters to 1e-6") func fits() throws {
+    for c in StatisticsParityTests.cases("tuning") {
+      let model: TuningModel
+      switch c["model"] as! String {
+      case "wrapped_gaussian": model = .wrappedGaussian(period: 180)
+      case "von_mises": model = .vonMises(period: 180)
+      default: model = .gaussian
+      }
+      let x = StatisticsParityTests.doubles(c, "x")
+      let y = StatisticsParityTests.doubles(c, "y")
+      let fit = try #require(fitTuning(x: x, y: y, model: model))
+      #expect(fit.converged)
+      var expected = StatisticsParityTests.doubles(c, "params")
+      if case .gaussian = model {
+      } else {
+        expected[2] = (expected[2].truncatingRemainder(dividingBy: 180) + 180).truncatingRemainder(dividingBy: 180)
+      }
+      expected[3] = abs(expected[3])
+      for k in 0..<4 {
+        #expect(
+          rel(fit.parameters[k], expected[k]) < 1e-6,
+          "\(c["model"]!) parameter \(k): \(fit.parameters[k]) vs \(expected[k])")
+        #expect(rel(fit.standardErrors[k], StatisticsParityTests.doubles(c, "se")[k]) < 1e-4, "\(c["model"]!) SE \(k)")
+      }
+      #expect(abs(fit.r2 - StatisticsParityTests.double(c, "r2")) < 1e-8)
+    }
+  }
+
+  @Test("attention effects of a pure multiplicative gain") func effects() throws {
+    let theta = (0..<21).map { Double($0) * 9 }
+    let u = theta.map { TuningModel.wrappedGaussian(period: 180).value($0, [0.2, 1, 80, 22]) }
+    let a = u.map { $0 * 1.3 }
+    let fu = try #require(fitTuning(x: theta, y: u, model: .wrappedGaussian(period: 180)))
+    let fa = try #require(fitTuning(x: theta, y: a, model: .wrappedGaussian(period: 180)))
+    let e = TuningEffects(attended: fa, unattended: fu)
+    #expect(
+      abs(e.amplitudeRatio - 1.3) < 1e-6 && abs(e.widthRatio - 1) < 1e-6 && abs(e.baselineChange - 0.06) < 1e-6
+        && abs(e.preferredShift) < 1e-6)
+  }
+}

@@ -107,3 +107,28 @@ struct UnitAnalysisTests {
     #expect(analyzeUnits(obs).units.map(\.excluded) == [ExclusionReason.nonFinite, ExclusionReason.singleCondition])
   }
 }
+
+@Suite("Tuning fits inside the unit analysis")
+struct TuningAnalysisTests {
+  @Test("a 1.3 gain on orientation tuning: amplitude ratio 1.3, width, baseline and preference unchanged")
+  func gainOnTuning() {
+    var g = Gaussian(state: 9)
+    let theta = (0..<21).map { Double($0) * 9 }
+    let obs = (0..<50).map { i -> UnitObservations in
+      let pref = Double(i) * 3.6
+      let u = theta.map { TuningModel.wrappedGaussian(period: 180).value($0, [0.2, 1, pref, 20]) + 0.01 * g.next() }
+      let a = theta.map {
+        1.3 * TuningModel.wrappedGaussian(period: 180).value($0, [0.2, 1, pref, 20]) + 0.01 * g.next()
+      }
+      return UnitObservations(
+        unit: "u\(i)", layer: "L", conditions: theta.map { String(Int($0)) }, attended: a, unattended: u)
+    }
+    let (units, layers) = analyzeUnits(obs, tuning: .wrappedGaussian(period: 180))
+    #expect(units.allSatisfy { $0.effects != nil })
+    let l = layers[0]
+    #expect(abs(l.medianAmplitudeRatio - 1.3) < 0.02 && abs(l.medianWidthRatio - 1) < 0.02)
+    #expect(abs(l.medianBaselineChange - 0.06) < 0.02 && abs(l.medianPreferredShift) < 0.5)
+    #expect(l.poorlyFit == 0)
+    #expect(units.allSatisfy { ($0.circularVarianceAttended ?? 1) < 0.8 && ($0.osiAttended ?? 0) > 0.5 })
+  }
+}

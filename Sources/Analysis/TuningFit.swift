@@ -1,0 +1,177 @@
+import CGSL
+import Foundation
+
+/// Tuning-curve models with parameters [baseline B, amplitude A, preferred value, width].
+public enum TuningModel: Sendable, Equatable {
+  /// B + A exp(-d^2 / (2 sigma^2)), d = x - preferred wrapped into [-period/2, period/2)
+  /// (McAdams & Maunsell; period 180 for orientation). Width = sigma.
+  case wrappedGaussian(period: Double)
+  /// B + A exp(kappa (cos(2 pi (x - preferred) / period) - 1)). Width = kappa (larger = narrower).
+  case vonMises(period: Double)
+  /// B + A exp(-(x - preferred)^2 / (2 sigma^2)) for non-periodic axes (position, size).
+  case gaussian
+
+  /// The model's value at x for parameters p = [B, A, preferred, width].
+  public func value(_ x: Double, _ p: [Double]) -> Double {
+    p[0] + p[1] * shape(x, p).e
+  }
+
+  /// exp(...) term and the offset used by the derivatives.
+  func shape(_ x: Double, _ p: [Double]) -> (e: Double, d: Double) {
+    switch self {
+    case .wrappedGaussian(let period):
+      var d = (x - p[2]).truncatingRemainder(dividingBy: period)
+      if d >= period / 2 { d -= period }
+      if d < -period / 2 { d += period }
+      return (exp(-d * d / (2 * p[3] * p[3])), d)
+    case .vonMises(let period):
+      let u = 2 * Double.pi * (x - p[2]) / period
+      return (exp(p[3] * (cos(u) - 1)), u)
+    case .gaussian:
+      let d = x - p[2]
+      return (exp(-d * d / (2 * p[3] * p[3])), d)
+    }
+  }
+
+  /// d(value)/d(parameters) at x.
+  func gradient(_ x: Double, _ p: [Double]) -> [Double] {
+    let (e, d) = shape(x, p)
+    switch self {
+    case .wrappedGaussian, .gaussian:
+      let s2 = p[3] * p[3]
+      return [1, e, p[1] * e * d / s2, p[1] * e * d * d / (s2 * p[3])]
+    case .vonMises(let period):
+      return [1, e, p[1] * e * p[3] * sin(d) * 2 * Double.pi / period, p[1] * e * (cos(d) - 1)]
+    }
+  }
+}
+
+/// A fitted tuning curve: parameters [B, A, preferred, width], their standard errors (covariance
+/// scaled by the residual variance, as scipy.optimize.curve_fit), R^2 and whether the solver converged.
+public struct TuningFit: Sendable, Equatable {
+  public var model: TuningModel
+  public var parameters: [Double]
+  public var standardErrors: [Double]
+  public var r2: Double
+  public var residualSS: Double
+  public var converged: Bool
+
+  public var baseline: Double { parameters[0] }
+  public var amplitude: Double { parameters[1] }
+  public var preferred: Double { parameters[2] }
+  public var width: Double { parameters[3] }
+
+  /// Half width at half maximum (for the Gaussian models: sigma sqrt(2 ln 2); for von Mises in
+  /// axis units: period/(2 pi) acos(1 + ln(0.5)/kappa), nil when kappa < ln 2 / 2).
+  public var halfWidth: Double? {
+    switch model {
+    case .wrappedGaussian, .gaussian: return abs(width) * (2 * log(2.0)).squareRoot()
+    case .vonMises(let period):
+      let c = 1 + log(0.5) / width
+      return c < -1 || c > 1 ? nil : period / (2 * Double.pi) * acos(c)
+    }
+  }
+}
+
+/// Fits `model` to (x, y) by nonlinear least squares (GSL multifit_nlinear, Levenberg-Marquardt trust
+/// region, analytic Jacobian). The start is B = min y, A = max y - min y, preferred = x at the maximum,
+/// width 30 (Gaussians on a periodic axis: period/6; non-periodic: a quarter of the x range; von Mises 2),
+/// unless `start` is given. Returns nil with fewer than 5 points or a flat curve.
+public func fitTuning(x: [Double], y: [Double], model: TuningModel, start: [Double]? = nil) -> TuningFit? {
+  let n = x.count
+  guard n == y.count, n >= 5, y.allSatisfy(\.isFinite), let lo = y.min(), let hi = y.max(), hi > lo else { return nil }
+  let peak = x[y.firstIndex(of: hi)!]
+  let width: Double
+  switch model {
+  case .wrappedGaussian(let period): width = period / 6
+  case .vonMises: width = 2
+  case .gaussian: width = max(1e-6, ((x.max() ?? 1) - (x.min() ?? 0)) / 4)
+  }
+  let p0 = start ?? [lo, hi - lo, peak, width]
+  final class Data {
+    let x: [Double], y: [Double], model: TuningModel
+    init(_ x: [Double], _ y: [Double], _ m: TuningModel) {
+      self.x = x
+      self.y = y
+      model = m
+    }
+  }
+  let data = Data(x, y, model)
+  let box = Unmanaged.passRetained(data)
+  defer { box.release() }
+  func params(_ v: UnsafePointer<gsl_vector>) -> [Double] { (0..<4).map { gsl_vector_get(v, $0) } }
+  var fdf = gsl_multifit_nlinear_fdf()
+  fdf.f = { x, raw, f in
+    let d = Unmanaged<Data>.fromOpaque(raw!).takeUnretainedValue()
+    let p = (0..<4).map { gsl_vector_get(x, $0) }
+    for i in 0..<d.x.count { gsl_vector_set(f, i, d.model.value(d.x[i], p) - d.y[i]) }
+    return Int32(GSL_SUCCESS)
+  }
+  fdf.df = { x, raw, J in
+    let d = Unmanaged<Data>.fromOpaque(raw!).takeUnretainedValue()
+    let p = (0..<4).map { gsl_vector_get(x, $0) }
+    for i in 0..<d.x.count {
+      let g = d.model.gradient(d.x[i], p)
+      for k in 0..<4 { gsl_matrix_set(J, i, k, g[k]) }
+    }
+    return Int32(GSL_SUCCESS)
+  }
+  fdf.fvv = nil
+  fdf.n = n
+  fdf.p = 4
+  fdf.params = box.toOpaque()
+  var fitParams = gsl_multifit_nlinear_default_parameters()
+  guard let w = gsl_multifit_nlinear_alloc(ephys_nlinear_trust(), &fitParams, n, 4) else { return nil }
+  defer { gsl_multifit_nlinear_free(w) }
+  let start = gsl_vector_alloc(4)!
+  defer { gsl_vector_free(start) }
+  for (k, v) in p0.enumerated() { gsl_vector_set(start, k, v) }
+  let previous = gsl_set_error_handler_off()
+  defer { gsl_set_error_handler(previous) }
+  guard gsl_multifit_nlinear_init(start, &fdf, w) == GSL_SUCCESS else { return nil }
+  var info: Int32 = 0
+  let status = gsl_multifit_nlinear_driver(500, 1e-12, 1e-12, 1e-12, nil, nil, &info, w)
+  var p = params(gsl_multifit_nlinear_position(w))
+  guard p.allSatisfy(\.isFinite) else { return nil }
+  let residuals = gsl_multifit_nlinear_residual(w)!
+  let sse = (0..<n).reduce(0.0) { $0 + pow(gsl_vector_get(residuals, $1), 2) }
+  let mean = y.reduce(0, +) / Double(n)
+  let sst = y.reduce(0) { $0 + ($1 - mean) * ($1 - mean) }
+  let covar = gsl_matrix_alloc(4, 4)!
+  defer { gsl_matrix_free(covar) }
+  gsl_multifit_nlinear_covar(gsl_multifit_nlinear_jac(w), 0, covar)
+  let scale = n > 4 ? sse / Double(n - 4) : .nan
+  let se = (0..<4).map { (max(0, gsl_matrix_get(covar, $0, $0)) * scale).squareRoot() }
+  // Canonical form: positive width, preferred value within one period.
+  switch model {
+  case .wrappedGaussian(let period), .vonMises(let period):
+    p[2] = p[2].truncatingRemainder(dividingBy: period)
+    if p[2] < 0 { p[2] += period }
+  case .gaussian: break
+  }
+  if case .vonMises = model {} else { p[3] = abs(p[3]) }
+  return TuningFit(
+    model: model, parameters: p, standardErrors: se, r2: sst > 0 ? 1 - sse / sst : .nan, residualSS: sse,
+    converged: status == GSL_SUCCESS)
+}
+
+/// How attention changed a unit's fitted tuning (McAdams & Maunsell 1999): amplitude ratio A_att/A_un,
+/// width ratio w_att/w_un, baseline change B_att - B_un, and shift of the preferred value (wrapped).
+public struct TuningEffects: Sendable, Equatable {
+  public var amplitudeRatio, widthRatio, baselineChange, preferredShift: Double
+
+  public init(attended a: TuningFit, unattended u: TuningFit) {
+    amplitudeRatio = a.amplitude / u.amplitude
+    widthRatio = abs(a.width) / abs(u.width)
+    baselineChange = a.baseline - u.baseline
+    var shift = a.preferred - u.preferred
+    switch a.model {
+    case .wrappedGaussian(let period), .vonMises(let period):
+      shift = shift.truncatingRemainder(dividingBy: period)
+      if shift >= period / 2 { shift -= period }
+      if shift < -period / 2 { shift += period }
+    case .gaussian: break
+    }
+    preferredShift = shift
+  }
+}
