@@ -107,12 +107,12 @@ public func fitTuning(x: [Double], y: [Double], model: TuningModel, start: [Doub
     for i in 0..<d.x.count { gsl_vector_set(f, i, d.model.value(d.x[i], p) - d.y[i]) }
     return Int32(GSL_SUCCESS)
   }
-  fdf.df = { x, raw, J in
+  fdf.df = { x, raw, jacobian in
     let d = Unmanaged<Data>.fromOpaque(raw!).takeUnretainedValue()
     let p = (0..<4).map { gsl_vector_get(x, $0) }
     for i in 0..<d.x.count {
       let g = d.model.gradient(d.x[i], p)
-      for k in 0..<4 { gsl_matrix_set(J, i, k, g[k]) }
+      for k in 0..<4 { gsl_matrix_set(jacobian, i, k, g[k]) }
     }
     return Int32(GSL_SUCCESS)
   }
