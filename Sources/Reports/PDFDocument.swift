@@ -11,6 +11,10 @@ public final class PDFDocument {
   let cr: OpaquePointer
   private var finished = false
 
+  /// When set, every page is also written as `<prefix>NN.png` (1-based, two-digit), at 2x scale.
+  public var figurePrefix: String?
+  private var pageNumber = 0
+
   public init(path: String, width: Double = 842, height: Double = 595) throws {
     self.path = path
     self.width = width
@@ -55,6 +59,26 @@ public final class PDFDocument {
     cairo_restore(cr)
     draw(cr, width, height)
     cairo_show_page(cr)
+    pageNumber += 1
+    if let prefix = figurePrefix,
+      let image = cairo_image_surface_create(CAIRO_FORMAT_RGB24, Int32(width * 2), Int32(height * 2))
+    {
+      let icr = cairo_create(image)!
+      cairo_scale(icr, 2, 2)
+      cairo_set_source_rgb(icr, 1, 1, 1)
+      cairo_paint(icr)
+      draw(icr, width, height)
+      cairo_destroy(icr)
+      cairo_surface_flush(image)
+      let png = prefix + String(format: "%02d.png", pageNumber)
+      let tmp = png + ".tmp-\(UUID().uuidString)"
+      if cairo_surface_write_to_png(image, tmp) == CAIRO_STATUS_SUCCESS {
+        _ = rename(tmp, png)
+      } else {
+        try? FileManager.default.removeItem(atPath: tmp)
+      }
+      cairo_surface_destroy(image)
+    }
   }
 
   /// Closes the document and moves it into place.

@@ -56,7 +56,9 @@ struct Axes {
 /// A histogram of `values` in `bins` bins over [lo, hi], with optional vertical marker lines.
 public func drawHistogram(
   _ cr: OpaquePointer, values: [Double], lo: Double, hi: Double, bins: Int, color: Color, title: String, xLabel: String,
-  markers: [(value: Double, color: Color, label: String)] = [], x: Double, y: Double, w: Double, h: Double
+  markers: [(value: Double, color: Color, label: String)] = [], yLabel: String = "units", x: Double, y: Double,
+  w: Double,
+  h: Double
 ) {
   cairo_select_font_face(cr, "DejaVu Sans", CAIRO_FONT_SLANT_NORMAL, CAIRO_FONT_WEIGHT_NORMAL)
   var counts = [Int](repeating: 0, count: bins)
@@ -78,7 +80,7 @@ public func drawHistogram(
     cairo_set_font_size(cr, 8)
     text(cr, m.label, a.sx(m.value) + 3, a.top + 10 + Double(k) * 10)
   }
-  a.draw(cr, title: title, xLabel: xLabel, yLabel: "units", x: x, y: y, w: w, h: h)
+  a.draw(cr, title: title, xLabel: xLabel, yLabel: yLabel, x: x, y: y, w: w, h: h)
 }
 
 /// A scatter of (x, y) points with the identity line and optional fitted lines y = m x + b.
@@ -205,4 +207,53 @@ extension PanelGrid {
     draw(cr)
     cairo_restore(cr)
   }
+}
+
+/// A diverging blue-white-red colour for v in [-1, 1].
+public func divergingColor(_ v: Double) -> Color {
+  let t = max(-1, min(1, v))
+  return t < 0 ? Color(1 + t * 0.8, 1 + t * 0.6, 1) : Color(1, 1 - t * 0.6, 1 - t * 0.8)
+}
+
+/// A heat map of `values` [rows x cols] (NaN drawn grey) with a colour bar; colours from
+/// `divergingColor(value / scale)`.
+public func drawHeatMap(
+  _ cr: OpaquePointer, values: [Double], rows: Int, cols: Int, scale: Double, title: String, colorLabel: String,
+  x: Double, y: Double, w: Double, h: Double
+) {
+  cairo_select_font_face(cr, "DejaVu Sans", CAIRO_FONT_SLANT_NORMAL, CAIRO_FONT_WEIGHT_NORMAL)
+  let cell = min((w - 90) / Double(cols), (h - 40) / Double(rows))
+  let x0 = x + 10
+  let y0 = y + 24
+  for r in 0..<rows {
+    for c in 0..<cols {
+      let v = values[r * cols + c]
+      let col = v.isNaN ? Color(0.8, 0.8, 0.8) : divergingColor(v / scale)
+      cairo_set_source_rgb(cr, col.r, col.g, col.b)
+      cairo_rectangle(cr, x0 + Double(c) * cell, y0 + Double(r) * cell, cell, cell)
+      cairo_fill(cr)
+    }
+  }
+  cairo_set_source_rgb(cr, 0, 0, 0)
+  cairo_set_line_width(cr, 0.6)
+  cairo_rectangle(cr, x0, y0, Double(cols) * cell, Double(rows) * cell)
+  cairo_stroke(cr)
+  cairo_set_font_size(cr, 10)
+  text(cr, title, x0 + Double(cols) * cell / 2, y + 14, center: true)
+  // Colour bar.
+  let bx = x0 + Double(cols) * cell + 16
+  let bh = Double(rows) * cell
+  for i in 0..<100 {
+    let v = 1 - 2 * Double(i) / 99
+    let col = divergingColor(v)
+    cairo_set_source_rgb(cr, col.r, col.g, col.b)
+    cairo_rectangle(cr, bx, y0 + bh * Double(i) / 100, 10, bh / 100 + 0.5)
+    cairo_fill(cr)
+  }
+  cairo_set_source_rgb(cr, 0, 0, 0)
+  cairo_set_font_size(cr, 8)
+  text(cr, formatTick(scale), bx + 13, y0 + 6)
+  text(cr, "0", bx + 13, y0 + bh / 2 + 3)
+  text(cr, formatTick(-scale), bx + 13, y0 + bh)
+  text(cr, colorLabel, bx - 2, y0 + bh + 12)
 }

@@ -13,6 +13,9 @@ public struct ReportContext {
   /// unattended curves, when the data are tuning curves.
   public var axisName: String
   public var montagePNG: String?
+  /// Gating models: per-image inhibition inside and outside the attended object, and attention PNGs.
+  public var inhibition: (attended: [Double], outside: [Double])?
+  public var attentionPNGs: [String] = []
 
   public init(title: String, summaryLines: [String], axisName: String = "condition", montagePNG: String? = nil) {
     self.title = title
@@ -56,6 +59,7 @@ func writeReport(
   _ path: String, obs: [UnitObservations], units: [UnitResult], layers: [LayerSummary], context: ReportContext
 ) throws {
   let doc = try PDFDocument(path: path)
+  doc.figurePrefix = (path as NSString).deletingLastPathComponent + "/figure_"
   // 1. Summary.
   doc.page { cr, w, _ in
     var lines = context.summaryLines + [""]
@@ -240,6 +244,91 @@ func writeReport(
     }
     if !panels.isEmpty { PanelGrid(panels: panels, columns: panels.count).draw(cr, fitting: 36, 60, w - 72, h - 90) }
   }
+  // Heat maps of the mean AMI over channels at each map position (units named layer[c,y,x]).
+  let positions: [(layer: String, y: Int, x: Int, ami: Double)] = units.compactMap { r in
+    guard r.excluded == nil, let ami = r.ami else { return nil }
+    let parts = r.unit.split(whereSeparator: { "[],".contains($0) })
+    guard parts.count == 4, let y = Int(parts[2]), let x = Int(parts[3]) else { return nil }
+    return (r.layer, y, x, ami)
+  }
+  if !positions.isEmpty {
+    doc.page { cr, w, h in
+      drawTextBlock(
+        cr, title: "Mean AMI over channels at each map position (grey: no included unit)", lines: [], x: 36, y: 36)
+      let pw = (w - 72) / Double(max(1, layerNames.count))
+      for (i, layer) in layerNames.enumerated() {
+        let mine = positions.filter { $0.layer == layer }
+        guard let rows = mine.map(\.y).max().map({ $0 + 1 }), let cols = mine.map(\.x).max().map({ $0 + 1 }) else {
+          continue
+        }
+        var sum = [Double](repeating: 0, count: rows * cols)
+        var count = [Int](repeating: 0, count: rows * cols)
+        for p in mine {
+          sum[p.y * cols + p.x] += p.ami
+          count[p.y * cols + p.x] += 1
+        }
+        let mean = zip(sum, count).map { $1 > 0 ? $0 / Double($1) : .nan }
+        let scale = max(0.05, mean.filter(\.isFinite).map(abs).max() ?? 0.05)
+        drawHeatMap(
+          cr, values: mean, rows: rows, cols: cols, scale: scale, title: "\(layer) (\(rows) x \(cols))",
+          colorLabel: "AMI", x: 36 + Double(i) * pw, y: 60, w: pw - 10, h: h - 100)
+      }
+    }
+  }
+  // Gating models: inhibition inside vs outside the attended object (seed paper Fig. 2) and attention
+  // visualisations (Fig. 3).
+  if let inh = context.inhibition {
+    doc.page { cr, w, h in
+      let t = PairedTTest(inh.outside, inh.attended)
+      let note =
+        t.map {
+          String(
+            format: "paired t-test outside vs attended: t = %.1f, df = %d, p %@ (%d images)", $0.t, $0.df,
+            $0.p == 0 ? "< 1e-300" : String(format: "= %.3g", $0.p), $0.n)
+        } ?? ""
+      drawTextBlock(
+        cr, title: "Gated inhibition (input mask after pass T-1), held-out test composites", lines: [note], x: 36, y: 36
+      )
+      let (ma, mo) = (median(inh.attended), median(inh.outside))
+      drawHistogram(
+        cr, values: inh.attended, lo: -0.2, hi: 1.1, bins: 52, color: .attended, title: "inside the attended object",
+        xLabel: "mean mask value",
+        markers: [(ma, .black, String(format: "median %.3f", ma))], yLabel: "images", x: 36, y: 80, w: (w - 80) / 2,
+        h: h - 120)
+      drawHistogram(
+        cr, values: inh.outside, lo: -0.2, hi: 1.1, bins: 52, color: .unattended, title: "outside the attended object",
+        xLabel: "mean mask value",
+        markers: [(mo, .black, String(format: "median %.3f", mo))], yLabel: "images", x: 44 + (w - 80) / 2, y: 80,
+        w: (w - 80) / 2, h: h - 120)
+    }
+  }
+  let attention = context.attentionPNGs.compactMap { p -> OpaquePointer? in
+    guard let s = cairo_image_surface_create_from_png(p), cairo_surface_status(s) == CAIRO_STATUS_SUCCESS else {
+      return nil
+    }
+    return s
+  }
+  if !attention.isEmpty {
+    doc.page { cr, w, h in
+      drawTextBlock(
+        cr, title: "Attention: input; per glimpse gated input, mask after pass T-1, IOR mask", lines: [], x: 36, y: 36)
+      var y = 56.0
+      for img in attention {
+        let iw = Double(cairo_image_surface_get_width(img))
+        let ih = Double(cairo_image_surface_get_height(img))
+        let s = min((w - 72) / iw, (h - 80) / Double(attention.count) / ih)
+        cairo_save(cr)
+        cairo_translate(cr, 36, y)
+        cairo_scale(cr, s, s)
+        cairo_set_source_surface(cr, img, 0, 0)
+        cairo_pattern_set_filter(cairo_get_source(cr), CAIRO_FILTER_NEAREST)
+        cairo_paint(cr)
+        cairo_restore(cr)
+        y += ih * s + 6
+      }
+    }
+  }
+  defer { for a in attention { cairo_surface_destroy(a) } }
   // 6. Layer-wise modulation with CIs and reference bands; gain-model preference.
   doc.page { cr, w, h in
     drawTextBlock(cr, title: "Modulation across layers", lines: [], x: 36, y: 36)

@@ -51,7 +51,26 @@ extension ProtocolRunner {
     try writePNG(
       exampleTuningCurves(r, values: values, sem: sem, axisName: p.tuningAxis), to: dir + "/tuning_examples.png")
     try write("summary.json", summaryJSON(p, spec: spec, net: net, result: r, seed: seed))
+    if net.config.variant == .mnist {
+      try writeGatingEvaluation(dir, net: net)
+    }
     try writeRunAnalysis(dir)
+  }
+
+  /// For the gating model: inhibition statistics on the held-out test composites (inhibition.csv, one
+  /// row per image) and attention visualisations of the first four (attention_N.png).
+  static func writeGatingEvaluation(_ dir: String, net: ObjectAttentionNet) throws {
+    let task = try ObjectAttentionTask.mnist(config: net.config)
+    var result = ObjectEvaluation()
+    for b in 0..<task.test.count { net.evaluate(try task.test.make(b), into: &result, visualize: 4) }
+    var lines = ["image,inhibition_attended,inhibition_outside"]
+    for (i, (a, o)) in zip(result.inhibitionAttended, result.inhibitionOutside).enumerated() {
+      lines.append("\(i),\(a),\(o)")
+    }
+    try writeFileAtomically(Array((lines.joined(separator: "\n") + "\n").utf8), to: dir + "/inhibition.csv")
+    for (i, v) in result.visuals.enumerated() {
+      try attentionFigure(v, config: net.config).writePNG(to: dir + "/attention_\(i).png")
+    }
   }
 
   /// Statistics and the PDF report of a run folder, from its stored results alone (no model): the
@@ -98,11 +117,18 @@ extension ProtocolRunner {
       "phases: \(definitions["phases"] ?? "")", "response: \(definitions["response"] ?? "")",
       "conditions of the statistics: the \(axis.count) tuning values (axis points) of each unit",
     ]
+    var context = ReportContext(
+      title: "Ephys report: \(field("protocol"))", summaryLines: lines, axisName: axisName,
+      montagePNG: dir + "/montage.png")
+    if let text = try? String(contentsOfFile: dir + "/inhibition.csv", encoding: .utf8) {
+      let rows = text.split(separator: "\n").dropFirst().map { $0.split(separator: ",") }.filter { $0.count == 3 }
+      context.inhibition = (rows.compactMap { Double($0[1]) }, rows.compactMap { Double($0[2]) })
+      context.attentionPNGs = (0..<4).map { dir + "/attention_\($0).png" }.filter {
+        FileManager.default.fileExists(atPath: $0)
+      }
+    }
     try writeAnalysis(
-      obs, into: dir, unitsFile: "unit_statistics.csv", layersFile: "layer_statistics.csv",
-      context: ReportContext(
-        title: "Ephys report: \(field("protocol"))", summaryLines: lines, axisName: axisName,
-        montagePNG: dir + "/montage.png"),
+      obs, into: dir, unitsFile: "unit_statistics.csv", layersFile: "layer_statistics.csv", context: context,
       seed: UInt64(summary["seed"] as? Int ?? 1),
       tuning: axisName == "orientation" ? .wrappedGaussian(period: 180) : .gaussian)
   }

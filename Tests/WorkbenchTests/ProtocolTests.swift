@@ -103,12 +103,13 @@ struct ProtocolTests {
     _ = try ProtocolRunner.run(spec, output: dir + "/run-b")
     #expect(a.stimuli == 6 && a.units == 20 * 25 * 39 + 50 * 9 * 16)
     let files = try FileManager.default.contentsOfDirectory(atPath: dir + "/run-a").sorted()
-    #expect(
-      files == [
-        "conditions.csv", "glimpses.csv", "layer_statistics.csv", "montage.png", "report.pdf", "responses.npy",
-        "summary.json",
-        "tuning.csv", "tuning.npy", "tuning_axis.npy", "tuning_examples.png", "unit_statistics.csv", "units.csv",
-      ])
+    let required = [
+      "conditions.csv", "glimpses.csv", "layer_statistics.csv", "montage.png", "report.pdf", "responses.npy",
+      "summary.json",
+      "tuning.csv", "tuning.npy", "tuning_axis.npy", "tuning_examples.png", "unit_statistics.csv", "units.csv",
+      "inhibition.csv", "attention_0.png", "figure_01.png",
+    ]
+    #expect(Set(required).isSubset(of: Set(files)), "missing: \(Set(required).subtracting(files).sorted())")
     for f in files {
       #expect(
         FileManager.default.contents(atPath: dir + "/run-a/" + f)
