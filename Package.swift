@@ -62,6 +62,8 @@ let package = Package(
       name: "Workbench",
       dependencies: ["Engine", "Datasets", "Models", "Stimuli", "Recording", "Analysis", "Reports", "ImageIO", "CCairo", .product(name: "Yams", package: "Yams")],
       swiftSettings: fastSettings),
+    // Throughput of the engine on the peer script's workloads (ephys bench).
+    .target(name: "Benchmarks", dependencies: ["Engine", "Models"], swiftSettings: fastSettings),
     // Figures and PDF/PNG pages on Cairo.
     .target(name: "Reports", dependencies: ["CCairo"], swiftSettings: fastSettings),
     // Statistics on GSL.
@@ -72,7 +74,7 @@ let package = Package(
     .executableTarget(
       name: "ephys",
       dependencies: [
-        "Engine", "Datasets", "Models", "Analysis", "ImageIO", "Stimuli", "Recording", "Workbench",
+        "Engine", "Datasets", "Models", "Analysis", "ImageIO", "Stimuli", "Recording", "Workbench", "Benchmarks",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ],
       swiftSettings: fastSettings),

@@ -1,4 +1,4 @@
-import CGSL
+internal import CGSL
 import Foundation
 
 /// Fits of attended responses A against unattended responses U over one unit's stimulus conditions:

@@ -1,4 +1,4 @@
-import CGSL
+internal import CGSL
 
 /// Result of a paired (dependent-samples) t-test.
 public struct PairedTTest: Sendable, Equatable, Codable {

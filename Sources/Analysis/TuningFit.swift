@@ -1,4 +1,4 @@
-import CGSL
+internal import CGSL
 import Foundation
 
 /// Tuning-curve models with parameters [baseline B, amplitude A, preferred value, width].

@@ -1,4 +1,4 @@
-import CGSL
+internal import CGSL
 import Foundation
 
 /// Wilcoxon signed-rank test of paired samples (differences a - b), as scipy.stats.wilcoxon with its
