@@ -7,9 +7,15 @@ import Synchronization
 /// keeps OpenBLAS single-threaded inside them, so thread pools never nest.
 public enum Parallel {
   private static let count = Atomic<Int>(max(1, ProcessInfo.processInfo.activeProcessorCount))
-  /// Set once, before the first kernel: OpenBLAS gets one thread.
+  /// Set once, before the first kernel: OpenBLAS gets one thread, and glibc keeps freed large blocks
+  /// in the heap instead of returning them with munmap, so the per-op output arrays of a sweep reuse
+  /// memory rather than faulting in fresh zero pages on every op.
   static let blasConfigured: Bool = {
     openblas_set_num_threads(1)
+    #if canImport(Glibc)
+      _ = mallopt(M_MMAP_THRESHOLD, 1 << 30)
+      _ = mallopt(M_TRIM_THRESHOLD, Int32.max)
+    #endif
     return true
   }()
 
