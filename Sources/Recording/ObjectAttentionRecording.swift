@@ -55,9 +55,9 @@ extension ObjectAttentionNet: RecordableModel {
           height: shape.height, width: shape.width)
         var ior = emptyIOR(batch: n)
         var selected = [[Bool]](repeating: [false, false], count: n)
-        var phases = [[[Float]]](repeating: [[Float]](repeating: [], count: idx.count), count: 2)
-        var perImage = [[[[Float]]]](
-          repeating: [[[Float]]](repeating: [[Float]](repeating: [], count: idx.count), count: 2), count: n)
+        // Each image's glimpse activity is copied once, straight into its phase's buffer.
+        let geometries = recordableLayers
+        var phases = (0..<2).map { _ in idx.map { l in [Float](repeating: 0, count: n * geometries[l].units) } }
         var attendedGlimpse = [Int](repeating: -1, count: n)
         var predictions = [[Int]](repeating: [Int](repeating: -1, count: n), count: 2)
         for g in 0..<2 {
@@ -70,18 +70,18 @@ extension ObjectAttentionNet: RecordableModel {
             if phase == 0 { attendedGlimpse[i] = g }
             predictions[phase][i] = pred[i]
             for (k, l) in idx.enumerated() {
-              let t = r.last.convOutputs[l]
-              let per = t.count / n
-              perImage[i][phase][k] = Array(t.scalars[(i * per)..<((i + 1) * per)])
+              let per = geometries[l].units
+              r.last.convOutputs[l].scalars.withUnsafeBufferPointer { src in
+                phases[phase][k].withUnsafeMutableBufferPointer { dst in
+                  (dst.baseAddress! + i * per).update(from: src.baseAddress! + i * per, count: per)
+                }
+              }
             }
           }
           ior = r.nextIOR
         }
-        for phase in 0..<2 { for k in 0..<idx.count { phases[phase][k] = perImage.flatMap { $0[phase][k] } } }
         let activity = (0..<2).map { p in
-          idx.enumerated().map { k, l in
-            Tensor<Float>(shape: [n] + Array(recordableLayers[l].shapeCHW), scalars: phases[p][k])
-          }
+          idx.enumerated().map { k, l in Tensor<Float>(shape: [n] + geometries[l].shapeCHW, scalars: phases[p][k]) }
         }
         return BatchRecording(activity: activity, attendedGlimpse: attendedGlimpse, predictions: predictions)
       case .cue:

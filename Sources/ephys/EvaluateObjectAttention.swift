@@ -30,11 +30,7 @@ struct EvaluateObjectAttention: ParsableCommand {
   @Option(help: "mnist or coco (used when the checkpoint carries no configuration).") var variant:
     ObjectAttentionConfig.Variant = .mnist
   @Option(help: "Gating strength for checkpoints without metadata.") var strength: Float?
-  @Option(help: "MNIST CSV (default data/mnist_5k.csv.gz).") var data: String?
-  @Option(help: "Full MNIST IDX images file.") var idxImages: String?
-  @Option(help: "Full MNIST IDX labels file.") var idxLabels: String?
-  @Option(help: "COCO image folder.") var cocoImages: String?
-  @Option(help: "COCO instances JSON.") var cocoAnnotations: String?
+  @OptionGroup var data: ObjectAttentionDataOptions
   @Option(help: "Images to visualise as PNG.") var visualize = 8
   @Option(help: "Folder for the visualisations and summary.json.") var out = "Reports/evaluate-object-attention"
   @Flag(help: "Print one JSON object instead of text.") var json = false
@@ -43,9 +39,7 @@ struct EvaluateObjectAttention: ParsableCommand {
     var defaults = ObjectAttentionConfig.preset(variant)
     if let strength { defaults.strength = strength }
     let net = try ObjectAttentionNet.load(from: weights, defaults: defaults)
-    let task = try makeTask(
-      variant: net.config.variant, config: net.config, data: data, idxImages: idxImages, idxLabels: idxLabels,
-      cocoImages: cocoImages, cocoAnnotations: cocoAnnotations, batchSize: 100)
+    let task = try data.task(config: net.config, batchSize: 100)
     var result = ObjectEvaluation()
     for b in 0..<task.test.count { net.evaluate(try task.test.make(b), into: &result, visualize: visualize) }
     let report = EvaluationReport(result, config: net.config, perLabel: task.perLabelAccuracy, weights: weights)
@@ -55,10 +49,10 @@ struct EvaluateObjectAttention: ParsableCommand {
     }
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-    let data = try encoder.encode(report)
-    try writeFileAtomically([UInt8](data), to: "\(out)/summary.json")
+    let encoded = try encoder.encode(report)
+    try writeFileAtomically([UInt8](encoded), to: "\(out)/summary.json")
     if json {
-      say(String(decoding: data, as: UTF8.self))
+      say(String(decoding: encoded, as: UTF8.self))
     } else {
       say(report.text)
       say("visualisations and summary.json in \(out)/")

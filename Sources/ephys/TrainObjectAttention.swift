@@ -27,11 +27,7 @@ struct TrainObjectAttention: ParsableCommand {
   @Option(help: "Learning-rate schedule: constant (the paper's) or cosine (annealed to 0 over the epochs).")
   var schedule: ScheduleKind = .constant
   @Option(help: "Seed for initialisation and data order.") var seed: UInt64 = 1
-  @Option(help: "MNIST CSV (default data/mnist_5k.csv.gz).") var data: String?
-  @Option(help: "Full MNIST IDX images file (with --idx-labels).") var idxImages: String?
-  @Option(help: "Full MNIST IDX labels file.") var idxLabels: String?
-  @Option(help: "COCO image folder.") var cocoImages: String?
-  @Option(help: "COCO instances JSON.") var cocoAnnotations: String?
+  @OptionGroup var data: ObjectAttentionDataOptions
   @Option(help: "Checkpoint to write (safetensors).") var out: String?
   @Flag(help: "Continue from --out and its optimiser state.") var resume = false
 
@@ -41,10 +37,7 @@ struct TrainObjectAttention: ParsableCommand {
     if let lr, !(lr > 0) { throw ValidationError("--lr must be positive") }
     if let strength, !(0...1).contains(strength) { throw ValidationError("--strength must be in [0, 1]") }
     guard passes >= 2 else { throw ValidationError("--passes must be at least 2 (IOR is taken after pass T-1)") }
-    if variant == .coco && (cocoImages == nil || cocoAnnotations == nil) {
-      throw ValidationError("--variant coco needs --coco-images and --coco-annotations")
-    }
-    if (idxImages == nil) != (idxLabels == nil) { throw ValidationError("--idx-images and --idx-labels go together") }
+    try data.validate(for: variant)
   }
 
   func run() throws {
@@ -57,9 +50,7 @@ struct TrainObjectAttention: ParsableCommand {
     settings.phi = phi ?? (variant == .mnist ? 1000 : 5000)
     let batchSize = batch ?? (variant == .mnist ? 64 : 32)
 
-    let task = try makeTask(
-      variant: variant, config: config, data: data, idxImages: idxImages, idxLabels: idxLabels,
-      cocoImages: cocoImages, cocoAnnotations: cocoAnnotations, batchSize: batchSize)
+    let task = try data.task(config: config, batchSize: batchSize)
     settings.classWeights = task.classWeights
     say(task.summary)
 
@@ -106,8 +97,9 @@ struct TrainObjectAttention: ParsableCommand {
           loss / Double(count),
           Double(correct) / Double(max(1, total)), val, Date().timeIntervalSince(start),
           Double(images) / Date().timeIntervalSince(start)))
-      try trainer.optimizer.checkFinite()
-      try Safetensors.write(trainer.optimizer.stateArchive(), to: statePath)
+      let state = trainer.optimizer.stateArchive()
+      try checkFinite(state)
+      try Safetensors.write(state, to: statePath)
       try net.saveCheckpoint(
         to: output,
         extra: [
@@ -120,17 +112,35 @@ struct TrainObjectAttention: ParsableCommand {
   }
 }
 
-/// The data of a variant from the command's options.
-func makeTask(
-  variant: ObjectAttentionConfig.Variant, config: ObjectAttentionConfig, data: String?, idxImages: String?,
-  idxLabels: String?,
-  cocoImages: String?, cocoAnnotations: String?, batchSize: Int
-) throws -> ObjectAttentionTask {
-  switch variant {
-  case .mnist:
-    return try .mnist(config: config, csv: data, idx: idxImages.map { ($0, idxLabels!) })
-  case .coco:
-    return try .coco(config: config, images: cocoImages!, annotations: cocoAnnotations!, batchSize: batchSize)
+/// Where object-attention data come from (shared by train and evaluate).
+struct ObjectAttentionDataOptions: ParsableArguments {
+  @Option(help: "MNIST CSV (default data/mnist_5k.csv.gz).") var data: String?
+  @Option(help: "Full MNIST IDX images file (with --idx-labels).") var idxImages: String?
+  @Option(help: "Full MNIST IDX labels file.") var idxLabels: String?
+  @Option(help: "COCO image folder.") var cocoImages: String?
+  @Option(help: "COCO instances JSON.") var cocoAnnotations: String?
+
+  /// Checks that the options fit `variant`.
+  func validate(for variant: ObjectAttentionConfig.Variant) throws {
+    if variant == .coco && (cocoImages == nil || cocoAnnotations == nil) {
+      throw ValidationError("the COCO variant needs --coco-images and --coco-annotations")
+    }
+    if (idxImages == nil) != (idxLabels == nil) { throw ValidationError("--idx-images and --idx-labels go together") }
+  }
+
+  /// The data of `config`'s variant.
+  func task(config: ObjectAttentionConfig, batchSize: Int) throws -> ObjectAttentionTask {
+    try validate(for: config.variant)
+    switch config.variant {
+    case .mnist:
+      let idx = idxImages.flatMap { images in idxLabels.map { (images, $0) } }
+      return try .mnist(config: config, csv: data, idx: idx)
+    case .coco:
+      guard let cocoImages, let cocoAnnotations else {
+        throw ValidationError("the COCO variant needs --coco-images and --coco-annotations")
+      }
+      return try .coco(config: config, images: cocoImages, annotations: cocoAnnotations, batchSize: batchSize)
+    }
   }
 }
 
@@ -141,13 +151,11 @@ enum ScheduleKind: String, ExpressibleByArgument, CaseIterable {
   case constant, cosine
 }
 
-extension Adam {
-  /// Checks before saving that every moment is finite.
-  func checkFinite() throws {
-    for t in stateArchive().tensors where t.dtype == .f32 {
-      guard try t.floats().allSatisfy(\.isFinite) else {
-        throw ValidationError("optimizer state became non-finite; not saving")
-      }
+/// Refuses to save optimiser state with a non-finite moment.
+func checkFinite(_ state: TensorArchive) throws {
+  for t in state.tensors where t.dtype == .f32 {
+    guard try t.floats().allSatisfy(\.isFinite) else {
+      throw ValidationError("optimizer state became non-finite; not saving")
     }
   }
 }

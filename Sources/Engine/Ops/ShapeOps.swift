@@ -24,8 +24,6 @@ extension Tensor {
       s[i] = count / known
     }
     precondition(s.reduce(1, *) == count, "cannot reshape \(shape) to \(newShape)")
-    let old = shape
-    _ = old
     return .result(shape: s, scalars: scalars, inputs: [self]) { g in [g] }
   }
 
