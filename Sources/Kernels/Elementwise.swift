@@ -29,6 +29,18 @@ public enum Elementwise {
   /// y = tanh(x)
   @inlinable public static func tanh<T: KernelScalar>(_ x: UnsafePointer<T>, _ y: UnsafeMutablePointer<T>, _ count: Int)
   {
+    if T.self == Float.self {
+      FastTanh.apply(
+        UnsafeRawPointer(x).assumingMemoryBound(to: Float.self),
+        UnsafeMutableRawPointer(y).assumingMemoryBound(to: Float.self), count)
+      return
+    }
+    naiveTanh(x, y, count)
+  }
+  /// Naive twin of `tanh`: the library tanh, one call per value.
+  @inlinable public static func naiveTanh<T: KernelScalar>(
+    _ x: UnsafePointer<T>, _ y: UnsafeMutablePointer<T>, _ count: Int
+  ) {
     for i in 0..<count { y[i] = T.tanh(x[i]) }
   }
   /// dx = dy * (1 - y^2), from the output y

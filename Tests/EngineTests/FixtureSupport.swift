@@ -121,6 +121,12 @@ func runOp<T: KernelScalar>(_ c: OpCase, _ x: [Tensor<T>], _ idx: [IntTensor], r
         padding: p.pair("padding") ?? 0, outputPadding: p.pair("output_padding") ?? 0,
         dilation: p.pair("dilation") ?? 1, groups: p.int("groups") ?? 1, outputSize: p.pair("output_size")), []
     )
+  case "upsample_conv_transpose2d":
+    return (
+      upsampleNearestConvTranspose2d(
+        x[0], size: p.pair("size")!, weight: x[1], bias: x.count > 2 ? x[2] : nil, stride: p.pair("stride") ?? 1,
+        padding: p.pair("padding") ?? 0, outputSize: p.pair("output_size")), []
+    )
   case "max_pool2d":
     let r = maxPool2d(
       x[0], kernel: p.pair("kernel_size")!, stride: p.pair("stride"), padding: p.pair("padding") ?? 0,
@@ -214,5 +220,5 @@ func runOp<T: KernelScalar>(_ c: OpCase, _ x: [Tensor<T>], _ idx: [IntTensor], r
 /// Every fixture family.
 let opFamilies = [
   "elementwise", "activations", "matmul", "conv", "pooling", "upsample", "softmax", "losses", "shape",
-  "reductions", "normalization", "recurrent",
+  "reductions", "normalization", "recurrent", "fused",
 ]

@@ -106,4 +106,80 @@ struct KernelTwinTests {
     let rhs = zip(x, back).reduce(0) { $0 + Double($1.0) * Double($1.1) }
     #expect(abs(lhs - rhs) < 1e-4)
   }
+
+  @Test("fast float tanh is within 3e-7 relative of the library tanh everywhere")
+  func tanhTwin() {
+    var xs: [Float] = stride(from: -12, through: 12, by: 0.000_37).map { Float($0) }
+    xs += [0, -0, 1e-30, -1e-30, .leastNormalMagnitude, 0.4, -0.4, 0.399_999_98, 9, 100, .infinity, -.infinity]
+    var fast = [Float](repeating: 0, count: xs.count)
+    var slow = fast
+    xs.withUnsafeBufferPointer { px in
+      fast.withUnsafeMutableBufferPointer { Elementwise.tanh(px.baseAddress!, $0.baseAddress!, xs.count) }
+      slow.withUnsafeMutableBufferPointer { Elementwise.naiveTanh(px.baseAddress!, $0.baseAddress!, xs.count) }
+    }
+    var worst: Float = 0
+    for (f, s) in zip(fast, slow) { worst = max(worst, abs(f - s) / max(abs(s), 1e-30)) }
+    #expect(worst < 3e-7, "worst relative error \(worst)")
+    #expect(FastTanh.value(.nan).isNaN)
+    #expect(FastTanh.value(-0.0).sign == .minus)
+  }
+
+  @Test("2x2 max pool matches the general window loop, ties and NaN included")
+  func pool2x2Twin() {
+    var rng = LCG(state: 3)
+    for (h, w) in [(25, 39), (12, 19), (4, 6), (3, 3)] {
+      var x = rng.array(5 * h * w).map { ($0 * 4).rounded() / 4 }  // many ties
+      x[7] = .nan
+      let g = PoolGeometry(height: h, width: w, kernelH: 2, kernelW: 2, strideH: 2, strideW: 2)
+      let n = 5 * g.outHeight * g.outWidth
+      var fast = [Float](repeating: 0, count: n)
+      var slow = fast
+      var fi = [Int](repeating: 0, count: n)
+      var si = fi
+      x.withUnsafeBufferPointer { px in
+        maxPool2x2(px.baseAddress!, planes: 5, height: h, width: w, output: &fast, indices: &fi)
+        maxPool2dForward(px.baseAddress!, planes: 5, g, output: &slow, indices: &si)
+      }
+      #expect(fi == si, "\(h)x\(w) indices")
+      #expect(zip(fast, slow).allSatisfy { $0 == $1 || ($0.isNaN && $1.isNaN) }, "\(h)x\(w) values")
+    }
+  }
+
+  @Test("upsample-nearest transposed conv equals upsampling then the transposed conv")
+  func upsampledConvTransposeTwin() {
+    var rng = LCG(state: 11)
+    // (batch, cin, h, w, upsampled H, W, cout, k, stride, pad): the model's two shapes and odd ones.
+    let configs = [
+      (3, 100, 4, 8, 9, 16, 20, 4, 1, 0), (2, 40, 12, 19, 25, 39, 1, 4, 1, 0), (2, 3, 3, 2, 5, 4, 2, 3, 2, 1),
+      (1, 2, 9, 7, 4, 3, 3, 2, 1, 0),
+    ]
+    for (n, cin, h, w, uh, uw, cout, k, s, p) in configs {
+      let og = ConvGeometry(
+        channels: cout, height: (uh - 1) * s - 2 * p + k, width: (uw - 1) * s - 2 * p + k, kernelH: k, kernelW: k,
+        strideH: s, strideW: s, padH: p, padW: p)
+      let rows = (0..<uh).map { nearestSource(dst: $0, input: h, output: uh, scale: Float(h) / Float(uh)) }
+      let cols = (0..<uw).map { nearestSource(dst: $0, input: w, output: uw, scale: Float(w) / Float(uw)) }
+      let x = rng.array(n * cin * h * w)
+      let wt = rng.array(cin * cout * k * k)
+      let b = rng.array(cout)
+      let outCount = n * cout * og.height * og.width
+      var fused = [Float](repeating: 0, count: outCount)
+      var composed = fused
+      var up = [Float](repeating: 0, count: n * cin * uh * uw)
+      x.withUnsafeBufferPointer { px in
+        wt.withUnsafeBufferPointer { pw in
+          b.withUnsafeBufferPointer { pb in
+            UpsampledConvTranspose2dKernel.forward(
+              input: px.baseAddress!, batch: n, inChannels: cin, sourceHeight: h, sourceWidth: w, rowSource: rows,
+              colSource: cols, out: og, weight: pw.baseAddress!, bias: pb.baseAddress!, output: &fused)
+            nearestForward(px.baseAddress!, planes: n * cin, inH: h, inW: w, rows: rows, cols: cols, output: &up)
+            ConvTranspose2dKernel.forward(
+              input: up, batch: n, inChannels: cin, out: og, weight: pw.baseAddress!, bias: pb.baseAddress!, groups: 1,
+              output: &composed)
+          }
+        }
+      }
+      #expect(Self.maxDiff(fused, composed) < 1e-4, "\(n)x\(cin)x\(h)x\(w) -> \(uh)x\(uw)")
+    }
+  }
 }

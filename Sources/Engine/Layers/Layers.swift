@@ -85,6 +85,15 @@ public final class ConvTranspose2d: Module {
       x, weight: weight, bias: bias, stride: stride, padding: padding, dilation: dilation, groups: groups,
       outputSize: outputSize)
   }
+
+  /// This layer applied to `interpolate(x, size: size, mode: .nearest)`, computed without building the
+  /// upsampled tensor (`upsampleNearestConvTranspose2d`); one group only.
+  public func forward(nearestUpsampled x: Tensor<Float>, size: Pair, outputSize: Pair) -> Tensor<Float> {
+    precondition(groups == 1, "ConvTranspose2d: the fused upsampling path needs groups == 1")
+    return upsampleNearestConvTranspose2d(
+      x, size: size, weight: weight, bias: bias, stride: stride, padding: padding, dilation: dilation,
+      outputSize: outputSize)
+  }
 }
 
 /// Batch normalisation over channels (torch.nn.BatchNorm1d/2d): affine weight/bias, running

@@ -18,10 +18,25 @@ public func maxPool2d<T: KernelScalar>(
   let planes = x.shape[0] * x.shape[1]
   let outShape = [x.shape[0], x.shape[1], g.outHeight, g.outWidth]
   var idx = [Int](repeating: 0, count: outShape.reduce(1, *))
+  // The common 2x2 / stride 2 window (floor mode or even sizes) has its own kernel; planes are
+  // independent, so both kernels run on slices of planes in parallel.
+  let plain2x2 =
+    kernel == Pair(2, 2) && s == Pair(2, 2) && padding == Pair(0, 0) && dilation == Pair(1, 1)
+    && (!ceilMode || (g.height % 2 == 0 && g.width % 2 == 0))
+  let inPlane = g.height * g.width
+  let outPlane = g.outHeight * g.outWidth
   let v: [T] = makeArray(idx.count) { out in
     x.scalars.withUnsafeBufferPointer { px in
-      idx.withUnsafeMutableBufferPointer {
-        maxPool2dForward(px.baseAddress!, planes: planes, g, output: out, indices: $0.baseAddress!)
+      idx.withUnsafeMutableBufferPointer { pi in
+        let (src, ind) = (px.baseAddress!, pi.baseAddress!)
+        Parallel.forEachRange(planes, minimum: Swift.max(1, 16_384 / Swift.max(1, inPlane))) { r, _ in
+          let (i, o) = (r.lowerBound * inPlane, r.lowerBound * outPlane)
+          if plain2x2 {
+            maxPool2x2(src + i, planes: r.count, height: g.height, width: g.width, output: out + o, indices: ind + o)
+          } else {
+            maxPool2dForward(src + i, planes: r.count, g, output: out + o, indices: ind + o)
+          }
+        }
       }
     }
   }
@@ -32,9 +47,12 @@ public func maxPool2d<T: KernelScalar>(
       makeZeroArray(total) { dx in
         gout.withUnsafeBufferPointer { pg in
           chosen.withUnsafeBufferPointer {
-            maxPool2dBackward(
-              gradOutput: pg.baseAddress!, indices: $0.baseAddress!, planes: planes, outPlane: g.outHeight * g.outWidth,
-              inPlane: g.height * g.width, gradInput: dx)
+            let (gp, ip) = (pg.baseAddress!, $0.baseAddress!)
+            Parallel.forEachRange(planes, minimum: Swift.max(1, 16_384 / Swift.max(1, inPlane))) { r, _ in
+              maxPool2dBackward(
+                gradOutput: gp + r.lowerBound * outPlane, indices: ip + r.lowerBound * outPlane, planes: r.count,
+                outPlane: outPlane, inPlane: inPlane, gradInput: dx + r.lowerBound * inPlane)
+            }
           }
         }
       }

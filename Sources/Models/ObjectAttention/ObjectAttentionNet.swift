@@ -83,13 +83,19 @@ public final class ObjectAttentionNet: Module {
     var newMasks = [Tensor<Float>](repeating: logits, count: config.blocks)
     for l in stride(from: config.blocks - 1, through: 0, by: -1) {
       let size = config.convSize(sizes[l])
-      let up = concat(
-        [
-          interpolate(top, size: size, mode: config.upsampling),
-          interpolate(pooled[l], size: size, mode: config.upsampling),
-        ],
-        dim: 1)
-      top = convTs[l].forward(up, outputSize: sizes[l]).tanh()
+      if config.upsampling == .nearest && convTs[l].groups == 1 {
+        // Same values as the general branch; the transposed conv runs at the pooled resolution.
+        let low = concat([top, pooled[l]], dim: 1)
+        top = convTs[l].forward(nearestUpsampled: low, size: size, outputSize: sizes[l]).tanh()
+      } else {
+        let up = concat(
+          [
+            interpolate(top, size: size, mode: config.upsampling),
+            interpolate(pooled[l], size: size, mode: config.upsampling),
+          ],
+          dim: 1)
+        top = convTs[l].forward(up, outputSize: sizes[l]).tanh()
+      }
       newMasks[l] = top
     }
     return AttentionPass(logits: logits, gatedInput: gated, convOutputs: convOutputs, pooled: pooled, masks: newMasks)
