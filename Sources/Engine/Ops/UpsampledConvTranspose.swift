@@ -33,9 +33,11 @@ public func upsampleNearestConvTranspose2d<T: KernelScalar>(
     channels: cout, height: oh, width: ow, kernelH: kh, kernelW: kw, strideH: stride.h, strideW: stride.w,
     padH: padding.h, padW: padding.w, dilationH: dilation.h, dilationW: dilation.w)
   precondition(g.outHeight == size.h && g.outWidth == size.w, "conv_transpose2d: inconsistent geometry")
-  let rows = (upsampleTaps(mode: .nearest, input: h, output: size.h, alignCorners: false, scaleFactor: nil)
+  let rows =
+    (upsampleTaps(mode: .nearest, input: h, output: size.h, alignCorners: false, scaleFactor: nil)
     as [UpsampleTaps<T>]).map { $0.index.0 }
-  let cols = (upsampleTaps(mode: .nearest, input: w, output: size.w, alignCorners: false, scaleFactor: nil)
+  let cols =
+    (upsampleTaps(mode: .nearest, input: w, output: size.w, alignCorners: false, scaleFactor: nil)
     as [UpsampleTaps<T>]).map { $0.index.0 }
   let outShape = [n, cout, oh, ow]
   let v: [T] = makeArray(outShape.reduce(1, *)) { out in
