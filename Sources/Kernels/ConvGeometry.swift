@@ -64,7 +64,10 @@ public func im2col<T: KernelScalar>(
             continue
           }
           let src = plane + iy * g.width
-          if g.strideW == 1 {
+          if g.strideW == 1 && offJ >= 0 && ow - 1 + offJ < g.width {
+            // Whole row inside the image (every row when there is no padding): a plain copy.
+            d.update(from: src + offJ, count: ow)
+          } else if g.strideW == 1 {
             for x in 0..<ow {
               let ix = x + offJ
               d[x] = (ix >= 0 && ix < g.width) ? src[ix] : 0
@@ -103,6 +106,11 @@ public func col2imAdd<T: KernelScalar>(
           if iy < 0 || iy >= g.height { continue }
           let dst = plane + iy * g.width
           let s = src + y * ow
+          if g.strideW == 1 && offJ >= 0 && ow - 1 + offJ < g.width {
+            let d = dst + offJ
+            for x in 0..<ow { d[x] += s[x] }
+            continue
+          }
           for x in 0..<ow {
             let ix = x * g.strideW + offJ
             if ix >= 0 && ix < g.width { dst[ix] += s[x] }

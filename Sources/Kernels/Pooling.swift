@@ -115,6 +115,29 @@ public func maxPool2x2<T: KernelScalar>(
   }
 }
 
+/// Values-only 2x2, stride-2 max pool (no argmax bookkeeping, so the loop vectorises): the same
+/// maxima as `maxPool2x2`, NaN propagating.
+@inlinable
+public func maxPool2x2Values<T: KernelScalar>(
+  _ input: UnsafePointer<T>, planes: Int, height: Int, width: Int, output: UnsafeMutablePointer<T>
+) {
+  let oh = height / 2
+  let ow = width / 2
+  @inline(__always) func nanMax(_ p: T, _ q: T) -> T { (p >= q || p != p) ? p : q }
+  for pl in 0..<planes {
+    let src = input + pl * height * width
+    let dst = output + pl * oh * ow
+    for y in 0..<oh {
+      let r0 = src + 2 * y * width
+      let r1 = r0 + width
+      let d = dst + y * ow
+      for x in 0..<ow {
+        d[x] = nanMax(nanMax(r0[2 * x], r0[2 * x + 1]), nanMax(r1[2 * x], r1[2 * x + 1]))
+      }
+    }
+  }
+}
+
 /// Max-pool backward: scatters dL/dOutput onto the recorded argmax pixels (gradInput accumulates).
 @inlinable
 public func maxPool2dBackward<T: KernelScalar>(

@@ -138,6 +138,11 @@ public enum UpsampledConvTranspose2dKernel {
                 if iy < 0 || iy >= g.height { continue }
                 let dst = plane + iy * g.width
                 let s = src + rs[y] * sourceWidth
+                if g.strideW == 1 && offJ >= 0 && ow - 1 + offJ < g.width {
+                  let d = dst + offJ
+                  for x in 0..<ow { d[x] += s[cs[x]] }
+                  continue
+                }
                 for x in 0..<ow {
                   let ix = x * g.strideW + offJ
                   if ix >= 0 && ix < g.width { dst[ix] += s[cs[x]] }
@@ -175,6 +180,11 @@ public enum UpsampledConvTranspose2dKernel {
                 if iy < 0 || iy >= g.height { continue }
                 let src = plane + iy * g.width
                 let d = dstRow + rs[y] * sourceWidth
+                if g.strideW == 1 && offJ >= 0 && ow - 1 + offJ < g.width {
+                  let sv = src + offJ
+                  for x in 0..<ow { d[cs[x]] += sv[x] }
+                  continue
+                }
                 for x in 0..<ow {
                   let ix = x * g.strideW + offJ
                   if ix >= 0 && ix < g.width { d[cs[x]] += src[ix] }

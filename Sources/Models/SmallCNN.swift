@@ -24,8 +24,8 @@ public final class SmallCNN: Module {
   }
 
   public override func forward(_ x: Tensor<Float>) -> Tensor<Float> {
-    var h = maxPool2d(conv1(x).relu(), kernel: 2).output
-    h = maxPool2d(conv2(h).relu(), kernel: 2).output
+    var h = maxPool(conv1(x).relu(), kernel: 2)
+    h = maxPool(conv2(h).relu(), kernel: 2)
     h = drop(fc1(h.flattened()).relu())
     return fc2(h)
   }

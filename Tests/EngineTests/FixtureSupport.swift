@@ -127,6 +127,12 @@ func runOp<T: KernelScalar>(_ c: OpCase, _ x: [Tensor<T>], _ idx: [IntTensor], r
         x[0], size: p.pair("size")!, weight: x[1], bias: x.count > 2 ? x[2] : nil, stride: p.pair("stride") ?? 1,
         padding: p.pair("padding") ?? 0, outputSize: p.pair("output_size")), []
     )
+  case "max_pool":
+    return (
+      maxPool(
+        x[0], kernel: p.pair("kernel_size")!, stride: p.pair("stride"), padding: p.pair("padding") ?? 0,
+        dilation: p.pair("dilation") ?? 1, ceilMode: p.bool("ceil_mode") ?? false), []
+    )
   case "max_pool2d":
     let r = maxPool2d(
       x[0], kernel: p.pair("kernel_size")!, stride: p.pair("stride"), padding: p.pair("padding") ?? 0,

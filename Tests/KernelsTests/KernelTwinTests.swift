@@ -140,6 +140,9 @@ struct KernelTwinTests {
         maxPool2x2(px.baseAddress!, planes: 5, height: h, width: w, output: &fast, indices: &fi)
         maxPool2dForward(px.baseAddress!, planes: 5, g, output: &slow, indices: &si)
       }
+      var values = [Float](repeating: 0, count: n)
+      x.withUnsafeBufferPointer { maxPool2x2Values($0.baseAddress!, planes: 5, height: h, width: w, output: &values) }
+      #expect(zip(values, slow).allSatisfy { $0 == $1 || ($0.isNaN && $1.isNaN) }, "\(h)x\(w) values only")
       #expect(fi == si, "\(h)x\(w) indices")
       #expect(zip(fast, slow).allSatisfy { $0 == $1 || ($0.isNaN && $1.isNaN) }, "\(h)x\(w) values")
     }

@@ -163,7 +163,7 @@ public final class MaxPool2d: Module {
     super.init()
   }
   public override func forward(_ x: Tensor<Float>) -> Tensor<Float> {
-    maxPool2d(x, kernel: kernel, stride: stride, padding: padding).output
+    maxPool(x, kernel: kernel, stride: stride, padding: padding)
   }
 }
 

@@ -61,6 +61,56 @@ public func maxPool2d<T: KernelScalar>(
   return (y, IntTensor(shape: outShape, values: chosen))
 }
 
+/// Max pooling that returns only the maxima (what a forward pass needs): F.max_pool2d without
+/// return_indices. The 2x2 / stride-2 window skips the argmax bookkeeping in the forward pass; the
+/// backward rule recomputes the winners from the saved input (same tie and NaN rules as `maxPool2d`).
+public func maxPool<T: KernelScalar>(
+  _ x: Tensor<T>, kernel: Pair, stride: Pair? = nil, padding: Pair = 0, dilation: Pair = 1, ceilMode: Bool = false
+) -> Tensor<T> {
+  let s = stride ?? kernel
+  let plain2x2 =
+    x.rank == 4 && kernel == Pair(2, 2) && s == Pair(2, 2) && padding == Pair(0, 0) && dilation == Pair(1, 1)
+    && (!ceilMode || (x.shape[2] % 2 == 0 && x.shape[3] % 2 == 0)) && x.shape[2] >= 2 && x.shape[3] >= 2
+  guard plain2x2 else {
+    return maxPool2d(x, kernel: kernel, stride: stride, padding: padding, dilation: dilation, ceilMode: ceilMode).output
+  }
+  let (h, w) = (x.shape[2], x.shape[3])
+  let planes = x.shape[0] * x.shape[1]
+  let outShape = [x.shape[0], x.shape[1], h / 2, w / 2]
+  let (inPlane, outPlane) = (h * w, (h / 2) * (w / 2))
+  let minimum = Swift.max(1, 16_384 / inPlane)
+  let v: [T] = makeArray(outShape.reduce(1, *)) { out in
+    x.scalars.withUnsafeBufferPointer { px in
+      let src = px.baseAddress!
+      Parallel.forEachRange(planes, minimum: minimum) { r, _ in
+        maxPool2x2Values(
+          src + r.lowerBound * inPlane, planes: r.count, height: h, width: w, output: out + r.lowerBound * outPlane)
+      }
+    }
+  }
+  let total = x.count
+  return .result(shape: outShape, scalars: v, inputs: [x]) { [scalars = x.scalars] gout in
+    [
+      makeZeroArray(total) { dx in
+        scalars.withUnsafeBufferPointer { px in
+          gout.withUnsafeBufferPointer { pg in
+            let (src, gp) = (px.baseAddress!, pg.baseAddress!)
+            Parallel.forEachRange(planes, minimum: minimum) { r, _ in
+              var maxima = [T](repeating: 0, count: r.count * outPlane)
+              var winners = [Int](repeating: 0, count: r.count * outPlane)
+              maxPool2x2(
+                src + r.lowerBound * inPlane, planes: r.count, height: h, width: w, output: &maxima, indices: &winners)
+              maxPool2dBackward(
+                gradOutput: gp + r.lowerBound * outPlane, indices: winners, planes: r.count, outPlane: outPlane,
+                inPlane: inPlane, gradInput: dx + r.lowerBound * inPlane)
+            }
+          }
+        }
+      }
+    ]
+  }
+}
+
 /// 2-D average pooling (PyTorch's F.avg_pool2d; count_include_pad defaults to true).
 public func avgPool2d<T: KernelScalar>(
   _ x: Tensor<T>, kernel: Pair, stride: Pair? = nil, padding: Pair = 0, ceilMode: Bool = false,

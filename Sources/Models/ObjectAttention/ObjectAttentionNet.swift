@@ -74,7 +74,7 @@ public final class ObjectAttentionNet: Module {
       if l > 0 { h = h * (1 - s * masks[l]) }
       let a = reluProbes[l](convs[l](h))
       convOutputs.append(a)
-      h = maxPool2d(a, kernel: 2).output
+      h = maxPool(a, kernel: 2)
       pooled.append(h)
     }
     let logits = linearOut(h.flattened())
