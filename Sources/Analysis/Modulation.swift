@@ -53,7 +53,56 @@ public func bootstrapCI(
     for i in 0..<x.count { sample[i] = x[Int(next() % UInt64(x.count))] }
     stats.append(statistic(sample))
   }
+  return percentileInterval(&stats, level: level)
+}
+
+/// `bootstrapCI(x, statistic: median)` with the same draws and result, in O(n) per resample instead
+/// of a sort: x is sorted once, each resample only counts how often each rank was drawn, and the
+/// median is read off the cumulative counts (used for the per-layer median AMI of ~10^4 units).
+public func bootstrapMedianCI(_ x: [Double], level: Double = 0.95, resamples: Int = 2000, seed: UInt64) -> (
+  low: Double, high: Double
+) {
+  guard x.count > 1 else { return (x.first ?? .nan, x.first ?? .nan) }
+  let n = x.count
+  var state = seed &+ 0x9E37_79B9_7F4A_7C15
+  func next() -> UInt64 {
+    state &+= 0x9E37_79B9_7F4A_7C15
+    var z = state
+    z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+    z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+    return z ^ (z >> 31)
+  }
+  let order = x.indices.sorted { x[$0] < x[$1] }
+  let sorted = order.map { x[$0] }
+  var rank = [Int](repeating: 0, count: n)
+  for (r, i) in order.enumerated() { rank[i] = r }
+  var counts = [Int](repeating: 0, count: n)
+  var stats = [Double]()
+  stats.reserveCapacity(resamples)
+  // The resample's sorted positions that make its median.
+  let upper = n / 2
+  let lower = n % 2 == 1 ? upper : upper - 1
+  for _ in 0..<resamples {
+    for i in 0..<n { counts[i] = 0 }
+    for _ in 0..<n { counts[rank[Int(next() % UInt64(n))]] += 1 }
+    var seen = 0
+    var low = Double.nan
+    for r in 0..<n where counts[r] > 0 {
+      if low.isNaN && seen + counts[r] > lower { low = sorted[r] }
+      if seen + counts[r] > upper {
+        stats.append((low + sorted[r]) / 2)
+        break
+      }
+      seen += counts[r]
+    }
+  }
+  return percentileInterval(&stats, level: level)
+}
+
+/// The percentile interval of bootstrap statistics (sorted in place).
+func percentileInterval(_ stats: inout [Double], level: Double) -> (low: Double, high: Double) {
   stats.sort()
+  let resamples = stats.count
   let lo = Int(((1 - level) / 2 * Double(resamples)).rounded(.down))
   let hi = Int(((1 + level) / 2 * Double(resamples)).rounded(.down)) - 1
   return (stats[max(0, lo)], stats[min(resamples - 1, max(0, hi))])

@@ -34,14 +34,14 @@ public enum TuningModel: Sendable, Equatable {
   }
 
   /// d(value)/d(parameters) at x.
-  func gradient(_ x: Double, _ p: [Double]) -> [Double] {
+  func gradient(_ x: Double, _ p: [Double]) -> (Double, Double, Double, Double) {
     let (e, d) = shape(x, p)
     switch self {
     case .wrappedGaussian, .gaussian:
       let s2 = p[3] * p[3]
-      return [1, e, p[1] * e * d / s2, p[1] * e * d * d / (s2 * p[3])]
+      return (1, e, p[1] * e * d / s2, p[1] * e * d * d / (s2 * p[3]))
     case .vonMises(let period):
-      return [1, e, p[1] * e * p[3] * sin(d) * 2 * Double.pi / period, p[1] * e * (cos(d) - 1)]
+      return (1, e, p[1] * e * p[3] * sin(d) * 2 * Double.pi / period, p[1] * e * (cos(d) - 1))
     }
   }
 }
@@ -112,7 +112,10 @@ public func fitTuning(x: [Double], y: [Double], model: TuningModel, start: [Doub
     let p = (0..<4).map { gsl_vector_get(x, $0) }
     for i in 0..<d.x.count {
       let g = d.model.gradient(d.x[i], p)
-      for k in 0..<4 { gsl_matrix_set(jacobian, i, k, g[k]) }
+      gsl_matrix_set(jacobian, i, 0, g.0)
+      gsl_matrix_set(jacobian, i, 1, g.1)
+      gsl_matrix_set(jacobian, i, 2, g.2)
+      gsl_matrix_set(jacobian, i, 3, g.3)
     }
     return Int32(GSL_SUCCESS)
   }

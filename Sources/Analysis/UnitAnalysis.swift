@@ -64,7 +64,7 @@ public enum ExclusionReason {
 public func analyzeUnits(
   _ observations: [UnitObservations], fdr: Double = 0.05, seed: UInt64 = 1, tuning: TuningModel? = nil
 ) -> (units: [UnitResult], layers: [LayerSummary]) {
-  var results: [UnitResult] = observations.map { o in
+  var results: [UnitResult] = parallelMap(observations) { o in
     let n = o.attended.count
     var r = UnitResult(
       unit: o.unit, layer: o.layer, n: n, meanAttended: .nan, meanUnattended: .nan, tTest: nil, wilcoxon: nil, ami: nil,
@@ -132,7 +132,7 @@ public func analyzeUnits(
       layer: layer, units: members.count, included: ok.count, excluded: excluded, amiMean: mean,
       amiMedian: median(amis),
       amiMeanCI: bootstrapCI(amis, seed: seed &+ UInt64(2 * li)) { $0.reduce(0, +) / Double($0.count) },
-      amiMedianCI: bootstrapCI(amis, seed: seed &+ UInt64(2 * li + 1), statistic: median),
+      amiMedianCI: bootstrapMedianCI(amis, seed: seed &+ UInt64(2 * li + 1)),
       fractionEnhanced: share { $0.q < fdr && $0.meanAttended > $0.meanUnattended },
       fractionSuppressed: share { $0.q < fdr && $0.meanAttended < $0.meanUnattended },
       fractionMultiplicative: fitShare(.multiplicative), fractionAdditive: fitShare(.additive),

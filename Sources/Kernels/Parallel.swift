@@ -24,6 +24,7 @@ public enum Parallel {
   public static var threads: Int {
     get {
       _ = blasConfigured
+      if insideWorker { return 1 }
       if let env = ProcessInfo.processInfo.environment["EPHYS_THREADS"], let n = Int(env), n > 0,
         !overridden.load(ordering: .relaxed)
       {
@@ -38,6 +39,10 @@ public enum Parallel {
     }
   }
   private static let overridden = Atomic<Bool>(false)
+
+  /// True on a worker of `run`: kernels called from there run single-threaded, so model-level
+  /// parallelism (one micro-batch per worker) never nests pools.
+  @TaskLocal public static var insideWorker = false
 
   /// Splits 0..<n into at most `threads` contiguous ranges of at least `minimum` items and runs
   /// `body(range, worker)` for each, concurrently when there is more than one.
@@ -61,7 +66,7 @@ public enum Parallel {
     }
     withoutActuallyEscaping(body) { work in
       let box = UncheckedBox(work)
-      DispatchQueue.concurrentPerform(iterations: count) { box.value($0) }
+      DispatchQueue.concurrentPerform(iterations: count) { w in $insideWorker.withValue(true) { box.value(w) } }
     }
   }
 }

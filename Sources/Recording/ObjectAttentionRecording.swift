@@ -46,44 +46,26 @@ extension ObjectAttentionNet: RecordableModel {
     return withNoGrad {
       switch condition {
       case .glimpses:
-        let s = config.strength
-        let objectTarget = batchTensor(
-          stimuli.map { st in zip(st.image, st.object).map { (1 - s) * $0 + s * $1 } }, channels: shape.channels,
-          height: shape.height, width: shape.width)
-        let distractorTarget = batchTensor(
-          stimuli.map { st in zip(st.image, st.distractor).map { (1 - s) * $0 + s * $1 } }, channels: shape.channels,
-          height: shape.height, width: shape.width)
-        var ior = emptyIOR(batch: n)
-        var selected = [[Bool]](repeating: [false, false], count: n)
-        // Each image's glimpse activity is copied once, straight into its phase's buffer.
+        // Every stimulus is independent, so the batch runs as micro-batches, one stream per worker.
         let geometries = recordableLayers
-        var phases = (0..<2).map { _ in idx.map { l in [Float](repeating: 0, count: n * geometries[l].units) } }
-        var attendedGlimpse = [Int](repeating: -1, count: n)
-        var predictions = [[Int]](repeating: [Int](repeating: -1, count: n), count: 2)
-        for g in 0..<2 {
-          let r = glimpse(x, ior: ior)
-          let choice = ObjectAttentionNet.selectObjects(
-            gated: r.last.gatedInput, targets: [objectTarget, distractorTarget], alreadySelected: &selected)
-          let pred = r.last.logits.argmax(dim: 1).values
-          for i in 0..<n {
-            let phase = choice[i] == 0 ? 0 : 1
-            if phase == 0 { attendedGlimpse[i] = g }
-            predictions[phase][i] = pred[i]
-            for (k, l) in idx.enumerated() {
-              let per = geometries[l].units
-              r.last.convOutputs[l].scalars.withUnsafeBufferPointer { src in
-                phases[phase][k].withUnsafeMutableBufferPointer { dst in
-                  (dst.baseAddress! + i * per).update(from: src.baseAddress! + i * per, count: per)
-                }
-              }
-            }
-          }
-          ior = r.nextIOR
+        let phases = (0..<2).map { _ in idx.map { l in SharedBuffer<Float>(count: n * geometries[l].units, value: 0) } }
+        let attendedGlimpse = SharedBuffer<Int>(count: n, value: -1)
+        let predictions = SharedBuffer<Int>(count: 2 * n, value: -1)
+        forEachMicroBatch(n, size: Self.microBatch) { range in
+          recordGlimpses(
+            Array(stimuli[range]), layers: idx, offset: range.lowerBound, batch: n,
+            phases: phases.map { $0.map(\.pointer) }, attendedGlimpse: attendedGlimpse.pointer,
+            predictions: predictions.pointer)
         }
         let activity = (0..<2).map { p in
-          idx.enumerated().map { k, l in Tensor<Float>(shape: [n] + geometries[l].shapeCHW, scalars: phases[p][k]) }
+          idx.enumerated().map { k, l in
+            Tensor<Float>(shape: [n] + geometries[l].shapeCHW, scalars: phases[p][k].array())
+          }
         }
-        return BatchRecording(activity: activity, attendedGlimpse: attendedGlimpse, predictions: predictions)
+        let predicted = predictions.array()
+        return BatchRecording(
+          activity: activity, attendedGlimpse: attendedGlimpse.array(),
+          predictions: [Array(predicted[0..<n]), Array(predicted[n...])])
       case .cue:
         var activity: [[Tensor<Float>]] = []
         var predictions: [[Int]] = []
@@ -114,6 +96,51 @@ extension ObjectAttentionNet: RecordableModel {
         return BatchRecording(
           activity: activity, attendedGlimpse: [Int](repeating: -1, count: n), predictions: predictions)
       }
+    }
+  }
+
+  /// Stimuli per micro-batch in sweeps: small enough that a micro-batch's activations stay in one core's
+  /// L2 cache, large enough for efficient GEMMs.
+  static let microBatch = 16
+
+  /// The two glimpses of the `.glimpses` condition for `stimuli` (the batch's items `offset ..< offset +
+  /// count`): which glimpse attended the swept object, each phase's activity of `layers` and both
+  /// predictions, written at the stimuli's own positions of the batch-wide outputs.
+  func recordGlimpses(
+    _ stimuli: [Stimulus], layers idx: [Int], offset: Int, batch n: Int, phases: [[SharedPointer<Float>]],
+    attendedGlimpse: SharedPointer<Int>, predictions: SharedPointer<Int>
+  ) {
+    let shape = inputShape
+    let m = stimuli.count
+    let s = config.strength
+    let x = batchTensor(stimuli.map(\.image), channels: shape.channels, height: shape.height, width: shape.width)
+    let objectTarget = batchTensor(
+      stimuli.map { st in zip(st.image, st.object).map { (1 - s) * $0 + s * $1 } }, channels: shape.channels,
+      height: shape.height, width: shape.width)
+    let distractorTarget = batchTensor(
+      stimuli.map { st in zip(st.image, st.distractor).map { (1 - s) * $0 + s * $1 } }, channels: shape.channels,
+      height: shape.height, width: shape.width)
+    let geometries = recordableLayers
+    var ior = emptyIOR(batch: m)
+    var selected = [[Bool]](repeating: [false, false], count: m)
+    for g in 0..<2 {
+      let r = glimpse(x, ior: ior)
+      let choice = ObjectAttentionNet.selectObjects(
+        gated: r.last.gatedInput, targets: [objectTarget, distractorTarget], alreadySelected: &selected)
+      let pred = r.last.logits.argmax(dim: 1).values
+      for i in 0..<m {
+        let phase = choice[i] == 0 ? 0 : 1
+        if phase == 0 { attendedGlimpse.pointer[offset + i] = g }
+        predictions.pointer[phase * n + offset + i] = pred[i]
+        // Each image's glimpse activity is copied once, straight into its phase's buffer.
+        for (k, l) in idx.enumerated() {
+          let per = geometries[l].units
+          r.last.convOutputs[l].scalars.withUnsafeBufferPointer { src in
+            (phases[phase][k].pointer + (offset + i) * per).update(from: src.baseAddress! + i * per, count: per)
+          }
+        }
+      }
+      ior = r.nextIOR
     }
   }
 

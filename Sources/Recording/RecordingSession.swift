@@ -93,28 +93,40 @@ public func record(
     let n = min(plan.batchSize, spec.count - start)
     var stimuli = [Stimulus?](repeating: nil, count: n)
     stimuli.withUnsafeMutableBufferPointer { buf in
-      let out = UncheckedPointer(buf.baseAddress!)
+      let out = SharedPointer(buf.baseAddress!)
       Parallel.forEachRange(n, minimum: 8) { range, _ in
         for k in range { out.pointer[k] = spec.stimulus(start + k) }
       }
     }
     let batch = stimuli.map { $0! }
     let rec = try model.record(batch, condition: plan.condition, layers: plan.layers)
-    var chunk = [Float]()
-    chunk.reserveCapacity(n * 2 * table.units.count)
-    for i in 0..<n {
-      var row = [Float](repeating: 0, count: 2 * table.units.count)
-      for p in 0..<2 {
-        for (k, lr) in table.layerRanges.enumerated() {
-          let t = rec.activity[p][k]
-          let per = t.count / n
-          t.scalars.withUnsafeBufferPointer { v in
-            for u in lr.range { row[p * table.units.count + u] = v[i * per + table.flatIndex[u]] }
+    // Rows [n, 2, units], gathered from the layer tensors in parallel over stimuli.
+    let units = table.units.count
+    var chunk = [Float](repeating: 0, count: n * 2 * units)
+    chunk.withUnsafeMutableBufferPointer { buf in
+      let out = SharedPointer(buf.baseAddress!)
+      Parallel.forEachRange(n, minimum: 4) { range, _ in
+        for i in range {
+          for p in 0..<2 {
+            for (k, lr) in table.layerRanges.enumerated() {
+              let t = rec.activity[p][k]
+              let per = t.count / n
+              t.scalars.withUnsafeBufferPointer { v in
+                let src = v.baseAddress! + i * per
+                let dst = out.pointer + (i * 2 + p) * units
+                table.flatIndex.withUnsafeBufferPointer { fi in
+                  for u in lr.range { dst[u] = src[fi[u]] }
+                }
+              }
+            }
           }
         }
       }
-      tuning.add(axisIndex: spec.grid.indices(start + i)[axis], responses: row)
-      chunk += row
+    }
+    chunk.withUnsafeBufferPointer { buf in
+      tuning.add(axisIndices: (0..<n).map { spec.grid.indices(start + $0)[axis] }, rows: buf.baseAddress!)
+    }
+    for i in 0..<n {
       attendedGlimpse.append(rec.attendedGlimpse[i])
       predictions.append((rec.predictions[0][i], rec.predictions[1][i]))
     }
@@ -124,10 +136,4 @@ public func record(
   }
   try responses?.finish()
   return RecordingResult(units: table, tuning: tuning, attendedGlimpse: attendedGlimpse, predictions: predictions)
-}
-
-/// A pointer that workers writing disjoint elements may share.
-struct UncheckedPointer<T>: @unchecked Sendable {
-  let pointer: UnsafeMutablePointer<T>
-  init(_ p: UnsafeMutablePointer<T>) { pointer = p }
 }

@@ -1,3 +1,5 @@
+import Engine
+
 /// How tuning values reduce over the parameters that are not the tuning axis.
 public enum TuningReduce: String, Sendable, CaseIterable {
   /// The maximum over the other conditions (the reference's choice).
@@ -38,6 +40,35 @@ public struct TuningAccumulator: Sendable {
         if v > maximum[base + u] { maximum[base + u] = v }
         sum[base + u] += Double(v)
         sumSquares[base + u] += Double(v) * Double(v)
+      }
+    }
+  }
+
+  /// Adds a batch: row i of `rows` ([n, phases * units]) is a stimulus at axis position `axisIndices[i]`.
+  /// Same sums in the same order as `add` row by row; the units are split across the engine's workers.
+  public mutating func add(axisIndices: [Int], rows: UnsafePointer<Float>) {
+    for a in axisIndices { count[a] += 1 }
+    let (phases, units) = (self.phases, self.units)
+    maximum.withUnsafeMutableBufferPointer { mx in
+      sum.withUnsafeMutableBufferPointer { sm in
+        sumSquares.withUnsafeMutableBufferPointer { sq in
+          let (mp, sp, qp) = (
+            SharedPointer(mx.baseAddress!), SharedPointer(sm.baseAddress!), SharedPointer(sq.baseAddress!)
+          )
+          let width = phases * units
+          Parallel.forEachRange(width, minimum: 4096) { cols, _ in
+            for (i, a) in axisIndices.enumerated() {
+              let row = rows + i * width
+              let base = a * width
+              for j in cols {
+                let v = row[j]
+                if v > mp.pointer[base + j] { mp.pointer[base + j] = v }
+                sp.pointer[base + j] += Double(v)
+                qp.pointer[base + j] += Double(v) * Double(v)
+              }
+            }
+          }
+        }
       }
     }
   }

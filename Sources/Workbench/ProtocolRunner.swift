@@ -13,6 +13,10 @@ public struct RunOutcome: Sendable {
   public var stimuli: Int
   public var units: Int
   public var silentUnits: [String: Int]
+  /// Wall time of the recording (stimuli through the model, responses written), seconds.
+  public var recordingSeconds: Double = 0
+  /// Wall time of the statistics, fits, gating evaluation, tables and report, seconds.
+  public var analysisSeconds: Double = 0
 }
 
 /// Runs validated protocols and writes their results.
@@ -88,8 +92,9 @@ public enum ProtocolRunner {
       let outcome = try runInto(temporary, p, spec: spec, net: net, seed: seed, progress: progress)
       if FileManager.default.fileExists(atPath: folder) { try FileManager.default.removeItem(atPath: folder) }
       try FileManager.default.moveItem(atPath: temporary, toPath: folder)
-      return RunOutcome(
-        folder: folder, stimuli: outcome.stimuli, units: outcome.units, silentUnits: outcome.silentUnits)
+      var moved = outcome
+      moved.folder = folder
+      return moved
     } catch {
       try? FileManager.default.removeItem(atPath: temporary)
       throw error
@@ -103,12 +108,18 @@ public enum ProtocolRunner {
     let plan = RecordingPlan(
       stimulus: spec, condition: p.condition, layers: p.layers, units: p.units, tuningAxis: p.tuningAxis,
       reduce: p.reduce, batchSize: p.batchSize)
+    let clock = ContinuousClock()
+    let t0 = clock.now
     let result = try Recording.record(plan, on: net, responsesPath: p.writeResponses ? dir + "/responses.npy" : nil) {
       progress($0, spec.count)
     }
+    let t1 = clock.now
     try writeOutputs(dir, p, spec: spec, net: net, result: result, seed: seed)
     let silent = silentUnits(result)
-    return RunOutcome(folder: dir, stimuli: spec.count, units: result.units.units.count, silentUnits: silent)
+    func seconds(_ d: Duration) -> Double { Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18 }
+    return RunOutcome(
+      folder: dir, stimuli: spec.count, units: result.units.units.count, silentUnits: silent,
+      recordingSeconds: seconds(t1 - t0), analysisSeconds: seconds(clock.now - t1))
   }
 
   /// Units that never respond (A + U = 0 at every axis value), per layer: excluded from analyses and counted.

@@ -34,6 +34,9 @@ struct Run: ParsableCommand {
     say(
       "\(outcome.stimuli) stimuli, \(outcome.units) units recorded (silent, excluded: \(silent)) in \(String(format: "%.1f", Date().timeIntervalSince(start))) s"
     )
+    say(
+      String(
+        format: "recording %.1f s, statistics and report %.1f s", outcome.recordingSeconds, outcome.analysisSeconds))
     say("results in \(outcome.folder)/")
   }
 }

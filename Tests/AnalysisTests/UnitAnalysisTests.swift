@@ -62,6 +62,19 @@ struct UnitAnalysisTests {
         && l["multiplicative"]!.amiMean < l["multiplicative"]!.amiMeanCI.high)
   }
 
+  @Test("the counting bootstrap of the median equals the sorting one, draw for draw")
+  func bootstrapMedian() {
+    for n in [2, 3, 10, 11, 501] {
+      // Ties on purpose: values on a coarse grid.
+      let x = (0..<n).map { Double(($0 * 7919) % 13) / 4 - 1 }
+      for seed: UInt64 in [1, 99] {
+        let fast = bootstrapMedianCI(x, resamples: 300, seed: seed)
+        let slow = bootstrapCI(x, resamples: 300, seed: seed, statistic: median)
+        #expect(fast.low == slow.low && fast.high == slow.high, "n \(n) seed \(seed): \(fast) vs \(slow)")
+      }
+    }
+  }
+
   @Test("exclusions are counted with reasons") func exclusions() {
     let obs = [
       UnitObservations(unit: "silent", layer: "L", conditions: ["a", "b"], attended: [0, 0], unattended: [0, 0]),

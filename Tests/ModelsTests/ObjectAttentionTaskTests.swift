@@ -78,6 +78,35 @@ struct ObjectAttentionTaskTests {
     #expect(acc >= 0 && acc <= 1)
   }
 
+  @Test("MNIST CSV: values, blank lines and CRLF read; malformed lines named") func mnistCSV() throws {
+    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("mnist-csv-\(UUID().uuidString)").path
+    try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+    func row(_ pixel: String, label: String = "7") -> String {
+      ([pixel] + [String](repeating: "0", count: 783) + [label]).joined(separator: ",")
+    }
+    let good = row("255", label: " 3") + "\r\n\n" + row(" 51 ", label: "9") + "\n"
+    try Data(good.utf8).write(to: URL(fileURLWithPath: dir + "/good.csv"))
+    let m = try MNIST.loadCSV(dir + "/good.csv")
+    #expect(m.labels == [3, 9])
+    #expect(m.pixels.count == 2 * 784 && m.pixels[0] == 1 && m.pixels[784] == 0.2)
+    let cases = [
+      (
+        row("0") + "\n" + row("0") + ",1\n",
+        "line 2: expected 785 comma-separated values (784 pixels and a label), found 786"
+      ),
+      (row("300"), "line 1: pixel '300' is not a number in 0-255"),
+      (row("x1"), "line 1: pixel 'x1' is not a number in 0-255"),
+      (row(""), "line 1: pixel '' is not a number in 0-255"),
+      (row("0", label: "12"), "line 1: label '12' is not a digit 0-9"),
+      ("\n\n", "no digits in file"),
+    ]
+    for (i, (text, message)) in cases.enumerated() {
+      let path = dir + "/bad\(i).csv"
+      try Data(text.utf8).write(to: URL(fileURLWithPath: path))
+      #expect { try MNIST.loadCSV(path) } throws: { "\($0)".contains(message) && "\($0)".contains("bad\(i).csv") }
+    }
+  }
+
   @Test("bad input gives clear errors") func badInput() throws {
     let config = ObjectAttentionConfig.mnist()
     // Input arrays of the wrong shape or dtype.
