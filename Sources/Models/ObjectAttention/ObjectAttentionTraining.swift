@@ -8,6 +8,8 @@ public struct ObjectAttentionTrainingConfig: Sendable {
   public var phi: Float = 1000
   /// Class weights for the cross-entropy (COCO: 1 / label frequency, normalised), or nil.
   public var classWeights: [Float]? = nil
+  /// Data-parallel workers, each on a slice of at least 8 images (nil: the engine's thread count).
+  public var workers: Int? = nil
   public init() {}
 }
 
@@ -24,11 +26,19 @@ public struct TrainStepStats: Sendable {
 /// Trains the object-attention network as the reference does: per glimpse, T passes with BPTT
 /// through all of them, the attended object chosen by least squared error, loss
 /// CE(logits, label) + phi * MSE(gated input, target), and one Adam step.
+///
+/// Data parallel on the engine's workers: each worker runs its contiguous slice of the batch through
+/// its own copy of the network (single-threaded ops, no synchronisation between them), the slices'
+/// losses are scaled so that they add up to the full batch's mean loss, and their parameter gradients
+/// are summed in worker order before the one Adam step. Results depend on the thread count only
+/// through float rounding (and are identical for the same thread count).
 public final class ObjectAttentionTrainer {
   public let net: ObjectAttentionNet
   public let optimizer: Adam
   public let config: ObjectAttentionTrainingConfig
   private let weights: Tensor<Float>?
+  /// Copies of `net` for workers 1, 2, ... (worker 0 trains `net` itself).
+  private var replicas: [ObjectAttentionNet] = []
 
   public init(net: ObjectAttentionNet, config: ObjectAttentionTrainingConfig) {
     self.net = net
@@ -37,34 +47,102 @@ public final class ObjectAttentionTrainer {
     weights = config.classWeights.map { Tensor(shape: [$0.count], scalars: $0) }
   }
 
+  /// One worker's slice of the batch and its state across glimpses.
+  private final class Worker: @unchecked Sendable {
+    let net: ObjectAttentionNet
+    let batch: ObjectBatch
+    var ior: [Tensor<Float>]
+    var selected: [[Bool]]
+    var pass: AttentionPass? = nil
+    var labels = IntTensor([])
+    var targets: Tensor<Float>? = nil
+    var nextIOR: [Tensor<Float>] = []
+    var loss: Tensor<Float>? = nil
+
+    init(net: ObjectAttentionNet, batch: ObjectBatch) {
+      self.net = net
+      self.batch = batch
+      ior = net.emptyIOR(batch: batch.count)
+      selected = [[Bool]](repeating: [Bool](repeating: false, count: batch.targets.count), count: batch.count)
+    }
+  }
+
   /// One batch: every glimpse with its own optimiser step. Throws when the loss is not finite
   /// (the caller keeps its last good checkpoint).
   public func step(_ batch: ObjectBatch) throws -> TrainStepStats {
     net.train()
     let n = batch.count
-    var ior = net.emptyIOR(batch: n)
-    var selected = [[Bool]](repeating: [Bool](repeating: false, count: batch.targets.count), count: n)
+    let count = max(1, min(config.workers ?? Parallel.threads, n / 8))
+    let slices = (0..<count).map { w in (n * w / count)..<(n * (w + 1) / count) }
+    while replicas.count < slices.count - 1 {
+      let r = ObjectAttentionNet(net.config, seed: 0)
+      replicas.append(r)
+    }
+    let workers = slices.enumerated().map { w, range in
+      Worker(net: w == 0 ? net : replicas[w - 1], batch: slices.count == 1 ? batch : batch.slice(range))
+    }
+    let parameters = net.parameters()
+    let per = batch.images.count / max(1, n)
     var lossSum = 0.0
     var correct = 0
     for g in 0..<net.config.objects {
       optimizer.zeroGrad()
-      let glimpse = net.glimpse(batch.images, ior: ior)
-      let p = glimpse.last
-      let choice = ObjectAttentionNet.selectObjects(
-        gated: p.gatedInput, targets: batch.targets, alreadySelected: &selected)
-      let labels = batch.selectedLabels(choice)
-      var loss = crossEntropy(p.logits, labels, weight: weights)
-      if config.phi != 0 { loss = loss + config.phi * mseLoss(p.gatedInput, batch.selectedTargets(choice)) }
-      let value = Double(loss.item)
+      for w in workers.dropFirst() {
+        w.net.train()
+        for (p, q) in zip(w.net.parameters(), parameters) {
+          p.assign(q.scalars)
+          p.grad = nil
+        }
+      }
+      // Forward passes and object selection, each worker on its slice.
+      Parallel.run(workers.count) { i in
+        let w = workers[i]
+        let glimpse = w.net.glimpse(w.batch.images, ior: w.ior)
+        let choice = ObjectAttentionNet.selectObjects(
+          gated: glimpse.last.gatedInput, targets: w.batch.targets, alreadySelected: &w.selected)
+        w.pass = glimpse.last
+        w.labels = w.batch.selectedLabels(choice)
+        w.targets = w.batch.selectedTargets(choice)
+        w.nextIOR = glimpse.nextIOR
+      }
+      // The full batch's mean: CE is normalised by the total (class) weight of the chosen labels,
+      // the reconstruction error by the number of pixels in the batch.
+      let labelWeight: Float =
+        weights.map { wt in workers.reduce(0) { $0 + $1.labels.values.reduce(0) { $0 + wt.scalars[$1] } } }
+        ?? Float(n)
+      let phi = config.phi
+      Parallel.run(workers.count) { i in
+        let w = workers[i]
+        let p = w.pass!
+        var loss = crossEntropy(p.logits, w.labels, weight: weights, reduction: .sum) / labelWeight
+        if phi != 0 { loss = loss + (phi / Float(n * per)) * mseLoss(p.gatedInput, w.targets!, reduction: .sum) }
+        w.loss = loss
+        if loss.item.isFinite { loss.backward() }
+      }
+      let value = workers.reduce(0.0) { $0 + Double($1.loss!.item) }
       guard value.isFinite else {
         throw TrainingError(message: "loss became \(value) at glimpse \(g + 1); training stopped")
       }
-      loss.backward()
+      for w in workers.dropFirst() {
+        for (p, q) in zip(parameters, w.net.parameters()) {
+          guard let dq = q.grad else { continue }
+          if let dp = p.grad {
+            p.grad = Tensor(shape: p.shape, scalars: zip(dp.scalars, dq.scalars).map(+))
+          } else {
+            p.grad = dq
+          }
+        }
+      }
       optimizer.step()
       lossSum += value
-      let pred = p.logits.argmax(dim: 1).values
-      correct += zip(pred, labels.values).filter { $0 == $1 }.count
-      ior = glimpse.nextIOR
+      for w in workers {
+        let pred = w.pass!.logits.argmax(dim: 1).values
+        correct += zip(pred, w.labels.values).filter { $0 == $1 }.count
+        w.ior = w.nextIOR
+        w.pass = nil
+        w.targets = nil
+        w.loss = nil
+      }
     }
     return TrainStepStats(loss: lossSum / Double(net.config.objects), correct: correct, total: n * net.config.objects)
   }
