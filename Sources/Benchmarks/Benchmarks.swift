@@ -8,7 +8,8 @@ public struct BenchmarkReport: Codable, Sendable {
   public var threads: Int
   public var trainImagesPerSecond: Double
   public var sweepStimuliPerSecond: Double
-  /// Name -> GFLOP/s for convolutions and GEMM, microseconds per call for the small op.
+  /// Name -> GFLOP/s for convolutions and GEMM, the GEMM share of each convolution's time (0-1),
+  /// microseconds per call for the small op.
   public var micro: [String: Double]
 
   enum CodingKeys: String, CodingKey {
@@ -46,47 +47,90 @@ public func runBenchmarks(batch: Int = 64, sweep: Int = 4096, repeats: Int = 5) 
     Tensor<Float>.uniform([min(512, sweep - i * 512), 1, 28, 42], rng: &rng)
   }
   net.eval()
+  // As a protocol sweep runs: chunks of 512 stimuli, each cut into micro-batches streamed per worker.
+  let micro = 16
   let sweepTime = bestTime(max(1, repeats / 2)) {
-    withNoGrad {
-      for xb in inputs {
-        var ior = net.emptyIOR(batch: xb.shape[0])
-        for _ in 0..<2 { ior = net.glimpse(xb, ior: ior).nextIOR }
+    for xb in inputs {
+      let per = xb.count / xb.shape[0]
+      forEachMicroBatch(xb.shape[0], size: micro) { r in
+        let x = Tensor<Float>(
+          shape: [r.count, 1, 28, 42], scalars: Array(xb.scalars[(r.lowerBound * per)..<(r.upperBound * per)]))
+        var ior = net.emptyIOR(batch: r.count)
+        for _ in 0..<2 { ior = net.glimpse(x, ior: ior).nextIOR }
       }
     }
   }
 
-  var micro: [String: Double] = [:]
-  func convGFLOPs(_ name: String, n: Int, c: Int, h: Int, w: Int, o: Int, k: Int) {
-    let xi = Tensor<Float>.uniform([n, c, h, w], rng: &rng)
-    let wt = Tensor<Float>.uniform([o, c, k, k], rng: &rng)
-    let t = bestTime(repeats) { _ = withNoGrad { conv2d(xi, weight: wt) } }
-    let outputs = n * o * (h - k + 1) * (w - k + 1)
-    let flops = 2.0 * Double(outputs) * Double(c * k * k)
-    micro[name] = flops / t / 1e9
+  var figures: [String: Double] = [:]
+  /// Records GFLOP/s (the FLOPs of the GEMMs the op runs, over the op's whole time) and the share of
+  /// the op's time spent in those GEMMs alone, measured by running the same GEMM calls by themselves.
+  func convFigures(_ name: String, flops: Double, op: () -> Void, gemms: () -> Void) {
+    let t = bestTime(repeats, op)
+    let tg = bestTime(repeats, gemms)
+    figures[name + "_gflops"] = flops / t / 1e9
+    figures[name + "_gemm_share"] = min(1, tg / t)
   }
-  func convTGFLOPs(_ name: String, n: Int, c: Int, h: Int, w: Int, o: Int, k: Int) {
+  let n = 64
+  for (name, c, h, w, o) in [("conv1", 1, 28, 42, 20), ("conv2", 20, 12, 19, 50)] {
     let xi = Tensor<Float>.uniform([n, c, h, w], rng: &rng)
-    let wt = Tensor<Float>.uniform([c, o, k, k], rng: &rng)
-    let t = bestTime(repeats) { _ = withNoGrad { convTranspose2d(xi, weight: wt) } }
-    let flops = 2.0 * Double(n * c * h * w) * Double(o * k * k)
-    micro[name] = flops / t / 1e9
+    let wt = Tensor<Float>.uniform([o, c, 4, 4], rng: &rng)
+    let b = Tensor<Float>.uniform([o], rng: &rng)
+    let (k, p) = (c * 16, (h - 3) * (w - 3))
+    convFigures(
+      name, flops: 2.0 * Double(n * o * p * k), op: { _ = withNoGrad { conv2d(xi, weight: wt, bias: b) } },
+      gemms: { gemmCalls(batch: n, m: o, k: k, columns: p, direct: p >= Conv2dKernel.directColumns) })
   }
-  convGFLOPs("conv1_gflops", n: 64, c: 1, h: 28, w: 42, o: 20, k: 4)
-  convGFLOPs("conv2_gflops", n: 64, c: 20, h: 12, w: 19, o: 50, k: 4)
-  convTGFLOPs("conv2_t_gflops", n: 64, c: 100, h: 9, w: 16, o: 20, k: 4)
-  convTGFLOPs("conv1_t_gflops", n: 64, c: 40, h: 25, w: 39, o: 1, k: 4)
-  convGFLOPs("large_conv_gflops", n: 16, c: 64, h: 34, w: 34, o: 128, k: 3)
+  // The feedback path: nearest upsampling fused into the transposed conv (GEMMs at source resolution).
+  for (name, c, h, w, size, o) in [("conv2_t", 100, 4, 8, Pair(9, 16), 20), ("conv1_t", 40, 12, 19, Pair(25, 39), 1)] {
+    let xi = Tensor<Float>.uniform([n, c, h, w], rng: &rng)
+    let wt = Tensor<Float>.uniform([c, o, 4, 4], rng: &rng)
+    let b = Tensor<Float>.uniform([o], rng: &rng)
+    convFigures(
+      name, flops: 2.0 * Double(n * c * h * w * o * 16),
+      op: { _ = withNoGrad { upsampleNearestConvTranspose2d(xi, size: size, weight: wt, bias: b) } },
+      gemms: { gemmCalls(batch: n, m: o * 16, k: c, columns: h * w, direct: false, transposedA: true) })
+  }
+  let large = Tensor<Float>.uniform([16, 64, 34, 34], rng: &rng)
+  let largeWeight = Tensor<Float>.uniform([128, 64, 3, 3], rng: &rng)
+  convFigures(
+    "large_conv", flops: 2.0 * Double(16 * 128 * 32 * 32 * 64 * 9),
+    op: { _ = withNoGrad { conv2d(large, weight: largeWeight) } },
+    gemms: { gemmCalls(batch: 16, m: 128, k: 576, columns: 1024, direct: true) })
   let m = 512
   let a = Tensor<Float>.uniform([m, m], rng: &rng)
   let b = Tensor<Float>.uniform([m, m], rng: &rng)
-  micro["gemm512_gflops"] = 2.0 * Double(m * m * m) / bestTime(repeats) { _ = withNoGrad { a.matmul(b) } } / 1e9
+  figures["gemm512_gflops"] = 2.0 * Double(m * m * m) / bestTime(repeats) { _ = withNoGrad { a.matmul(b) } } / 1e9
   let small = Tensor<Float>.uniform([16], rng: &rng)
   let calls = 100_000
-  micro["small_op_us"] =
+  figures["small_op_us"] =
     bestTime(repeats) { withNoGrad { for _ in 0..<calls { _ = small + small } } } / Double(calls) * 1e6
   return BenchmarkReport(
     threads: Parallel.threads, trainImagesPerSecond: Double(batch) / train,
-    sweepStimuliPerSecond: Double(sweep) / sweepTime, micro: micro)
+    sweepStimuliPerSecond: Double(sweep) / sweepTime, micro: figures)
+}
+
+/// The GEMM calls a convolution kernel makes for `batch` images of `columns` output positions each
+/// (M = m, K = k), split over the workers and chunked as the kernels do, on scratch buffers.
+func gemmCalls(batch: Int, m: Int, k: Int, columns p: Int, direct: Bool, transposedA: Bool = false) {
+  Parallel.forEachRange(batch, minimum: Conv2dKernel.minimumImages(rows: transposedA ? m : k, cols: p)) { range, _ in
+    let nbMax = direct ? 1 : Conv2dKernel.chunkSize(batch: range.count, rows: transposedA ? m : k, cols: p)
+    let a = UnsafeMutablePointer<Float>.allocate(capacity: m * k)
+    let b = UnsafeMutablePointer<Float>.allocate(capacity: k * nbMax * p)
+    let c = UnsafeMutablePointer<Float>.allocate(capacity: m * nbMax * p)
+    a.initialize(repeating: 0.01, count: m * k)
+    b.initialize(repeating: 0.01, count: k * nbMax * p)
+    defer {
+      a.deallocate()
+      b.deallocate()
+      c.deallocate()
+    }
+    var n0 = range.lowerBound
+    while n0 < range.upperBound {
+      let nb = min(nbMax, range.upperBound - n0)
+      gemm(transA: transposedA, m: m, n: nb * p, k: k, a: a, b: b, c: c)
+      n0 += nb
+    }
+  }
 }
 
 /// Sets the engine's worker threads for the benchmarks.

@@ -47,7 +47,7 @@ public enum Conv2dKernel {
 
   /// Images per worker below which splitting the batch costs more than it saves.
   @inlinable
-  static func minimumImages(rows: Int, cols: Int) -> Int { max(1, 16_384 / max(1, rows * cols)) }
+  public static func minimumImages(rows: Int, cols: Int) -> Int { max(1, 16_384 / max(1, rows * cols)) }
 
   /// Runs `body(batchRange, dW)` on slices of the batch in parallel. Worker 0 accumulates weight
   /// gradients straight into `gradWeight`, the others into zeroed scratch that is added afterwards in
@@ -85,9 +85,32 @@ public enum Conv2dKernel {
     let k = gg.columnRows
     let p = gg.columnCols
     let hw = g.height * g.width
+    // With a bias, the GEMM computes it too: the weights gain a bias column and the columns a row of
+    // ones (K + 1), so no separate pass over the output adds it.
+    let kb = bias == nil ? k : k + 1
+    let augmented = UnsafeMutablePointer<T>.allocate(capacity: outChannels * kb)
+    defer { augmented.deallocate() }
+    for o in 0..<outChannels {
+      (augmented + o * kb).initialize(from: weight + o * k, count: k)
+      if let bias { augmented[o * kb + k] = bias[o] }
+    }
     Parallel.forEachRange(batch, minimum: minimumImages(rows: k, cols: p)) { range, _ in
+      if p >= directColumns {
+        // Wide images: one GEMM per image, straight into the output.
+        let col = UnsafeMutablePointer<T>.allocate(capacity: kb * p)
+        defer { col.deallocate() }
+        (col + k * p).initialize(repeating: 1, count: (kb - k) * p)
+        for n in range {
+          for grp in 0..<groups {
+            im2col(input + (n * g.channels + grp * gg.channels) * hw, gg, col, ldCol: p)
+            gemm(m: og, n: p, k: kb, a: augmented + grp * og * kb, b: col, c: output + (n * outChannels + grp * og) * p)
+          }
+        }
+        return
+      }
+      // Narrow images: several side by side in one GEMM, then unpacked.
       let nbMax = chunkSize(batch: range.count, rows: k, cols: p)
-      let col = UnsafeMutablePointer<T>.allocate(capacity: k * nbMax * p)
+      let col = UnsafeMutablePointer<T>.allocate(capacity: kb * nbMax * p)
       let tmp = UnsafeMutablePointer<T>.allocate(capacity: og * nbMax * p)
       defer {
         col.deallocate()
@@ -96,29 +119,23 @@ public enum Conv2dKernel {
       var n0 = range.lowerBound
       while n0 < range.upperBound {
         let nb = min(nbMax, range.upperBound - n0)
+        (col + k * nb * p).initialize(repeating: 1, count: (kb - k) * nb * p)
         for grp in 0..<groups {
           for i in 0..<nb {
             im2col(
               input + ((n0 + i) * g.channels + grp * gg.channels) * hw, gg, col + i * p, ldCol: nb * p)
           }
-          gemm(m: og, n: nb * p, k: k, a: weight + grp * og * k, b: col, c: tmp)
-          unpack(
-            tmp, channels: outChannels, plane: p, c0: grp * og, cn: og, nb: nb,
-            output + n0 * outChannels * p)
+          gemm(m: og, n: nb * p, k: kb, a: augmented + grp * og * kb, b: col, c: tmp)
+          unpack(tmp, channels: outChannels, plane: p, c0: grp * og, cn: og, nb: nb, output + n0 * outChannels * p)
         }
         n0 += nb
       }
-      if let bias {
-        for n in range {
-          for o in 0..<outChannels {
-            let d = output + (n * outChannels + o) * p
-            let b = bias[o]
-            for j in 0..<p { d[j] += b }
-          }
-        }
-      }
     }
   }
+
+  /// Output positions per image from which a convolution runs one GEMM per image, written straight
+  /// into the output, instead of folding several images into one GEMM.
+  public static let directColumns = 512
 
   /// Backward pass. Given dL/dOutput, adds dL/dWeight into `gradWeight` and dL/dBias into
   /// `gradBias` (when non-nil), and writes dL/dInput into `gradInput` (when non-nil, overwritten).
@@ -206,7 +223,12 @@ public enum ConvTranspose2dKernel {
     let p = gg.columnCols
     let ohw = g.height * g.width
     Parallel.forEachRange(batch, minimum: Conv2dKernel.minimumImages(rows: k, cols: p)) { range, _ in
-      (output + range.lowerBound * g.channels * ohw).initialize(repeating: 0, count: range.count * g.channels * ohw)
+      // The output starts as the bias (or zero); col2im adds into it.
+      for n in range {
+        for o in 0..<g.channels {
+          (output + (n * g.channels + o) * ohw).initialize(repeating: bias?[o] ?? 0, count: ohw)
+        }
+      }
       let nbMax = Conv2dKernel.chunkSize(batch: range.count, rows: k, cols: p)
       let col = UnsafeMutablePointer<T>.allocate(capacity: k * nbMax * p)
       let xin = UnsafeMutablePointer<T>.allocate(capacity: cig * nbMax * p)
@@ -227,15 +249,6 @@ public enum ConvTranspose2dKernel {
           }
         }
         n0 += nb
-      }
-      if let bias {
-        for n in range {
-          for o in 0..<g.channels {
-            let d = output + (n * g.channels + o) * ohw
-            let b = bias[o]
-            for j in 0..<ohw { d[j] += b }
-          }
-        }
       }
     }
   }

@@ -24,7 +24,12 @@ public enum UpsampledConvTranspose2dKernel {
     let ohw = g.height * g.width
     precondition(rowSource.count == g.outHeight && colSource.count == g.outWidth, "internal: source map size")
     Parallel.forEachRange(batch, minimum: Conv2dKernel.minimumImages(rows: k, cols: sp)) { range, _ in
-      (output + range.lowerBound * g.channels * ohw).initialize(repeating: 0, count: range.count * g.channels * ohw)
+      // The output starts as the bias (or zero); col2im adds into it.
+      for n in range {
+        for o in 0..<g.channels {
+          (output + (n * g.channels + o) * ohw).initialize(repeating: bias?[o] ?? 0, count: ohw)
+        }
+      }
       let nbMax = Conv2dKernel.chunkSize(batch: range.count, rows: k, cols: sp)
       let col = UnsafeMutablePointer<T>.allocate(capacity: k * nbMax * sp)
       let xin = UnsafeMutablePointer<T>.allocate(capacity: inChannels * nbMax * sp)
@@ -44,15 +49,6 @@ public enum UpsampledConvTranspose2dKernel {
             output + (n0 + i) * g.channels * ohw)
         }
         n0 += nb
-      }
-      if let bias {
-        for n in range {
-          for o in 0..<g.channels {
-            let d = output + (n * g.channels + o) * ohw
-            let b = bias[o]
-            for j in 0..<ohw { d[j] += b }
-          }
-        }
       }
     }
   }
