@@ -38,19 +38,12 @@ public func bootstrapCI(
   _ x: [Double], level: Double = 0.95, resamples: Int = 2000, seed: UInt64, statistic: ([Double]) -> Double
 ) -> (low: Double, high: Double) {
   guard x.count > 1 else { return (x.first ?? .nan, x.first ?? .nan) }
-  var state = seed &+ 0x9E37_79B9_7F4A_7C15
-  func next() -> UInt64 {
-    state &+= 0x9E37_79B9_7F4A_7C15
-    var z = state
-    z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-    z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-    return z ^ (z >> 31)
-  }
+  var draws = BootstrapDraws(seed: seed)
   var stats = [Double]()
   stats.reserveCapacity(resamples)
   var sample = [Double](repeating: 0, count: x.count)
   for _ in 0..<resamples {
-    for i in 0..<x.count { sample[i] = x[Int(next() % UInt64(x.count))] }
+    for i in 0..<x.count { sample[i] = x[draws.index(below: x.count)] }
     stats.append(statistic(sample))
   }
   return percentileInterval(&stats, level: level)
@@ -64,14 +57,7 @@ public func bootstrapMedianCI(_ x: [Double], level: Double = 0.95, resamples: In
 ) {
   guard x.count > 1 else { return (x.first ?? .nan, x.first ?? .nan) }
   let n = x.count
-  var state = seed &+ 0x9E37_79B9_7F4A_7C15
-  func next() -> UInt64 {
-    state &+= 0x9E37_79B9_7F4A_7C15
-    var z = state
-    z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-    z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-    return z ^ (z >> 31)
-  }
+  var draws = BootstrapDraws(seed: seed)
   let order = x.indices.sorted { x[$0] < x[$1] }
   let sorted = order.map { x[$0] }
   var rank = [Int](repeating: 0, count: n)
@@ -84,7 +70,7 @@ public func bootstrapMedianCI(_ x: [Double], level: Double = 0.95, resamples: In
   let lower = n % 2 == 1 ? upper : upper - 1
   for _ in 0..<resamples {
     for i in 0..<n { counts[i] = 0 }
-    for _ in 0..<n { counts[rank[Int(next() % UInt64(n))]] += 1 }
+    for _ in 0..<n { counts[rank[draws.index(below: n)]] += 1 }
     var seen = 0
     var low = Double.nan
     for r in 0..<n where counts[r] > 0 {
@@ -97,6 +83,19 @@ public func bootstrapMedianCI(_ x: [Double], level: Double = 0.95, resamples: In
     }
   }
   return percentileInterval(&stats, level: level)
+}
+
+/// The resampling indices of the bootstraps: SplitMix64 from the seed, index = draw mod n.
+struct BootstrapDraws {
+  var state: UInt64
+  init(seed: UInt64) { state = seed &+ 0x9E37_79B9_7F4A_7C15 }
+  mutating func index(below n: Int) -> Int {
+    state &+= 0x9E37_79B9_7F4A_7C15
+    var z = state
+    z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+    z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+    return Int((z ^ (z >> 31)) % UInt64(n))
+  }
 }
 
 /// The percentile interval of bootstrap statistics (sorted in place).

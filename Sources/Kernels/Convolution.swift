@@ -45,6 +45,21 @@ public enum Conv2dKernel {
     }
   }
 
+  /// dL/dBias += the sum of dL/dOutput ([batch, channels, plane]) over images and pixels, per channel.
+  @inlinable
+  public static func addBiasGradient<T: KernelScalar>(
+    _ gradOutput: UnsafePointer<T>, batch: Int, channels: Int, plane: Int, _ gradBias: UnsafeMutablePointer<T>
+  ) {
+    for n in 0..<batch {
+      for o in 0..<channels {
+        let s = gradOutput + (n * channels + o) * plane
+        var acc: T = 0
+        for j in 0..<plane { acc += s[j] }
+        gradBias[o] += acc
+      }
+    }
+  }
+
   /// Images per worker below which splitting the batch costs more than it saves.
   @inlinable
   public static func minimumImages(rows: Int, cols: Int) -> Int { max(1, 16_384 / max(1, rows * cols)) }
@@ -153,14 +168,7 @@ public enum Conv2dKernel {
     let p = gg.columnCols
     let hw = g.height * g.width
     if let gradBias {
-      for n in 0..<batch {
-        for o in 0..<outChannels {
-          let s = gradOutput + (n * outChannels + o) * p
-          var acc: T = 0
-          for j in 0..<p { acc += s[j] }
-          gradBias[o] += acc
-        }
-      }
+      Conv2dKernel.addBiasGradient(gradOutput, batch: batch, channels: outChannels, plane: p, gradBias)
     }
     if gradInput == nil && gradWeight == nil { return }
     if let gradInput { gradInput.initialize(repeating: 0, count: batch * g.channels * hw) }
@@ -268,14 +276,7 @@ public enum ConvTranspose2dKernel {
     let p = gg.columnCols
     let ohw = g.height * g.width
     if let gradBias {
-      for n in 0..<batch {
-        for o in 0..<g.channels {
-          let s = gradOutput + (n * g.channels + o) * ohw
-          var acc: T = 0
-          for j in 0..<ohw { acc += s[j] }
-          gradBias[o] += acc
-        }
-      }
+      Conv2dKernel.addBiasGradient(gradOutput, batch: batch, channels: g.channels, plane: ohw, gradBias)
     }
     if gradInput == nil && gradWeight == nil { return }
     Conv2dKernel.batchParallelWeightGradients(

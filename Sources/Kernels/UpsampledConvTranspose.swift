@@ -65,14 +65,7 @@ public enum UpsampledConvTranspose2dKernel {
     let sp = sourceHeight * sourceWidth
     let ohw = g.height * g.width
     if let gradBias {
-      for n in 0..<batch {
-        for o in 0..<g.channels {
-          let s = gradOutput + (n * g.channels + o) * ohw
-          var acc: T = 0
-          for j in 0..<ohw { acc += s[j] }
-          gradBias[o] += acc
-        }
-      }
+      Conv2dKernel.addBiasGradient(gradOutput, batch: batch, channels: g.channels, plane: ohw, gradBias)
     }
     if gradInput == nil && gradWeight == nil { return }
     Conv2dKernel.batchParallelWeightGradients(
