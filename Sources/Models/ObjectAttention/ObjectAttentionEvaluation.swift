@@ -46,11 +46,41 @@ public struct ObjectEvaluation {
   }
 }
 
+extension ObjectEvaluation {
+  /// Adds another evaluation's objects, images and visualisations after this one's.
+  mutating func append(_ other: ObjectEvaluation) {
+    correct += other.correct
+    total += other.total
+    truths += other.truths
+    predictions += other.predictions
+    inhibitionAttended += other.inhibitionAttended
+    inhibitionOutside += other.inhibitionOutside
+    excludedFromInhibition += other.excludedFromInhibition
+    visuals += other.visuals
+  }
+}
+
 extension ObjectAttentionNet {
   /// Runs the glimpse dynamics on `batch` without gradients and adds its results to `result`;
-  /// keeps visualisations until `result.visuals` holds `visualize` images.
+  /// keeps visualisations until `result.visuals` holds `visualize` images. Images are independent, so
+  /// the batch runs as micro-batches of 16 on all workers (results in image order, independent of the
+  /// thread count).
   public func evaluate(_ batch: ObjectBatch, into result: inout ObjectEvaluation, visualize: Int = 0) {
     eval()
+    let n = batch.count
+    let size = 16
+    let keep = max(0, min(n, visualize - result.visuals.count))
+    let parts = SharedBuffer<ObjectEvaluation>(count: (n + size - 1) / size, value: ObjectEvaluation())
+    forEachMicroBatch(n, size: size) { r in
+      var part = ObjectEvaluation()
+      evaluateSlice(batch.slice(r), into: &part, visualize: max(0, keep - r.lowerBound))
+      parts.pointer.pointer[r.lowerBound / size] = part
+    }
+    for part in parts.array() { result.append(part) }
+  }
+
+  /// `evaluate` on one micro-batch.
+  func evaluateSlice(_ batch: ObjectBatch, into result: inout ObjectEvaluation, visualize: Int) {
     withNoGrad {
       let n = batch.count
       let per = batch.images.count / n
