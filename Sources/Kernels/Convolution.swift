@@ -217,6 +217,25 @@ public enum Conv2dKernel {
 /// `out` (channels = Cout) is the geometry of the *output* plane: its window count equals H x W.
 /// The batch is split across `Parallel.threads` workers.
 public enum ConvTranspose2dKernel {
+  /// The GEMMs of a transposed conv's backward pass for `images` images, given dL/dOutput unfolded as
+  /// `col` [rows, images * plane]: dL/dInput channels [c0, c0 + cn) are written (into [N, inChannels, plane]
+  /// layout at `gradInput`) and dL/dWeight [cn, rows] is added; `scratch` holds cn * images * plane values.
+  @inlinable
+  public static func chunkGradients<T: KernelScalar>(
+    col: UnsafePointer<T>, rows k: Int, plane p: Int, images nb: Int, inChannels: Int, c0: Int, cn: Int,
+    weight: UnsafePointer<T>, input: UnsafePointer<T>, gradInput: UnsafeMutablePointer<T>?,
+    gradWeight: UnsafeMutablePointer<T>?, scratch: UnsafeMutablePointer<T>
+  ) {
+    if let gradInput {
+      gemm(m: cn, n: nb * p, k: k, a: weight, b: col, c: scratch)
+      Conv2dKernel.unpack(scratch, channels: inChannels, plane: p, c0: c0, cn: cn, nb: nb, gradInput)
+    }
+    if let gradWeight {
+      Conv2dKernel.pack(input, channels: inChannels, plane: p, c0: c0, cn: cn, nb: nb, scratch)
+      gemm(transB: true, m: cn, n: k, k: nb * p, a: scratch, b: col, beta: 1, c: gradWeight)
+    }
+  }
+
   /// Forward: output = col2im(W^T x) + bias.
   @inlinable
   public static func forward<T: KernelScalar>(
@@ -298,16 +317,11 @@ public enum ConvTranspose2dKernel {
             im2col(
               gradOutput + ((n0 + i) * g.channels + grp * gg.channels) * ohw, gg, col + i * p, ldCol: nb * p)
           }
-          if let gradInput {
-            gemm(m: cig, n: nb * p, k: k, a: weight + grp * cig * k, b: col, c: buf)
-            Conv2dKernel.unpack(
-              buf, channels: inChannels, plane: p, c0: grp * cig, cn: cig, nb: nb, gradInput + n0 * inChannels * p)
-          }
-          if let dW {
-            Conv2dKernel.pack(
-              input + n0 * inChannels * p, channels: inChannels, plane: p, c0: grp * cig, cn: cig, nb: nb, buf)
-            gemm(transB: true, m: cig, n: k, k: nb * p, a: buf, b: col, beta: 1, c: dW + grp * cig * k)
-          }
+          chunkGradients(
+            col: col, rows: k, plane: p, images: nb, inChannels: inChannels, c0: grp * cig, cn: cig,
+            weight: weight + grp * cig * k, input: input + n0 * inChannels * p,
+            gradInput: gradInput.map { $0 + n0 * inChannels * p }, gradWeight: dW.map { $0 + grp * cig * k },
+            scratch: buf)
         }
         n0 += nb
       }

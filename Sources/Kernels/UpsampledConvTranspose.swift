@@ -88,16 +88,10 @@ public enum UpsampledConvTranspose2dKernel {
             gradOutput + (n0 + i) * g.channels * ohw, g, sourceWidth: sourceWidth, rowSource: rowSource,
             colSource: colSource, col + i * sp, ldCol: nb * sp)
         }
-        if let gradInput {
-          gemm(m: inChannels, n: nb * sp, k: k, a: weight, b: col, c: buf)
-          Conv2dKernel.unpack(
-            buf, channels: inChannels, plane: sp, c0: 0, cn: inChannels, nb: nb, gradInput + n0 * inChannels * sp)
-        }
-        if let dW {
-          Conv2dKernel.pack(
-            input + n0 * inChannels * sp, channels: inChannels, plane: sp, c0: 0, cn: inChannels, nb: nb, buf)
-          gemm(transB: true, m: inChannels, n: k, k: nb * sp, a: buf, b: col, beta: 1, c: dW)
-        }
+        ConvTranspose2dKernel.chunkGradients(
+          col: col, rows: k, plane: sp, images: nb, inChannels: inChannels, c0: 0, cn: inChannels, weight: weight,
+          input: input + n0 * inChannels * sp, gradInput: gradInput.map { $0 + n0 * inChannels * sp },
+          gradWeight: dW, scratch: buf)
         n0 += nb
       }
     }

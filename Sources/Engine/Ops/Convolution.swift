@@ -46,25 +46,11 @@ public func conv2d<T: KernelScalar>(
   }
   let inputs = bias.map { [x, weight, $0] } ?? [x, weight]
   return .result(shape: outShape, scalars: v, inputs: inputs) { gout in
-    var gx: [T]? = x.requiresGrad ? [T](repeating: 0, count: x.count) : nil
-    var gw: [T]? = weight.requiresGrad ? [T](repeating: 0, count: weight.count) : nil
-    var gb: [T]? = (bias?.requiresGrad ?? false) ? [T](repeating: 0, count: o) : nil
-    x.scalars.withUnsafeBufferPointer { px in
-      weight.scalars.withUnsafeBufferPointer { pw in
-        gout.withUnsafeBufferPointer { pg in
-          withOptionalMutablePointer(&gx) { dx in
-            withOptionalMutablePointer(&gw) { dw in
-              withOptionalMutablePointer(&gb) { db in
-                Conv2dKernel.backward(
-                  input: px.baseAddress!, batch: n, g, weight: pw.baseAddress!, outChannels: o, groups: groups,
-                  gradOutput: pg.baseAddress!, gradInput: dx, gradWeight: dw, gradBias: db)
-              }
-            }
-          }
-        }
-      }
+    convolutionGradients(x, weight, bias, biasCount: o, gout) { px, pw, pg, dx, dw, db in
+      Conv2dKernel.backward(
+        input: px, batch: n, g, weight: pw, outChannels: o, groups: groups,
+        gradOutput: pg, gradInput: dx, gradWeight: dw, gradBias: db)
     }
-    return bias == nil ? [gx, gw] : [gx, gw, gb]
   }
 }
 
@@ -128,26 +114,42 @@ public func convTranspose2d<T: KernelScalar>(
   }
   let inputs = bias.map { [x, weight, $0] } ?? [x, weight]
   return .result(shape: outShape, scalars: v, inputs: inputs) { gout in
-    var gx: [T]? = x.requiresGrad ? [T](repeating: 0, count: x.count) : nil
-    var gw: [T]? = weight.requiresGrad ? [T](repeating: 0, count: weight.count) : nil
-    var gb: [T]? = (bias?.requiresGrad ?? false) ? [T](repeating: 0, count: cout) : nil
-    x.scalars.withUnsafeBufferPointer { px in
-      weight.scalars.withUnsafeBufferPointer { pw in
-        gout.withUnsafeBufferPointer { pg in
-          withOptionalMutablePointer(&gx) { dx in
-            withOptionalMutablePointer(&gw) { dw in
-              withOptionalMutablePointer(&gb) { db in
-                ConvTranspose2dKernel.backward(
-                  input: px.baseAddress!, batch: n, inChannels: cin, out: g, weight: pw.baseAddress!, groups: groups,
-                  gradOutput: pg.baseAddress!, gradInput: dx, gradWeight: dw, gradBias: db)
-              }
+    convolutionGradients(x, weight, bias, biasCount: cout, gout) { px, pw, pg, dx, dw, db in
+      ConvTranspose2dKernel.backward(
+        input: px, batch: n, inChannels: cin, out: g, weight: pw, groups: groups,
+        gradOutput: pg, gradInput: dx, gradWeight: dw, gradBias: db)
+    }
+  }
+}
+
+/// The pullback plumbing shared by the convolution ops: zeroed gradient arrays for the inputs that
+/// require one (x, weight, and bias when present), pointers to them (nil otherwise) and to the saved
+/// values and dL/dOutput for `kernel`; returns the gradients in input order.
+@inlinable
+func convolutionGradients<T: KernelScalar>(
+  _ x: Tensor<T>, _ weight: Tensor<T>, _ bias: Tensor<T>?, biasCount: Int, _ gout: [T],
+  _ kernel: (
+    UnsafePointer<T>, UnsafePointer<T>, UnsafePointer<T>, UnsafeMutablePointer<T>?, UnsafeMutablePointer<T>?,
+    UnsafeMutablePointer<T>?
+  ) -> Void
+) -> [[T]?] {
+  var gx: [T]? = x.requiresGrad ? [T](repeating: 0, count: x.count) : nil
+  var gw: [T]? = weight.requiresGrad ? [T](repeating: 0, count: weight.count) : nil
+  var gb: [T]? = (bias?.requiresGrad ?? false) ? [T](repeating: 0, count: biasCount) : nil
+  x.scalars.withUnsafeBufferPointer { px in
+    weight.scalars.withUnsafeBufferPointer { pw in
+      gout.withUnsafeBufferPointer { pg in
+        withOptionalMutablePointer(&gx) { dx in
+          withOptionalMutablePointer(&gw) { dw in
+            withOptionalMutablePointer(&gb) { db in
+              kernel(px.baseAddress!, pw.baseAddress!, pg.baseAddress!, dx, dw, db)
             }
           }
         }
       }
     }
-    return bias == nil ? [gx, gw] : [gx, gw, gb]
   }
+  return bias == nil ? [gx, gw] : [gx, gw, gb]
 }
 
 /// Calls `body` with a pointer to the array's storage, or nil.

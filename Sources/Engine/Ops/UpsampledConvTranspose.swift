@@ -53,25 +53,11 @@ public func upsampleNearestConvTranspose2d<T: KernelScalar>(
   }
   let inputs = bias.map { [x, weight, $0] } ?? [x, weight]
   return .result(shape: outShape, scalars: v, inputs: inputs) { gout in
-    var gx: [T]? = x.requiresGrad ? [T](repeating: 0, count: x.count) : nil
-    var gw: [T]? = weight.requiresGrad ? [T](repeating: 0, count: weight.count) : nil
-    var gb: [T]? = (bias?.requiresGrad ?? false) ? [T](repeating: 0, count: cout) : nil
-    x.scalars.withUnsafeBufferPointer { px in
-      weight.scalars.withUnsafeBufferPointer { pw in
-        gout.withUnsafeBufferPointer { pg in
-          withOptionalMutablePointer(&gx) { dx in
-            withOptionalMutablePointer(&gw) { dw in
-              withOptionalMutablePointer(&gb) { db in
-                UpsampledConvTranspose2dKernel.backward(
-                  input: px.baseAddress!, batch: n, inChannels: cin, sourceHeight: h, sourceWidth: w,
-                  rowSource: rows, colSource: cols, out: g, weight: pw.baseAddress!, gradOutput: pg.baseAddress!,
-                  gradInput: dx, gradWeight: dw, gradBias: db)
-              }
-            }
-          }
-        }
-      }
+    convolutionGradients(x, weight, bias, biasCount: cout, gout) { px, pw, pg, dx, dw, db in
+      UpsampledConvTranspose2dKernel.backward(
+        input: px, batch: n, inChannels: cin, sourceHeight: h, sourceWidth: w,
+        rowSource: rows, colSource: cols, out: g, weight: pw, gradOutput: pg,
+        gradInput: dx, gradWeight: dw, gradBias: db)
     }
-    return bias == nil ? [gx, gw] : [gx, gw, gb]
   }
 }
