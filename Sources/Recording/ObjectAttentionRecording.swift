@@ -40,76 +40,96 @@ extension ObjectAttentionNet: RecordableModel {
       throw RecordingError("spatial-gain layer '\(layer)' is not one of \(names.joined(separator: ", "))")
     }
     let shape = inputShape
-    let n = stimuli.count
-    let x = batchTensor(stimuli.map(\.image), channels: shape.channels, height: shape.height, width: shape.width)
     eval()
-    return withNoGrad {
-      switch condition {
-      case .glimpses:
-        // Every stimulus is independent, so the batch runs as micro-batches, one stream per worker.
-        let geometries = recordableLayers
-        let phases = (0..<2).map { _ in idx.map { l in SharedBuffer<Float>(count: n * geometries[l].units, value: 0) } }
-        let attendedGlimpse = SharedBuffer<Int>(count: n, value: -1)
-        let predictions = SharedBuffer<Int>(count: 2 * n, value: -1)
-        forEachMicroBatch(n, size: Self.microBatch) { range in
-          recordGlimpses(
-            Array(stimuli[range]), layers: idx, offset: range.lowerBound, batch: n,
-            phases: phases.map { $0.map(\.pointer) }, attendedGlimpse: attendedGlimpse.pointer,
-            predictions: predictions.pointer)
-        }
-        let activity = (0..<2).map { p in
-          idx.enumerated().map { k, l in
-            Tensor<Float>(shape: [n] + geometries[l].shapeCHW, scalars: phases[p][k].array())
-          }
-        }
-        let predicted = predictions.array()
-        return BatchRecording(
-          activity: activity, attendedGlimpse: attendedGlimpse.array(),
-          predictions: [Array(predicted[0..<n]), Array(predicted[n...])])
-      case .cue:
+    switch condition {
+    case .glimpses:
+      return recordInMicroBatches(stimuli, layers: idx) { recordGlimpses($0, layers: idx) }
+    case .cue:
+      return recordInMicroBatches(stimuli, layers: idx) { part in
+        let x = batchTensor(part.map(\.image), channels: shape.channels, height: shape.height, width: shape.width)
         var activity: [[Tensor<Float>]] = []
         var predictions: [[Int]] = []
         for cueObject in [true, false] {
           // Pre-inhibit the other object's region: the IOR masks are 1 there from the first pass on.
-          let regions = stimuli.map { st in cueObject ? st.distractor : st.object }
-          let ior = cueMasks(regions, batch: n)
-          let r = glimpse(x, ior: ior)
+          let regions = part.map { st in cueObject ? st.distractor : st.object }
+          let r = glimpse(x, ior: cueMasks(regions, batch: part.count))
           activity.append(idx.map { r.last.convOutputs[$0] })
           predictions.append(r.last.logits.argmax(dim: 1).values)
         }
         return BatchRecording(
-          activity: activity, attendedGlimpse: [Int](repeating: -1, count: n), predictions: predictions)
-      case .spatialGain(let layer, let beta, let sigma):
-        let l = names.firstIndex(of: layer)!
-        let geometry = recordableLayers[l]
-        var activity: [[Tensor<Float>]] = []
-        var predictions: [[Int]] = []
-        for attendObject in [true, false] {
-          let centres = stimuli.map { st in centroid(attendObject ? st.object : st.distractor, width: shape.width) }
-          let gain = gainMap(geometry, centres: centres, beta: beta, sigma: sigma)
-          let handle = reluProbes[l].registerForwardModifier { _, _, y in y * gain }
-          let r = glimpse(x, ior: emptyIOR(batch: n))
-          handle.remove()
-          activity.append(idx.map { r.last.convOutputs[$0] })
-          predictions.append(r.last.logits.argmax(dim: 1).values)
-        }
-        return BatchRecording(
-          activity: activity, attendedGlimpse: [Int](repeating: -1, count: n), predictions: predictions)
+          activity: activity, attendedGlimpse: [Int](repeating: -1, count: part.count), predictions: predictions)
       }
+    case .spatialGain(let layer, let beta, let sigma):
+      // The gain is a module-wide forward modifier, so this condition runs the whole batch at once.
+      return withNoGrad { recordSpatialGain(stimuli, layers: idx, layer: layer, beta: beta, sigma: sigma) }
     }
+  }
+
+  /// The `.spatialGain` condition: a multiplicative Gaussian gain (1 + beta G, sigma in pixels) on `layer`'s
+  /// output around the attended object's centroid, the object's and then the distractor's.
+  func recordSpatialGain(_ stimuli: [Stimulus], layers idx: [Int], layer: String, beta: Float, sigma: Double)
+    -> BatchRecording
+  {
+    let shape = inputShape
+    let n = stimuli.count
+    let x = batchTensor(stimuli.map(\.image), channels: shape.channels, height: shape.height, width: shape.width)
+    let l = config.convLayerNames.firstIndex(of: layer)!
+    let geometry = recordableLayers[l]
+    var activity: [[Tensor<Float>]] = []
+    var predictions: [[Int]] = []
+    for attendObject in [true, false] {
+      let centres = stimuli.map { st in centroid(attendObject ? st.object : st.distractor, width: shape.width) }
+      let gain = gainMap(geometry, centres: centres, beta: beta, sigma: sigma)
+      let handle = reluProbes[l].registerForwardModifier { _, _, y in y * gain }
+      let r = glimpse(x, ior: emptyIOR(batch: n))
+      handle.remove()
+      activity.append(idx.map { r.last.convOutputs[$0] })
+      predictions.append(r.last.logits.argmax(dim: 1).values)
+    }
+    return BatchRecording(
+      activity: activity, attendedGlimpse: [Int](repeating: -1, count: n), predictions: predictions)
+  }
+
+  /// Runs `body` on micro-batches of `stimuli` on all workers (see `forEachMicroBatch`) and joins the
+  /// micro-batches' recordings (activity [m, C, H, W] per phase and layer) in stimulus order.
+  func recordInMicroBatches(
+    _ stimuli: [Stimulus], layers idx: [Int], _ body: ([Stimulus]) -> BatchRecording
+  ) -> BatchRecording {
+    let n = stimuli.count
+    let geometries = recordableLayers
+    let phases = (0..<2).map { _ in idx.map { l in SharedBuffer<Float>(count: n * geometries[l].units, value: 0) } }
+    let attendedGlimpse = SharedBuffer<Int>(count: n, value: -1)
+    let predictions = SharedBuffer<Int>(count: 2 * n, value: -1)
+    forEachMicroBatch(n, size: Self.microBatch) { range in
+      let part = body(Array(stimuli[range]))
+      for p in 0..<2 {
+        for (k, l) in idx.enumerated() {
+          let per = geometries[l].units
+          part.activity[p][k].scalars.withUnsafeBufferPointer { src in
+            (phases[p][k].pointer.pointer + range.lowerBound * per).update(
+              from: src.baseAddress!, count: range.count * per)
+          }
+        }
+        for (i, v) in part.predictions[p].enumerated() { predictions.pointer.pointer[p * n + range.lowerBound + i] = v }
+      }
+      for (i, g) in part.attendedGlimpse.enumerated() { attendedGlimpse.pointer.pointer[range.lowerBound + i] = g }
+    }
+    let activity = (0..<2).map { p in
+      idx.enumerated().map { k, l in Tensor<Float>(shape: [n] + geometries[l].shapeCHW, scalars: phases[p][k].array()) }
+    }
+    let predicted = predictions.array()
+    return BatchRecording(
+      activity: activity, attendedGlimpse: attendedGlimpse.array(),
+      predictions: [Array(predicted[0..<n]), Array(predicted[n...])])
   }
 
   /// Stimuli per micro-batch in sweeps: small enough that a micro-batch's activations stay in one core's
   /// L2 cache, large enough for efficient GEMMs.
   static let microBatch = 16
 
-  /// The two glimpses of the `.glimpses` condition for `stimuli` (the batch's items `offset ..< offset +
-  /// count`): which glimpse attended the swept object, each phase's activity of `layers` and both
-  /// predictions, written at the stimuli's own positions of the batch-wide outputs.
-  func recordGlimpses(
-    _ stimuli: [Stimulus], layers idx: [Int], offset: Int, batch n: Int, phases: [[SharedPointer<Float>]],
-    attendedGlimpse: SharedPointer<Int>, predictions: SharedPointer<Int>
-  ) {
+  /// The `.glimpses` condition on a batch: two glimpses with IOR; the phase of each image's glimpse is
+  /// given by the object it selected (phase 0: the swept object, 1: the distractor).
+  func recordGlimpses(_ stimuli: [Stimulus], layers idx: [Int]) -> BatchRecording {
     let shape = inputShape
     let m = stimuli.count
     let s = config.strength
@@ -123,6 +143,9 @@ extension ObjectAttentionNet: RecordableModel {
     let geometries = recordableLayers
     var ior = emptyIOR(batch: m)
     var selected = [[Bool]](repeating: [false, false], count: m)
+    var phases = (0..<2).map { _ in idx.map { l in [Float](repeating: 0, count: m * geometries[l].units) } }
+    var attendedGlimpse = [Int](repeating: -1, count: m)
+    var predictions = [[Int]](repeating: [Int](repeating: -1, count: m), count: 2)
     for g in 0..<2 {
       let r = glimpse(x, ior: ior)
       let choice = ObjectAttentionNet.selectObjects(
@@ -130,18 +153,23 @@ extension ObjectAttentionNet: RecordableModel {
       let pred = r.last.logits.argmax(dim: 1).values
       for i in 0..<m {
         let phase = choice[i] == 0 ? 0 : 1
-        if phase == 0 { attendedGlimpse.pointer[offset + i] = g }
-        predictions.pointer[phase * n + offset + i] = pred[i]
-        // Each image's glimpse activity is copied once, straight into its phase's buffer.
+        if phase == 0 { attendedGlimpse[i] = g }
+        predictions[phase][i] = pred[i]
         for (k, l) in idx.enumerated() {
           let per = geometries[l].units
           r.last.convOutputs[l].scalars.withUnsafeBufferPointer { src in
-            (phases[phase][k].pointer + (offset + i) * per).update(from: src.baseAddress! + i * per, count: per)
+            phases[phase][k].withUnsafeMutableBufferPointer { dst in
+              (dst.baseAddress! + i * per).update(from: src.baseAddress! + i * per, count: per)
+            }
           }
         }
       }
       ior = r.nextIOR
     }
+    let activity = (0..<2).map { p in
+      idx.enumerated().map { k, l in Tensor<Float>(shape: [m] + geometries[l].shapeCHW, scalars: phases[p][k]) }
+    }
+    return BatchRecording(activity: activity, attendedGlimpse: attendedGlimpse, predictions: predictions)
   }
 
   /// IOR masks that are 1 over each image's `regions` (pixels above 10% of the region's peak):
