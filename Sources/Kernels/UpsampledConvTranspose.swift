@@ -106,6 +106,10 @@ public enum UpsampledConvTranspose2dKernel {
   ) {
     let oh = g.outHeight
     let ow = g.outWidth
+    // One source row gathered along x, reused while consecutive window rows share that source row
+    // (nearest upsampling repeats rows), so the adds into the image are plain contiguous loops.
+    let expanded = UnsafeMutablePointer<T>.allocate(capacity: ow)
+    defer { expanded.deallocate() }
     rowSource.withUnsafeBufferPointer { rs in
       colSource.withUnsafeBufferPointer { cs in
         var row = 0
@@ -116,14 +120,19 @@ public enum UpsampledConvTranspose2dKernel {
               let src = col + row * ldCol
               let offI = ki * g.dilationH - g.padH
               let offJ = kj * g.dilationW - g.padW
+              var gathered = -1
               for y in 0..<oh {
                 let iy = y * g.strideH + offI
                 if iy < 0 || iy >= g.height { continue }
                 let dst = plane + iy * g.width
                 let s = src + rs[y] * sourceWidth
                 if g.strideW == 1 && offJ >= 0 && ow - 1 + offJ < g.width {
+                  if rs[y] != gathered {
+                    for x in 0..<ow { expanded[x] = s[cs[x]] }
+                    gathered = rs[y]
+                  }
                   let d = dst + offJ
-                  for x in 0..<ow { d[x] += s[cs[x]] }
+                  for x in 0..<ow { d[x] += expanded[x] }
                   continue
                 }
                 for x in 0..<ow {
