@@ -49,7 +49,7 @@ public func runBenchmarks(batch: Int = 64, sweep: Int = 4096, repeats: Int = 5) 
   net.eval()
   // As a protocol sweep runs: chunks of 512 stimuli, each cut into micro-batches streamed per worker.
   let micro = 16
-  let sweepTime = bestTime(max(1, repeats / 2)) {
+  let sweepTime = bestTime(repeats) {
     for xb in inputs {
       let per = xb.count / xb.shape[0]
       forEachMicroBatch(xb.shape[0], size: micro) { r in
