@@ -157,6 +157,10 @@ public enum UpsampledConvTranspose2dKernel {
   ) {
     let oh = g.outHeight
     let ow = g.outWidth
+    // Window rows that share a source row are summed contiguously first and scattered once (the adjoint
+    // of the row reuse in `col2imGatherAdd`).
+    let summed = UnsafeMutablePointer<T>.allocate(capacity: ow)
+    defer { summed.deallocate() }
     rowSource.withUnsafeBufferPointer { rs in
       colSource.withUnsafeBufferPointer { cs in
         var row = 0
@@ -167,6 +171,13 @@ public enum UpsampledConvTranspose2dKernel {
               let dstRow = col + row * ldCol
               let offI = ki * g.dilationH - g.padH
               let offJ = kj * g.dilationW - g.padW
+              var pending = -1
+              func flush() {
+                guard pending >= 0 else { return }
+                let d = dstRow + pending * sourceWidth
+                for x in 0..<ow { d[cs[x]] += summed[x] }
+                pending = -1
+              }
               for y in 0..<oh {
                 let iy = y * g.strideH + offI
                 if iy < 0 || iy >= g.height { continue }
@@ -174,7 +185,13 @@ public enum UpsampledConvTranspose2dKernel {
                 let d = dstRow + rs[y] * sourceWidth
                 if g.strideW == 1 && offJ >= 0 && ow - 1 + offJ < g.width {
                   let sv = src + offJ
-                  for x in 0..<ow { d[cs[x]] += sv[x] }
+                  if rs[y] == pending {
+                    for x in 0..<ow { summed[x] += sv[x] }
+                  } else {
+                    flush()
+                    summed.update(from: sv, count: ow)
+                    pending = rs[y]
+                  }
                   continue
                 }
                 for x in 0..<ow {
@@ -182,6 +199,7 @@ public enum UpsampledConvTranspose2dKernel {
                   if ix >= 0 && ix < g.width { d[cs[x]] += src[ix] }
                 }
               }
+              flush()
               row += 1
             }
           }
