@@ -6,7 +6,11 @@ import Synchronization
 /// Data parallelism over the batch. The engine runs its own workers (one per core by default) and
 /// keeps OpenBLAS single-threaded inside them, so thread pools never nest.
 public enum Parallel {
-  private static let count = Atomic<Int>(max(1, ProcessInfo.processInfo.activeProcessorCount))
+  /// The start-up default: `EPHYS_THREADS` when set to a positive number, else the active processors
+  /// (read once; the environment is not consulted on every op).
+  private static let count = Atomic<Int>(
+    ProcessInfo.processInfo.environment["EPHYS_THREADS"].flatMap { Int($0) }.flatMap { $0 > 0 ? $0 : nil }
+      ?? max(1, ProcessInfo.processInfo.activeProcessorCount))
   /// Set once, before the first kernel: OpenBLAS gets one thread, and glibc keeps freed large blocks
   /// in the heap instead of returning them with munmap, so the per-op output arrays of a sweep reuse
   /// memory rather than faulting in fresh zero pages on every op.
@@ -19,26 +23,18 @@ public enum Parallel {
     return true
   }()
 
-  /// Worker threads used by batch-parallel kernels (default: active processors; `EPHYS_THREADS`
-  /// overrides it at start-up).
+  /// Worker threads used by batch-parallel kernels (default: `EPHYS_THREADS`, else the active
+  /// processors); 1 on a worker of `run`.
   public static var threads: Int {
     get {
       _ = blasConfigured
-      if insideWorker { return 1 }
-      if let env = ProcessInfo.processInfo.environment["EPHYS_THREADS"], let n = Int(env), n > 0,
-        !overridden.load(ordering: .relaxed)
-      {
-        return n
-      }
-      return count.load(ordering: .relaxed)
+      return insideWorker ? 1 : count.load(ordering: .relaxed)
     }
     set {
       _ = blasConfigured
-      overridden.store(true, ordering: .relaxed)
       count.store(max(1, newValue), ordering: .relaxed)
     }
   }
-  private static let overridden = Atomic<Bool>(false)
 
   /// True on a worker of `run`: kernels called from there run single-threaded, so model-level
   /// parallelism (one micro-batch per worker) never nests pools.
