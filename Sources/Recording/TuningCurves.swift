@@ -30,22 +30,8 @@ public struct TuningAccumulator: Sendable {
     count = [Int](repeating: 0, count: axisValues.count)
   }
 
-  /// Adds one stimulus at axis position `a`: `responses[phase * units + unit]`.
-  public mutating func add(axisIndex a: Int, responses: [Float]) {
-    count[a] += 1
-    for p in 0..<phases {
-      let base = (a * phases + p) * units
-      for u in 0..<units {
-        let v = responses[p * units + u]
-        if v > maximum[base + u] { maximum[base + u] = v }
-        sum[base + u] += Double(v)
-        sumSquares[base + u] += Double(v) * Double(v)
-      }
-    }
-  }
-
   /// Adds a batch: row i of `rows` ([n, phases * units]) is a stimulus at axis position `axisIndices[i]`.
-  /// Same sums in the same order as `add` row by row; the units are split across the engine's workers.
+  /// Rows are added in order; the units are split across the engine's workers.
   public mutating func add(axisIndices: [Int], rows: UnsafePointer<Float>) {
     for a in axisIndices { count[a] += 1 }
     let (phases, units) = (self.phases, self.units)
