@@ -212,7 +212,9 @@ public enum Conv2dKernel {
   }
 }
 
-/// Transposed convolution (the adjoint of conv2d in its input), PyTorch's conv_transpose2d.
+/// Transposed convolution (the adjoint of conv2d in its input), PyTorch's conv_transpose2d. Given an
+/// `upsampled` map, the input is the source of a nearest upsampling and the op is the transposed conv of
+/// the upsampled tensor, computed at source resolution (see `NearestSourceMap`).
 /// input [N, Cin, H, W], weight [Cin, Cout/groups, kh, kw], output [N, Cout, outH, outW] where
 /// `out` (channels = Cout) is the geometry of the *output* plane: its window count equals H x W.
 /// The batch is split across `Parallel.threads` workers.
@@ -240,15 +242,18 @@ public enum ConvTranspose2dKernel {
   @inlinable
   public static func forward<T: KernelScalar>(
     input: UnsafePointer<T>, batch: Int, inChannels: Int, out g: ConvGeometry,
-    weight: UnsafePointer<T>, bias: UnsafePointer<T>?, groups: Int,
+    weight: UnsafePointer<T>, bias: UnsafePointer<T>?, groups: Int, upsampled map: NearestSourceMap? = nil,
     output: UnsafeMutablePointer<T>
   ) {
     var gg = g
     gg.channels = g.channels / groups
     let cig = inChannels / groups
     let k = gg.columnRows
-    let p = gg.columnCols
+    let p = map?.plane ?? gg.columnCols
     let ohw = g.height * g.width
+    if let map {
+      precondition(map.rowSource.count == g.outHeight && map.colSource.count == g.outWidth, "source map size")
+    }
     Parallel.forEachRange(batch, minimum: Conv2dKernel.minimumImages(rows: k, cols: p)) { range, _ in
       // The output starts as the bias (or zero); col2im adds into it.
       for n in range {
@@ -271,8 +276,12 @@ public enum ConvTranspose2dKernel {
             input + n0 * inChannels * p, channels: inChannels, plane: p, c0: grp * cig, cn: cig, nb: nb, xin)
           gemm(transA: true, m: k, n: nb * p, k: cig, a: weight + grp * cig * k, b: xin, c: col)
           for i in 0..<nb {
-            col2imAdd(
-              col + i * p, ldCol: nb * p, gg, output + ((n0 + i) * g.channels + grp * gg.channels) * ohw)
+            let image = output + ((n0 + i) * g.channels + grp * gg.channels) * ohw
+            if let map {
+              col2imGatherAdd(col + i * p, ldCol: nb * p, gg, map, image)
+            } else {
+              col2imAdd(col + i * p, ldCol: nb * p, gg, image)
+            }
           }
         }
         n0 += nb
@@ -284,7 +293,7 @@ public enum ConvTranspose2dKernel {
   @inlinable
   public static func backward<T: KernelScalar>(
     input: UnsafePointer<T>, batch: Int, inChannels: Int, out g: ConvGeometry,
-    weight: UnsafePointer<T>, groups: Int, gradOutput: UnsafePointer<T>,
+    weight: UnsafePointer<T>, groups: Int, upsampled map: NearestSourceMap? = nil, gradOutput: UnsafePointer<T>,
     gradInput: UnsafeMutablePointer<T>?, gradWeight: UnsafeMutablePointer<T>?,
     gradBias: UnsafeMutablePointer<T>?
   ) {
@@ -292,7 +301,7 @@ public enum ConvTranspose2dKernel {
     gg.channels = g.channels / groups
     let cig = inChannels / groups
     let k = gg.columnRows
-    let p = gg.columnCols
+    let p = map?.plane ?? gg.columnCols
     let ohw = g.height * g.width
     if let gradBias {
       Conv2dKernel.addBiasGradient(gradOutput, batch: batch, channels: g.channels, plane: ohw, gradBias)
@@ -313,9 +322,14 @@ public enum ConvTranspose2dKernel {
       while n0 < range.upperBound {
         let nb = min(nbMax, range.upperBound - n0)
         for grp in 0..<groups {
+          if map != nil { col.initialize(repeating: 0, count: k * nb * p) }
           for i in 0..<nb {
-            im2col(
-              gradOutput + ((n0 + i) * g.channels + grp * gg.channels) * ohw, gg, col + i * p, ldCol: nb * p)
+            let image = gradOutput + ((n0 + i) * g.channels + grp * gg.channels) * ohw
+            if let map {
+              im2colScatterAdd(image, gg, map, col + i * p, ldCol: nb * p)
+            } else {
+              im2col(image, gg, col + i * p, ldCol: nb * p)
+            }
           }
           chunkGradients(
             col: col, rows: k, plane: p, images: nb, inChannels: inChannels, c0: grp * cig, cn: cig,

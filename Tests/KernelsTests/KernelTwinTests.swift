@@ -160,8 +160,7 @@ struct KernelTwinTests {
       let og = ConvGeometry(
         channels: cout, height: (uh - 1) * s - 2 * p + k, width: (uw - 1) * s - 2 * p + k, kernelH: k, kernelW: k,
         strideH: s, strideW: s, padH: p, padW: p)
-      let rows = (0..<uh).map { nearestSource(dst: $0, input: h, output: uh, scale: Float(h) / Float(uh)) }
-      let cols = (0..<uw).map { nearestSource(dst: $0, input: w, output: uw, scale: Float(w) / Float(uw)) }
+      let map = NearestSourceMap(from: h, w, to: uh, uw, scalar: Float.self)
       let x = rng.array(n * cin * h * w)
       let wt = rng.array(cin * cout * k * k)
       let b = rng.array(cout)
@@ -172,10 +171,11 @@ struct KernelTwinTests {
       x.withUnsafeBufferPointer { px in
         wt.withUnsafeBufferPointer { pw in
           b.withUnsafeBufferPointer { pb in
-            UpsampledConvTranspose2dKernel.forward(
-              input: px.baseAddress!, batch: n, inChannels: cin, sourceHeight: h, sourceWidth: w, rowSource: rows,
-              colSource: cols, out: og, weight: pw.baseAddress!, bias: pb.baseAddress!, output: &fused)
-            nearestForward(px.baseAddress!, planes: n * cin, inH: h, inW: w, rows: rows, cols: cols, output: &up)
+            ConvTranspose2dKernel.forward(
+              input: px.baseAddress!, batch: n, inChannels: cin, out: og, weight: pw.baseAddress!,
+              bias: pb.baseAddress!, groups: 1, upsampled: map, output: &fused)
+            nearestForward(
+              px.baseAddress!, planes: n * cin, inH: h, inW: w, rows: map.rowSource, cols: map.colSource, output: &up)
             ConvTranspose2dKernel.forward(
               input: up, batch: n, inChannels: cin, out: og, weight: pw.baseAddress!, bias: pb.baseAddress!, groups: 1,
               output: &composed)

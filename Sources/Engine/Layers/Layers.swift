@@ -87,11 +87,10 @@ public final class ConvTranspose2d: Module {
   }
 
   /// This layer applied to `interpolate(x, size: size, mode: .nearest)`, computed without building the
-  /// upsampled tensor (`upsampleNearestConvTranspose2d`); one group only.
+  /// upsampled tensor (`upsampleNearestConvTranspose2d`).
   public func forward(nearestUpsampled x: Tensor<Float>, size: Pair, outputSize: Pair) -> Tensor<Float> {
-    precondition(groups == 1, "ConvTranspose2d: the fused upsampling path needs groups == 1")
-    return upsampleNearestConvTranspose2d(
-      x, size: size, weight: weight, bias: bias, stride: stride, padding: padding, dilation: dilation,
+    upsampleNearestConvTranspose2d(
+      x, size: size, weight: weight, bias: bias, stride: stride, padding: padding, dilation: dilation, groups: groups,
       outputSize: outputSize)
   }
 }

@@ -69,9 +69,35 @@ public func convTranspose2d<T: KernelScalar>(
   _ x: Tensor<T>, weight: Tensor<T>, bias: Tensor<T>? = nil, stride: Pair = 1, padding: Pair = 0,
   outputPadding: Pair = 0, dilation: Pair = 1, groups: Int = 1, outputSize: Pair? = nil
 ) -> Tensor<T> {
+  transposedConvolution(
+    x, upsampledTo: nil, weight: weight, bias: bias, stride: stride, padding: padding, outputPadding: outputPadding,
+    dilation: dilation, groups: groups, outputSize: outputSize)
+}
+
+/// `convTranspose2d(interpolate(x, size: size, mode: .nearest), ...)` as one op that never builds the
+/// upsampled tensor: the GEMMs of both passes run at x's resolution (see `NearestSourceMap`). Same values
+/// as the two-op composition, to float rounding.
+public func upsampleNearestConvTranspose2d<T: KernelScalar>(
+  _ x: Tensor<T>, size: Pair, weight: Tensor<T>, bias: Tensor<T>? = nil, stride: Pair = 1, padding: Pair = 0,
+  dilation: Pair = 1, groups: Int = 1, outputSize: Pair? = nil
+) -> Tensor<T> {
+  transposedConvolution(
+    x, upsampledTo: size, weight: weight, bias: bias, stride: stride, padding: padding, outputPadding: 0,
+    dilation: dilation, groups: groups, outputSize: outputSize)
+}
+
+/// The transposed convolution of x, or of x nearest-upsampled to `upsampledTo` (computed through a
+/// `NearestSourceMap`, without the upsampled tensor).
+func transposedConvolution<T: KernelScalar>(
+  _ x: Tensor<T>, upsampledTo size: Pair?, weight: Tensor<T>, bias: Tensor<T>?, stride: Pair, padding: Pair,
+  outputPadding: Pair, dilation: Pair, groups: Int, outputSize: Pair?
+) -> Tensor<T> {
   precondition(x.rank == 4, "conv_transpose2d input must be [N, C, H, W], got \(x.shape)")
   precondition(weight.rank == 4, "conv_transpose2d weight must be [Cin, Cout/groups, kh, kw], got \(weight.shape)")
-  let (n, cin, h, w) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
+  let (n, cin) = (x.shape[0], x.shape[1])
+  // The window grid: x's own plane, or the upsampled one.
+  let (h, w) = (size?.h ?? x.shape[2], size?.w ?? x.shape[3])
+  precondition(h > 0 && w > 0 && x.shape[2] > 0 && x.shape[3] > 0, "conv_transpose2d: empty input \(x.shape)")
   precondition(
     weight.shape[0] == cin,
     "conv_transpose2d: weight \(weight.shape) expects \(weight.shape[0]) input channels, input has \(cin)")
@@ -100,6 +126,7 @@ public func convTranspose2d<T: KernelScalar>(
     channels: cout, height: oh, width: ow, kernelH: kh, kernelW: kw, strideH: stride.h, strideW: stride.w,
     padH: padding.h, padW: padding.w, dilationH: dilation.h, dilationW: dilation.w)
   precondition(g.outHeight == h && g.outWidth == w, "conv_transpose2d: inconsistent geometry")
+  let map = size.map { _ in NearestSourceMap(from: x.shape[2], x.shape[3], to: h, w, scalar: T.self) }
   let outShape = [n, cout, oh, ow]
   let v: [T] = makeArray(outShape.reduce(1, *)) { out in
     x.scalars.withUnsafeBufferPointer { px in
@@ -107,7 +134,7 @@ public func convTranspose2d<T: KernelScalar>(
         withOptionalPointer(bias?.scalars) { pb in
           ConvTranspose2dKernel.forward(
             input: px.baseAddress!, batch: n, inChannels: cin, out: g, weight: pw.baseAddress!, bias: pb,
-            groups: groups, output: out)
+            groups: groups, upsampled: map, output: out)
         }
       }
     }
@@ -116,7 +143,7 @@ public func convTranspose2d<T: KernelScalar>(
   return .result(shape: outShape, scalars: v, inputs: inputs) { gout in
     convolutionGradients(x, weight, bias, biasCount: cout, gout) { px, pw, pg, dx, dw, db in
       ConvTranspose2dKernel.backward(
-        input: px, batch: n, inChannels: cin, out: g, weight: pw, groups: groups,
+        input: px, batch: n, inChannels: cin, out: g, weight: pw, groups: groups, upsampled: map,
         gradOutput: pg, gradInput: dx, gradWeight: dw, gradBias: db)
     }
   }

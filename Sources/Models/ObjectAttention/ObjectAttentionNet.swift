@@ -83,7 +83,7 @@ public final class ObjectAttentionNet: Module {
     var newMasks = [Tensor<Float>](repeating: logits, count: config.blocks)
     for l in stride(from: config.blocks - 1, through: 0, by: -1) {
       let size = config.convSize(sizes[l])
-      if config.upsampling == .nearest && convTs[l].groups == 1 {
+      if config.upsampling == .nearest {
         // Same values as the general branch; the transposed conv runs at the pooled resolution.
         let low = concat([top, pooled[l]], dim: 1)
         top = convTs[l].forward(nearestUpsampled: low, size: size, outputSize: sizes[l]).tanh()
