@@ -78,7 +78,7 @@ public func runBenchmarks(batch: Int = 64, sweep: Int = 4096, repeats: Int = 5) 
     let (k, p) = (c * 16, (h - 3) * (w - 3))
     convFigures(
       name, flops: 2.0 * Double(n * o * p * k), op: { _ = withNoGrad { conv2d(xi, weight: wt, bias: b) } },
-      gemms: { gemmCalls(batch: n, m: o, k: k, columns: p, direct: p >= Conv2dKernel.directColumns) })
+      gemms: { gemmCalls(batch: n, m: o, k: k, columns: p, direct: p >= Conv2dKernel.directColumns, biasColumn: true) })
   }
   // The feedback path: nearest upsampling fused into the transposed conv (GEMMs at source resolution).
   for (name, c, h, w, size, o) in [("conv2_t", 100, 4, 8, Pair(9, 16), 20), ("conv1_t", 40, 12, 19, Pair(25, 39), 1)] {
@@ -111,14 +111,18 @@ public func runBenchmarks(batch: Int = 64, sweep: Int = 4096, repeats: Int = 5) 
 
 /// The GEMM calls a convolution kernel makes for `batch` images of `columns` output positions each
 /// (M = m, K = k), split over the workers and chunked as the kernels do, on scratch buffers.
-func gemmCalls(batch: Int, m: Int, k: Int, columns p: Int, direct: Bool, transposedA: Bool = false) {
+/// `biasColumn`: the conv computes its bias inside the GEMM (K + 1), as conv2d does when it has one.
+func gemmCalls(
+  batch: Int, m: Int, k: Int, columns p: Int, direct: Bool, transposedA: Bool = false, biasColumn: Bool = false
+) {
   Parallel.forEachRange(batch, minimum: Conv2dKernel.minimumImages(rows: transposedA ? m : k, cols: p)) { range, _ in
     let nbMax = direct ? 1 : Conv2dKernel.chunkSize(batch: range.count, rows: transposedA ? m : k, cols: p)
-    let a = UnsafeMutablePointer<Float>.allocate(capacity: m * k)
-    let b = UnsafeMutablePointer<Float>.allocate(capacity: k * nbMax * p)
+    let kg = biasColumn ? k + 1 : k
+    let a = UnsafeMutablePointer<Float>.allocate(capacity: m * kg)
+    let b = UnsafeMutablePointer<Float>.allocate(capacity: kg * nbMax * p)
     let c = UnsafeMutablePointer<Float>.allocate(capacity: m * nbMax * p)
-    a.initialize(repeating: 0.01, count: m * k)
-    b.initialize(repeating: 0.01, count: k * nbMax * p)
+    a.initialize(repeating: 0.01, count: m * kg)
+    b.initialize(repeating: 0.01, count: kg * nbMax * p)
     defer {
       a.deallocate()
       b.deallocate()
@@ -127,7 +131,7 @@ func gemmCalls(batch: Int, m: Int, k: Int, columns p: Int, direct: Bool, transpo
     var n0 = range.lowerBound
     while n0 < range.upperBound {
       let nb = min(nbMax, range.upperBound - n0)
-      gemm(transA: transposedA, m: m, n: nb * p, k: k, a: a, b: b, c: c)
+      gemm(transA: transposedA, m: m, n: nb * p, k: kg, a: a, b: b, c: c)
       n0 += nb
     }
   }

@@ -126,10 +126,12 @@ public final class ObjectAttentionTrainer {
       for w in workers.dropFirst() {
         for (p, q) in zip(parameters, w.net.parameters()) {
           guard let dq = q.grad else { continue }
-          if let dp = p.grad {
-            p.grad = Tensor(shape: p.shape, scalars: zip(dp.scalars, dq.scalars).map(+))
-          } else {
+          guard let dp = p.grad else {
             p.grad = dq
+            continue
+          }
+          dp.withMutableScalars { d in
+            dq.scalars.withUnsafeBufferPointer { Elementwise.addInPlace(d.baseAddress!, $0.baseAddress!, d.count) }
           }
         }
       }
