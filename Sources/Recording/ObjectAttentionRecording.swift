@@ -106,13 +106,13 @@ extension ObjectAttentionNet: RecordableModel {
         for (k, l) in idx.enumerated() {
           let per = geometries[l].units
           part.activity[p][k].scalars.withUnsafeBufferPointer { src in
-            (phases[p][k].pointer.pointer + range.lowerBound * per).update(
+            (phases[p][k].base + range.lowerBound * per).update(
               from: src.baseAddress!, count: range.count * per)
           }
         }
-        for (i, v) in part.predictions[p].enumerated() { predictions.pointer.pointer[p * n + range.lowerBound + i] = v }
+        for (i, v) in part.predictions[p].enumerated() { predictions[p * n + range.lowerBound + i] = v }
       }
-      for (i, g) in part.attendedGlimpse.enumerated() { attendedGlimpse.pointer.pointer[range.lowerBound + i] = g }
+      for (i, g) in part.attendedGlimpse.enumerated() { attendedGlimpse[range.lowerBound + i] = g }
     }
     let activity = (0..<2).map { p in
       idx.enumerated().map { k, l in Tensor<Float>(shape: [n] + geometries[l].shapeCHW, scalars: phases[p][k].array()) }

@@ -25,21 +25,26 @@ public struct SharedPointer<T>: @unchecked Sendable {
 /// A fixed-size buffer that micro-batch workers fill at disjoint positions; freed with the object.
 public final class SharedBuffer<T>: @unchecked Sendable {
   /// The storage (valid while the buffer is alive).
-  public let pointer: SharedPointer<T>
+  public let base: UnsafeMutablePointer<T>
   public let count: Int
 
   public init(count: Int, value: T) {
     self.count = count
-    let p = UnsafeMutablePointer<T>.allocate(capacity: count)
-    p.initialize(repeating: value, count: count)
-    pointer = SharedPointer(p)
+    base = UnsafeMutablePointer<T>.allocate(capacity: count)
+    base.initialize(repeating: value, count: count)
   }
 
   deinit {
-    pointer.pointer.deinitialize(count: count)
-    pointer.pointer.deallocate()
+    base.deinitialize(count: count)
+    base.deallocate()
+  }
+
+  /// Element `i` (workers write only their own elements).
+  public subscript(i: Int) -> T {
+    get { base[i] }
+    set { base[i] = newValue }
   }
 
   /// The contents as an array (a copy).
-  public func array() -> [T] { Array(UnsafeBufferPointer(start: pointer.pointer, count: count)) }
+  public func array() -> [T] { Array(UnsafeBufferPointer(start: base, count: count)) }
 }

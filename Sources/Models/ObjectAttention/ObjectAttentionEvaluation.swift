@@ -74,7 +74,7 @@ extension ObjectAttentionNet {
     forEachMicroBatch(n, size: size) { r in
       var part = ObjectEvaluation()
       evaluateSlice(batch.slice(r), into: &part, visualize: max(0, keep - r.lowerBound))
-      parts.pointer.pointer[r.lowerBound / size] = part
+      parts[r.lowerBound / size] = part
     }
     for part in parts.array() { result.append(part) }
   }
