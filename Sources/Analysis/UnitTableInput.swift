@@ -31,21 +31,21 @@ public func readUnitTable(_ path: String) throws -> [UnitObservations] {
   guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8) else {
     throw TableError(message: "\(path): cannot be read")
   }
-  var lines = text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline).map(String.init)
-  while lines.last?.trimmingCharacters(in: .whitespaces).isEmpty == true { lines.removeLast() }
-  guard let headerLine = lines.first, !headerLine.isEmpty else {
+  let records = try parseCSV(text, file: path)
+  guard let headerRecord = records.first else {
     throw TableError(message: "\(path): the file is empty (expected a header row)")
   }
-  let header = headerLine.split(separator: ",", omittingEmptySubsequences: false).map {
-    $0.trimmingCharacters(in: .whitespaces).lowercased()
-  }
+  let header = headerRecord.fields.map { $0.lowercased() }
   let required = ["unit", "condition", "attended", "unattended"]
   let missing = required.filter { !header.contains($0) }
   guard missing.isEmpty else {
     throw TableError(
       message:
-        "\(path):1: missing column\(missing.count > 1 ? "s" : "") \(missing.joined(separator: ", ")) (the table needs unit, condition, attended, unattended and optionally layer)"
+        "\(path):\(headerRecord.line): missing column\(missing.count > 1 ? "s" : "") \(missing.joined(separator: ", ")) (the table needs unit, condition, attended, unattended and optionally layer)"
     )
+  }
+  for name in required + ["layer"] where header.filter({ $0 == name }).count > 1 {
+    throw TableError(message: "\(path):\(headerRecord.line): column '\(name)' appears twice")
   }
   let iu = header.firstIndex(of: "unit")!
   let ic = header.firstIndex(of: "condition")!
@@ -54,11 +54,12 @@ public func readUnitTable(_ path: String) throws -> [UnitObservations] {
   let il = header.firstIndex(of: "layer")
   var order: [String] = []
   var byUnit: [String: UnitObservations] = [:]
-  for (k, line) in lines.enumerated().dropFirst() {
-    if line.trimmingCharacters(in: .whitespaces).isEmpty { continue }
-    let f = line.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
-    guard f.count >= header.count else {
-      throw TableError(message: "\(path):\(k + 1): expected \(header.count) cells, found \(f.count)")
+  for record in records.dropFirst() {
+    let f = record.fields
+    let k = record.line - 1
+    guard f.count == header.count else {
+      throw TableError(
+        message: "\(path):\(record.line): expected \(header.count) cells like the header, found \(f.count)")
     }
     func number(_ i: Int) throws -> Double {
       let s = f[i]

@@ -38,3 +38,20 @@ public func upscaled(_ image: RasterImage, by factor: Int) -> RasterImage {
   }
   return RasterImage(width: outWidth, height: outHeight, channels: ch, pixels: px)
 }
+
+/// Shrinks an image by an integer factor (every `factor`-th pixel), for previews of large canvases.
+public func downsampled(_ image: RasterImage, by factor: Int) -> RasterImage {
+  guard factor > 1 else { return image }
+  let outWidth = (image.width + factor - 1) / factor
+  let outHeight = (image.height + factor - 1) / factor
+  let ch = image.channels
+  var px = [UInt8](repeating: 0, count: outWidth * outHeight * ch)
+  for y in 0..<outHeight {
+    for x in 0..<outWidth {
+      for c in 0..<ch {
+        px[(y * outWidth + x) * ch + c] = image.pixels[((y * factor) * image.width + x * factor) * ch + c]
+      }
+    }
+  }
+  return RasterImage(width: outWidth, height: outHeight, channels: ch, pixels: px)
+}

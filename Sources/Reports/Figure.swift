@@ -55,19 +55,27 @@ public struct LinePanel: Sendable {
   }
 }
 
-/// "Nice" tick positions covering [lo, hi] (steps of 1, 2 or 5 x 10^k).
+/// "Nice" tick positions covering [lo, hi] (steps of 1, 2 or 5 x 10^k), at most `4 * count + 1` of
+/// them. Survives any input: a non-finite, empty or reversed range, or one too narrow for its
+/// magnitude (steps below the spacing of doubles there), gives the ends alone.
 public func niceTicks(_ lo: Double, _ hi: Double, count: Int = 5) -> [Double] {
-  guard hi > lo, lo.isFinite, hi.isFinite else { return [lo] }
-  let raw = (hi - lo) / Double(max(1, count))
+  guard lo.isFinite else { return [] }
+  guard hi.isFinite, hi > lo else { return [lo] }
+  let span = hi - lo
+  guard span.isFinite else { return [lo, hi] }  // e.g. -1e308 ... 1e308
+  let raw = span / Double(max(1, count))
   let mag = pow(10, floor(log10(raw)))
   let step = [1.0, 2, 5, 10].map { $0 * mag }.first { $0 >= raw } ?? 10 * mag
-  var t = ceil(lo / step) * step
-  var out: [Double] = []
-  while t <= hi + step * 1e-9 {
-    out.append(abs(t) < step * 1e-9 ? 0 : t)
-    t += step
+  let first = ceil(lo / step) * step
+  // A step that no longer changes the value (1e16 + 0.5 == 1e16) would repeat ticks forever.
+  guard step.isFinite, step > 0, first.isFinite, first + step != first, (first + step) - first > step / 2 else {
+    return [lo, hi]
   }
-  return out
+  let n = Int(min(Double(4 * max(1, count)), floor((hi + step * 1e-9 - first) / step))) + 1
+  return (0..<max(0, n)).map { i in
+    let t = first + Double(i) * step
+    return abs(t) < step * 1e-9 ? 0 : t
+  }
 }
 
 /// Draws panels in a grid on a Cairo context (used for PNG and PDF pages alike).

@@ -61,8 +61,9 @@ public func drawHistogram(
   h: Double
 ) {
   cairo_select_font_face(cr, "DejaVu Sans", CAIRO_FONT_SLANT_NORMAL, CAIRO_FONT_WEIGHT_NORMAL)
+  let bins = max(1, bins)
   var counts = [Int](repeating: 0, count: bins)
-  for v in values where v.isFinite { counts[min(bins - 1, max(0, Int((v - lo) / (hi - lo) * Double(bins))))] += 1 }
+  for v in values where v.isFinite { counts[histogramBin(v, lo: lo, hi: hi, bins: bins)] += 1 }
   let a = Axes.inRect(x: x, y: y, w: w, h: h, xr: (lo, hi), yr: (0, Double(counts.max() ?? 1) * 1.1))
   cairo_set_source_rgba(cr, color.r, color.g, color.b, 0.75)
   for (i, c) in counts.enumerated() where c > 0 {
@@ -256,4 +257,12 @@ public func drawHeatMap(
   text(cr, "0", bx + 13, y0 + bh / 2 + 3)
   text(cr, formatTick(-scale), bx + 13, y0 + bh)
   text(cr, colorLabel, bx - 2, y0 + bh + 12)
+}
+
+/// The bin of `v` among `bins` equal bins over [lo, hi]; values outside fall into the edge bins.
+/// Computed in doubles and clamped before conversion, so no value (or range) can trap.
+public func histogramBin(_ v: Double, lo: Double, hi: Double, bins: Int) -> Int {
+  let f = (v - lo) / (hi - lo) * Double(bins)
+  guard f.isFinite else { return v > lo ? bins - 1 : 0 }
+  return Int(min(Double(bins - 1), max(0, f)))
 }

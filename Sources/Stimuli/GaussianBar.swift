@@ -95,7 +95,7 @@ public struct ReferenceBar: Sendable, Equatable {
     let rotated = pilAffineNearest(
       bar, width: cols, height: rows, outWidth: cols, outHeight: rows, matrix: [m[0], m[1], m2, m[3], m[4], m5])
     // 3. translate onto the canvas: (1, 0, int(-x + length/2 - W/2), 0, 1, y).
-    let c = Double(Int(-shiftX + Double(length) / 2 - Double(width) / 2))
+    let c = (-shiftX + Double(length) / 2 - Double(width) / 2).rounded(.towardZero)  // Python's int()
     return pilAffineNearest(
       rotated, width: cols, height: rows, outWidth: width, outHeight: height, matrix: [1, 0, c, 0, 1, shiftY])
   }
@@ -111,9 +111,9 @@ func pilAffineNearest(_ src: [Float], width: Int, height: Int, outWidth: Int, ou
     for x in 0..<outWidth {
       let xi = a[0] * (Double(x) + 0.5) + a[1] * (Double(y) + 0.5) + a[2]
       let yi = a[3] * (Double(x) + 0.5) + a[4] * (Double(y) + 0.5) + a[5]
-      let ix = xi < 0 ? -1 : Int(xi)
-      let iy = yi < 0 ? -1 : Int(yi)
-      if ix >= 0 && ix < width && iy >= 0 && iy < height { out[y * outWidth + x] = src[iy * width + ix] }
+      // Compared as doubles first: a far-off (or non-finite) coordinate never reaches Int().
+      guard xi >= 0, xi < Double(width), yi >= 0, yi < Double(height) else { continue }
+      out[y * outWidth + x] = src[Int(yi) * width + Int(xi)]
     }
   }
   return out

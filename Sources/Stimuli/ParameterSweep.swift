@@ -5,6 +5,15 @@ public enum ParameterValues: Sendable, Equatable {
   case range(from: Double, to: Double, steps: Int)
   case list([Double])
 
+  /// How many values.
+  public var count: Int {
+    switch self {
+    case .fixed: return 1
+    case .range(_, _, let n): return max(1, n)
+    case .list(let l): return l.count
+    }
+  }
+
   /// The values in sweep order.
   public var values: [Double] {
     switch self {

@@ -2,6 +2,7 @@ import Analysis
 import CCairo
 import Engine
 import Foundation
+import Stimuli
 import Recording
 import Reports
 
@@ -39,7 +40,7 @@ public func observations(from r: RecordingResult, values: [Float]) -> [UnitObser
   }
 }
 
-func formatNumberForTable(_ v: Double) -> String { v == v.rounded() ? String(Int(v)) : "\(v)" }
+func formatNumberForTable(_ v: Double) -> String { formatNumber(v) }
 
 /// Runs the analysis on observations and writes the unit and layer tables and the PDF report.
 @discardableResult
@@ -248,7 +249,10 @@ func writeReport(
   let positions: [(layer: String, y: Int, x: Int, ami: Double)] = units.compactMap { r in
     guard r.excluded == nil, let ami = r.ami else { return nil }
     let parts = r.unit.split(whereSeparator: { "[],".contains($0) })
-    guard parts.count == 4, let y = Int(parts[2]), let x = Int(parts[3]) else { return nil }
+    // Map positions are at most a canvas side; anything else in a user's table is a name, not a position.
+    guard parts.count == 4, let y = Int(parts[2]), let x = Int(parts[3]), (0..<StimulusLimits.maxCanvas).contains(y),
+      (0..<StimulusLimits.maxCanvas).contains(x)
+    else { return nil }
     return (r.layer, y, x, ami)
   }
   if !positions.isEmpty {

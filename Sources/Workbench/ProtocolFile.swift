@@ -1,4 +1,5 @@
 import Foundation
+import Models
 import Recording
 import Stimuli
 import Yams
@@ -184,12 +185,42 @@ public enum ProtocolFile {
     let seed = m["seed"].flatMap { r.integer($0, "seed", min: 0) } ?? 0
     let output = m["output"].flatMap { r.string($0, "output") } ?? "Reports/\(name.isEmpty ? "protocol" : name)"
 
+    if let stimulus, log.issues.isEmpty {
+      let input = inputCanvas(architecture)
+      if let c = stimulus.canvas, c.height != input.height || c.width != input.width {
+        r.log.add(
+          m["stimulus"], "stimulus.canvas",
+          "\(c.height)x\(c.width) does not match the \(architecture) model's input \(input.height)x\(input.width)")
+      }
+      if let problem = regionProblem(stimulus, height: input.height, width: input.width),
+        var issue = stimulus.regionLocation
+      {
+        issue.message = problem
+        log.issues.append(issue)
+      }
+    }
     guard log.issues.isEmpty, let stimulus else { throw ProtocolErrors(issues: log.sorted) }
     return ProtocolSpec(
       name: name, description: description, file: path, architecture: architecture, weights: weights,
       stimulus: stimulus,
       stimulusSource: stimulusSource, condition: condition, layers: layers, units: units, writeResponses: responses,
       batchSize: batch, tuningAxis: axis, reduce: reduce, seed: UInt64(seed), output: output)
+  }
+
+  /// The input canvas (height, width) of an architecture, pixels.
+  static func inputCanvas(_ architecture: String) -> (height: Int, width: Int) {
+    let c = ObjectAttentionConfig.preset(architecture.hasSuffix("coco") ? .coco : .mnist)
+    return (c.inputHeight, c.inputWidth)
+  }
+
+  /// Why an explicit distractor region does not fit a `height x width` canvas, if it does not.
+  public static func regionProblem(_ request: StimulusRequest, height: Int, width: Int) -> String? {
+    guard let (top, left, h, w) = request.region else { return nil }
+    guard top + h <= height, left + w <= width else {
+      return
+        "[top \(top), left \(left), height \(h), width \(w)] reaches past the \(height)x\(width) canvas (rows 0-\(height - 1), columns 0-\(width - 1))"
+    }
+    return nil
   }
 
   /// Reads a stimulus file on its own (for `ephys stimuli`).

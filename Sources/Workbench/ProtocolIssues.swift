@@ -1,3 +1,4 @@
+import Stimuli
 import Yams
 
 /// One problem in a protocol or stimulus file, located by file, line, column and key path.
@@ -113,6 +114,16 @@ struct YAMLReader {
     }
     if let hi, v > hi {
       log.add(node, path, "must be <= \(formatted(hi)), found \(formatted(v))")
+      return nil
+    }
+    return v
+  }
+
+  /// A number within `bounds` (finite, in the parameter's meaningful range).
+  func bounded(_ node: Node, _ path: String, _ bounds: ParameterBounds) -> Double? {
+    guard let v = number(node, path) else { return nil }
+    guard bounds.contains(v) else {
+      log.add(node, path, "\(bounds.requirement), found \(formatted(v))")
       return nil
     }
     return v

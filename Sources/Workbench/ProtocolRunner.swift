@@ -28,6 +28,13 @@ public enum ProtocolRunner {
     if let c = r.canvas, c.height != height || c.width != width {
       throw RecordingError("stimulus canvas \(c.height)x\(c.width) does not match the model's input \(height)x\(width)")
     }
+    guard (4...StimulusLimits.maxCanvas).contains(height), (4...StimulusLimits.maxCanvas).contains(width) else {
+      throw RecordingError(
+        "a canvas of \(height)x\(width) pixels is outside 4...\(StimulusLimits.maxCanvas) on each side")
+    }
+    if let problem = ProtocolFile.regionProblem(r, height: height, width: width) {
+      throw RecordingError("stimulus distractor region \(problem)")
+    }
     var distractor: Distractor? = nil
     if let d = r.distractor {
       var region: (Int, Int, Int, Int)
@@ -71,33 +78,46 @@ public enum ProtocolRunner {
   }
 
   /// Runs `p`, writing every result into a temporary folder that replaces `output` only once the
-  /// run has succeeded (nothing is written on failure). `progress(done, total)` reports stimuli.
+  /// run has succeeded (nothing is written on failure; see `OutputFolder` for what may be replaced).
+  /// `progress(done, total)` reports stimuli; `notice` receives messages such as leftovers cleaned.
   public static func run(
-    _ p: ProtocolSpec, output: String? = nil, seed: UInt64? = nil, progress: (Int, Int) -> Void = { _, _ in }
+    _ p: ProtocolSpec, output: String? = nil, seed: UInt64? = nil, notice: (String) -> Void = { _ in },
+    progress: (Int, Int) -> Void = { _, _ in }
   ) throws -> RunOutcome {
     let seed = seed ?? p.seed
+    let folder = output ?? p.output
+    if let problem = OutputFolder.problem(folder) { throw OutputFolderError(message: problem) }
     let net = try loadModel(p)
     let spec = try materialize(p.stimulus, height: net.config.inputHeight, width: net.config.inputWidth, seed: seed)
     guard net.config.channels[0] == 1 else {
       throw RecordingError(
         "protocol stimuli are greyscale; the \(p.architecture) model takes \(net.config.channels[0]) channels")
     }
-    let folder = output ?? p.output
-    let parent = (folder as NSString).deletingLastPathComponent
-    try FileManager.default.createDirectory(atPath: parent.isEmpty ? "." : parent, withIntermediateDirectories: true)
-    let temporary =
-      (parent.isEmpty ? "." : parent) + "/.\((folder as NSString).lastPathComponent).partial-\(UUID().uuidString)"
-    try FileManager.default.createDirectory(atPath: temporary, withIntermediateDirectories: true)
+    let temporary = try OutputFolder.begin(folder, notice: notice)
     do {
+      if p.writeResponses { try checkDiskSpace(for: spec, layers: p.layers, net: net, in: temporary) }
       let outcome = try runInto(temporary, p, spec: spec, net: net, seed: seed, progress: progress)
-      if FileManager.default.fileExists(atPath: folder) { try FileManager.default.removeItem(atPath: folder) }
-      try FileManager.default.moveItem(atPath: temporary, toPath: folder)
+      try OutputFolder.commit(temporary, to: folder)
       var moved = outcome
       moved.folder = folder
       return moved
     } catch {
-      try? FileManager.default.removeItem(atPath: temporary)
+      OutputFolder.abandon(temporary)
       throw error
+    }
+  }
+
+  /// Refuses, before recording, a responses file larger than the free space where it goes
+  /// (stimuli x 2 phases x units x 4 bytes; the unit count is an upper bound: every unit of the layers).
+  static func checkDiskSpace(for spec: StimulusSpec, layers: [String], net: ObjectAttentionNet, in dir: String) throws {
+    let units = net.recordableLayers.filter { layers.contains($0.name) }.reduce(0) { $0 + $1.units }
+    let (perStimulus, o1) = units.multipliedReportingOverflow(by: 2 * 4)
+    let (bytes, o2) = perStimulus.multipliedReportingOverflow(by: spec.count)
+    let free = (try? FileManager.default.attributesOfFileSystem(forPath: dir))?[.systemFreeSize] as? Int ?? Int.max
+    guard !o1, !o2, bytes < free else {
+      throw RecordingError(
+        "responses.npy would need \(o1 || o2 ? "more than any disk holds" : ReadBudget.describe(bytes)) (\(spec.count) stimuli x 2 phases x up to \(units) units x 4 bytes), but \(ReadBudget.describe(free)) are free; set record.responses: false to skip it"
+      )
     }
   }
 

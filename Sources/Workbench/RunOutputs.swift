@@ -137,14 +137,17 @@ extension ProtocolRunner {
   /// framed in red and the swept object's centroid marked in blue.
   public static func stimulusMontage(_ spec: StimulusSpec) -> RasterImage {
     let n = min(48, spec.count)
-    let picks = (0..<n).map { $0 * spec.count / n }
+    let picks = (0..<n).map { $0 * spec.count / n }  // count <= StimulusLimits.maxStimuli: no overflow
+    // Small canvases are enlarged 3x; large ones shrunk so that a tile is at most 256 pixels a side.
+    let side = max(spec.canvasHeight, spec.canvasWidth)
+    let shrink = (side + 255) / 256
     let tiles = picks.map { i -> RasterImage in
       let s = spec.stimulus(i)
       let peak = max(1, s.image.max() ?? 1)
       var img = RasterImage(grey: s.image.map { $0 / peak }, width: spec.canvasWidth, height: spec.canvasHeight).rgb()
-      if let d = spec.distractor {
-        for y in d.top..<min(spec.canvasHeight, d.top + d.height) {
-          for x in d.left..<min(spec.canvasWidth, d.left + d.width)
+      if let d = spec.distractor, d.top < spec.canvasHeight, d.left < spec.canvasWidth, d.height > 0, d.width > 0 {
+        for y in max(0, d.top)..<min(spec.canvasHeight, d.top + d.height) {
+          for x in max(0, d.left)..<min(spec.canvasWidth, d.left + d.width)
           where y == d.top || x == d.left || y == d.top + d.height - 1 || x == d.left + d.width - 1 {
             img.pixels[(y * spec.canvasWidth + x) * 3] = 220
           }
@@ -167,7 +170,7 @@ extension ProtocolRunner {
           img.pixels[(y * spec.canvasWidth + x) * 3 + 2] = 255
         }
       }
-      return upscaled(img, by: 3)
+      return side <= 96 ? upscaled(img, by: 3) : downsampled(img, by: shrink)
     }
     return montage(tiles, columns: 8, gap: 4)
   }

@@ -21,6 +21,9 @@ public struct StimulusRequest: Sendable {
   /// Region as (top, left, height, width), or nil for the default (the right 28 columns).
   public var region: (Int, Int, Int, Int)?
   public var regionName: String?
+  /// Where an explicit region was written (file, line, column, key), for errors found once the
+  /// canvas is known.
+  var regionLocation: ProtocolIssue?
   public var combination: Combination
   public var noise: Double
 }
@@ -51,8 +54,8 @@ enum StimulusFile {
     }
     var canvas: (Int, Int)? = nil
     if let c = m["canvas"], let l = r.list(c, p("canvas")) {
-      if l.count == 2, let h = r.integer(l[0], p("canvas"), min: 4, max: 4096),
-        let w = r.integer(l[1], p("canvas"), min: 4, max: 4096)
+      if l.count == 2, let h = r.integer(l[0], p("canvas"), min: 4, max: StimulusLimits.maxCanvas),
+        let w = r.integer(l[1], p("canvas"), min: 4, max: StimulusLimits.maxCanvas)
       {
         canvas = (h, w)
       } else if l.count != 2 {
@@ -66,16 +69,16 @@ enum StimulusFile {
         for name in names {
           guard let v = pm[name] else { continue }
           let key = p("parameters") + "." + name
-          if let values = parameterValues(v, key, r) {
-            let positive = ["width", "length", "frequency", "sigma"].contains(name)
-            if positive, values.values.contains(where: { $0 <= 0 }) {
-              r.log.add(v, key, "must be > 0")
-            } else if ["contrast"].contains(name), values.values.contains(where: { $0 < 0 }) {
-              r.log.add(v, key, "must be >= 0")
-            } else {
-              parameters.append((name, values))
-            }
+          if let values = parameterValues(v, key, r, bounds: StimulusLimits.bounds(name)) {
+            parameters.append((name, values))
           }
+        }
+        let counts = parameters.map { $0.1.count }
+        if StimulusLimits.stimulusCount(counts) == nil {
+          r.log.add(
+            pn, p("parameters"),
+            "the sweep has \(counts.map(String.init).joined(separator: " x ")) stimuli, more than \(StimulusLimits.maxStimuli) per run: sweep fewer values or split it into several protocols"
+          )
         }
       }
     }
@@ -90,12 +93,20 @@ enum StimulusFile {
     return request
   }
 
-  static func parameterValues(_ node: Node, _ key: String, _ r: YAMLReader) -> ParameterValues? {
+  /// A parameter's values: a number, a list of numbers or a range {from, to, steps}; every value
+  /// (and both ends of a range) within `bounds`.
+  static func parameterValues(_ node: Node, _ key: String, _ r: YAMLReader, bounds: ParameterBounds)
+    -> ParameterValues?
+  {
     switch node {
     case .scalar:
-      return r.number(node, key).map { .fixed($0) }
+      return r.bounded(node, key, bounds).map { .fixed($0) }
     case .sequence(let s):
-      let values = s.compactMap { r.number($0, key) }
+      guard s.count <= StimulusLimits.maxStimuli else {
+        r.log.add(node, key, "lists \(s.count) values, more than \(StimulusLimits.maxStimuli)")
+        return nil
+      }
+      let values = s.compactMap { r.bounded($0, key, bounds) }
       if s.isEmpty { r.log.add(node, key, "an empty list gives no stimuli") }
       return values.count == s.count && !s.isEmpty ? .list(values) : nil
     case .mapping:
@@ -103,7 +114,7 @@ enum StimulusFile {
       guard let f = r.require(m, "from", key, in: node), let t = r.require(m, "to", key, in: node),
         let st = r.require(m, "steps", key, in: node)
       else { return nil }
-      guard let a = r.number(f, key + ".from"), let b = r.number(t, key + ".to"),
+      guard let a = r.bounded(f, key + ".from", bounds), let b = r.bounded(t, key + ".to", bounds),
         let n = r.integer(st, key + ".steps", min: 1, max: 100_000)
       else { return nil }
       return .range(from: a, to: b, steps: n)
@@ -120,9 +131,9 @@ enum StimulusFile {
     ]
     guard let m = r.mapping(node, path, allowed: allowed) else { return }
     func p(_ k: String) -> String { path + "." + k }
-    func num(_ k: String, _ d: Double, min lo: Double? = nil, exclusive: Bool = false) -> Double {
+    func num(_ k: String, _ d: Double) -> Double {
       guard let n = m[k] else { return d }
-      return r.number(n, p(k), min: lo, exclusiveMin: exclusive) ?? d
+      return r.bounded(n, p(k), StimulusLimits.bounds(k)) ?? d
     }
     guard let kn = r.require(m, "kind", path, in: node),
       let kind = r.choice(kn, p("kind"), ["digit", "bar", "grating", "noise"])
@@ -140,25 +151,28 @@ enum StimulusFile {
       request.distractor = .bar(
         GaussianBar(
           orientation: num("orientation", 90), x: num("x", 14), y: num("y", 14),
-          width: num("width", 1.5, min: 0, exclusive: true), length: num("length", 20, min: 0, exclusive: true),
-          contrast: num("contrast", 1, min: 0)))
+          width: num("width", 1.5), length: num("length", 20), contrast: num("contrast", 1)))
     case "grating":
       request.distractor = .grating(
         Grating(
-          orientation: num("orientation", 0), frequency: num("frequency", 0.15, min: 0, exclusive: true),
-          phase: num("phase", 0), contrast: num("contrast", 1, min: 0), mean: num("mean", 0), x: num("x", 14),
-          y: num("y", 14), envelopeSigma: m["sigma"] != nil ? num("sigma", 4, min: 0, exclusive: true) : nil))
+          orientation: num("orientation", 0), frequency: num("frequency", 0.15), phase: num("phase", 0),
+          contrast: num("contrast", 1), mean: num("mean", 0), x: num("x", 14), y: num("y", 14),
+          envelopeSigma: m["sigma"] != nil ? num("sigma", 4) : nil))
     default:
-      request.distractor = .noise(amplitude: num("amplitude", 0.5, min: 0))
+      request.distractor = .noise(amplitude: num("amplitude", 0.5))
     }
     if let rn = m["region"] {
       if case .scalar = rn {
         request.regionName = r.choice(rn, p("region"), ["left", "right", "whole"])
       } else if let l = r.list(rn, p("region")) {
-        let v = l.compactMap { r.integer($0, p("region"), min: 0) }
+        let v = l.enumerated().compactMap { (i, n) in
+          r.integer(n, p("region"), min: i < 2 ? 0 : 1, max: StimulusLimits.maxCanvas)
+        }
         if v.count == 4 && l.count == 4 {
           request.region = (v[0], v[1], v[2], v[3])
-        } else {
+          request.regionLocation = ProtocolIssue(
+            file: r.log.file, line: rn.mark?.line ?? 1, column: rn.mark?.column ?? 1, key: p("region"), message: "")
+        } else if l.count != 4 {
           r.log.add(rn, p("region"), "expected left, right, whole or [top, left, height, width]")
         }
       }

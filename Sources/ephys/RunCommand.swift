@@ -26,7 +26,9 @@ struct Run: ParsableCommand {
     }
     let start = Date()
     var bar: ProgressBar? = nil
-    let outcome = try ProtocolRunner.run(spec, output: out, seed: seed) { done, total in
+    let outcome = try ProtocolRunner.run(
+      spec, output: out, seed: seed, notice: { FileHandle.standardError.write(Data(("note: " + $0 + "\n").utf8)) }
+    ) { done, total in
       if bar == nil { bar = ProgressBar(total: total, label: spec.name, unit: "stim") }
       bar!.update(done, items: done)
     }

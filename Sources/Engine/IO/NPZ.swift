@@ -4,7 +4,9 @@ public enum NPZ {
   public static func decode(_ bytes: [UInt8]) throws -> TensorArchive {
     let zip = try ZipArchive(bytes)
     var archive = TensorArchive()
-    for e in zip.entries where !e.name.hasSuffix("/") {
+    let members = zip.entries.filter { !$0.name.hasSuffix("/") }
+    try zip.checkBudget(members)
+    for e in members {
       let name = e.name.hasSuffix(".npy") ? String(e.name.dropLast(4)) : e.name
       do {
         archive.tensors.append(try NPY.decode(try zip.contents(of: e), name: name))

@@ -119,12 +119,31 @@ struct RestrictedUnpickler {
     return .tuple(items, depth: d)
   }
 
+  /// Records that `v` goes inside a container at depth `container`. The depth of `v` is read before
+  /// the container's is written: `v` may be the container itself (a self-referential pickle).
   static func nest(_ container: inout Int, _ v: PickleValue) throws {
-    container = max(container, depth(v) + 1)
+    let inner = depth(v) + 1
+    container = max(container, inner)
     guard container <= maxDepth else {
-      throw CheckpointError("pickle nests deeper than \(maxDepth) levels: not a state_dict")
+      throw CheckpointError("pickle nests deeper than \(maxDepth) levels or refers to itself: not a state_dict")
     }
   }
+
+  /// Whether `v` is the list or dict object `container` (pickles can put a container inside itself).
+  static func isSame(_ v: PickleValue, _ container: AnyObject) -> Bool {
+    switch v {
+    case .list(let l): return l === container
+    case .dict(let d): return d === container
+    default: return false
+    }
+  }
+
+  /// Most values the pickle stack may hold: a state_dict pickle holds at most a few thousand
+  /// (torch batches SETITEMS by 1,000); millions mean a hostile file.
+  static let maxStack = 1_000_000
+
+  /// Most memo entries: one per memoised object of a state_dict, bounded far above any real one.
+  static let maxMemo = 10_000_000
 
   static func key(_ v: PickleValue) throws -> String {
     switch v {
@@ -145,6 +164,9 @@ struct RestrictedUnpickler {
     while true {
       steps += 1
       if steps > 50_000_000 { throw CheckpointError("pickle too long") }
+      guard stack.count <= Self.maxStack, memo.count <= Self.maxMemo else {
+        throw CheckpointError("pickle holds more than \(Self.maxStack) values at once: not a state_dict")
+      }
       let at = r.offset
       let op = try r.u8()
       switch op {
@@ -231,6 +253,7 @@ struct RestrictedUnpickler {
         let v = try pop()
         let k = try pop()
         guard case .dict(let d) = stack.last else { throw CheckpointError("corrupt pickle: SETITEM on a non-dict") }
+        guard !Self.isSame(v, d) else { throw CheckpointError("pickle puts a dict inside itself: not a state_dict") }
         try Self.nest(&d.depth, v)
         d.set(try Self.key(k), v)
       case 0x75:  // SETITEMS
@@ -239,18 +262,25 @@ struct RestrictedUnpickler {
           throw CheckpointError("corrupt pickle: SETITEMS")
         }
         for i in stride(from: 0, to: items.count, by: 2) {
+          guard !Self.isSame(items[i + 1], d) else {
+            throw CheckpointError("pickle puts a dict inside itself: not a state_dict")
+          }
           try Self.nest(&d.depth, items[i + 1])
           d.set(try Self.key(items[i]), items[i + 1])
         }
       case 0x61:  // APPEND
         let v = try pop()
         guard case .list(let l) = stack.last else { throw CheckpointError("corrupt pickle: APPEND on a non-list") }
+        guard !Self.isSame(v, l) else { throw CheckpointError("pickle puts a list inside itself: not a state_dict") }
         try Self.nest(&l.depth, v)
         l.items.append(v)
       case 0x65:  // APPENDS
         let items = try popToMark()
         guard case .list(let l) = stack.last else { throw CheckpointError("corrupt pickle: APPENDS on a non-list") }
-        for v in items { try Self.nest(&l.depth, v) }
+        for v in items {
+          guard !Self.isSame(v, l) else { throw CheckpointError("pickle puts a list inside itself: not a state_dict") }
+          try Self.nest(&l.depth, v)
+        }
         l.items.append(contentsOf: items)
       default:
         throw CheckpointError(

@@ -39,6 +39,7 @@ public enum Safetensors {
       }
     }
     var entries: [(begin: Int, tensor: StoredTensor)] = []
+    var allocated = 0  // entries may overlap, so their copies can outgrow the file: budget them
     for (name, value) in header where name != "__metadata__" {
       guard let info = value as? [String: Any] else { throw CheckpointError("entry '\(name)' is not an object") }
       guard let dt = info["dtype"] as? String else { throw CheckpointError("tensor '\(name)' has no dtype") }
@@ -67,6 +68,8 @@ public enum Safetensors {
       guard e - b == need else {
         throw CheckpointError("tensor '\(name)' of \(dt) \(shape) needs \(need) bytes, data_offsets give \(e - b)")
       }
+      allocated += need
+      try ReadBudget.check(allocated, "tensor '\(name)' (with the tensors before it)")
       let data = Array(bytes[(dataStart + b)..<(dataStart + e)])
       entries.append((b, StoredTensor(name: name, dtype: dtype, shape: shape, data: data)))
     }

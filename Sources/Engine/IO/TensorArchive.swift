@@ -173,6 +173,9 @@ public struct TensorArchive: Sendable, Equatable {
 
 /// Reads a whole file, naming it in the error.
 public func readFileBytes(_ path: String) throws -> [UInt8] {
+  if let size = (try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? Int {
+    do { try ReadBudget.check(size, "reading the whole file") } catch let e as CheckpointError { throw e.inFile(path) }
+  }
   guard let data = FileManager.default.contents(atPath: path) else {
     var isDir: ObjCBool = false
     if FileManager.default.fileExists(atPath: path, isDirectory: &isDir) {

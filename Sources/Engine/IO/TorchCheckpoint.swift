@@ -23,6 +23,7 @@ public enum TorchCheckpoint {
         throw CheckpointError("checkpoint was written with \(text)-endian byte order; only little is supported")
       }
     }
+    try zip.checkBudget(zip.entries.filter { $0.name == pkl.name || $0.name.hasPrefix(prefix + "data/") })
     var vm = RestrictedUnpickler(try zip.contents(of: pkl))
     let root = try vm.run()
     var cache: [String: [UInt8]] = [:]
@@ -64,15 +65,17 @@ public enum TorchCheckpoint {
       return k
     }
     // Storage element sizes come from the tensors that use them.
+    // A dict may be reached twice, or contain itself through the memo: visit each once.
     var sizes: [String: Int] = [:]
-    func collect(_ v: PickleValue) {
+    var visited: Set<ObjectIdentifier> = []
+    var pending = [root]
+    while let v = pending.popLast() {
       switch v {
       case .tensor(let t): sizes[t.storage.key] = t.storage.dtype.size
-      case .dict(let d): d.values.values.forEach(collect)
+      case .dict(let d) where visited.insert(ObjectIdentifier(d)).inserted: pending += d.values.values
       default: break
       }
     }
-    collect(root)
     var storages: [String: [UInt8]] = [:]
     var r = ByteReader(bytes, offset: vm.offset, what: "legacy storage data")
     for key in keys {
@@ -100,6 +103,7 @@ public enum TorchCheckpoint {
       throw CheckpointError("the pickled object is not a dict of tensors (state_dict)")
     }
     var archive = TensorArchive()
+    var allocated = 0
     for key in dict.keys {
       guard case .tensor(let t) = dict.values[key]! else { continue }  // skip non-tensor entries (e.g. counters)
       let s = t.storage
@@ -127,7 +131,13 @@ public enum TorchCheckpoint {
             "tensor '\(key)' of shape \(t.shape) reads element \(maxIndex) of a \(s.count)-element storage")
         }
       }
-      var data = [UInt8](repeating: 0, count: count * size)
+      // Zero strides let a few stored elements describe a huge tensor: check the bytes to allocate.
+      let (bytes, o1) = count.multipliedReportingOverflow(by: size)
+      let (total, o2) = allocated.addingReportingOverflow(bytes)
+      guard !o1, !o2 else { throw CheckpointError("tensor '\(key)' of shape \(t.shape) is too large") }
+      try ReadBudget.check(total, "tensor '\(key)' of shape \(t.shape) (with the tensors before it)")
+      allocated = total
+      var data = [UInt8](repeating: 0, count: bytes)
       var index = [Int](repeating: 0, count: t.shape.count)
       for flat in 0..<count {
         var src = t.offset

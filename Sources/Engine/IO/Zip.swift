@@ -104,6 +104,18 @@ public struct ZipArchive {
     self.entries = entries
   }
 
+  /// Checks, before anything is inflated, that reading `members` fits the read budget: a small file
+  /// can declare huge members, or many directory entries pointing at one large member.
+  public func checkBudget(_ members: [ZipEntry]) throws {
+    var total = 0
+    for e in members {
+      let (sum, overflow) = total.addingReportingOverflow(e.uncompressedSize)
+      guard !overflow else { throw CheckpointError("zip members declare more bytes than fit in memory") }
+      total = sum
+    }
+    try ReadBudget.check(total, "the \(members.count) zip members together (\(total) bytes uncompressed)")
+  }
+
   /// The member called `name`, if any.
   public func entry(_ name: String) -> ZipEntry? { entries.first { $0.name == name } }
 
@@ -121,6 +133,7 @@ public struct ZipArchive {
         "zip member '\(entry.name)' (\(entry.compressedSize) bytes at \(start)) runs past the end of the file: truncated?"
       )
     }
+    try ReadBudget.check(entry.uncompressedSize, "zip member '\(entry.name)' (\(entry.uncompressedSize) bytes uncompressed)")
     let raw = Array(bytes[start..<(start + entry.compressedSize)])
     let data: [UInt8]
     switch entry.method {
@@ -155,6 +168,7 @@ public func inflateRaw(_ input: [UInt8], expected: Int? = nil, gzip: Bool = fals
   let chunk = 1 << 16
   var buffer = [UInt8](repeating: 0, count: chunk)
   var input = input
+  let budget = ReadBudget.bytes
   let status: Int32 = input.withUnsafeMutableBufferPointer { inBuf in
     stream.next_in = inBuf.baseAddress
     stream.avail_in = uInt(inBuf.count)
@@ -168,10 +182,12 @@ public func inflateRaw(_ input: [UInt8], expected: Int? = nil, gzip: Bool = fals
       let produced = chunk - Int(stream.avail_out)
       output.append(contentsOf: buffer[0..<produced])
       if let expected, output.count > expected { return Z_DATA_ERROR }
+      if output.count > budget { return Z_MEM_ERROR }
       if status == Z_BUF_ERROR && stream.avail_in == 0 { return Z_BUF_ERROR }
     } while status == Z_OK
     return status
   }
+  if status == Z_MEM_ERROR { try ReadBudget.check(output.count, "\(what) inflated") }
   guard status == Z_STREAM_END else { throw CheckpointError("\(what): compressed data is corrupt or truncated") }
   return output
 }
