@@ -191,9 +191,10 @@ public func writePNG(_ grid: PanelGrid, to path: String, scale: Double = 2) thro
   try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
   let tmp = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).tmp-\(UUID().uuidString)")
     .path
-  guard cairo_surface_write_to_png(surface, tmp) == CAIRO_STATUS_SUCCESS else {
+  let status = cairo_surface_write_to_png(surface, tmp)
+  guard status == CAIRO_STATUS_SUCCESS else {
     try? FileManager.default.removeItem(atPath: tmp)
-    throw ReportError("\(path): PNG could not be written")
+    throw ReportError("\(path): PNG could not be written (\(String(cString: cairo_status_to_string(status))))")
   }
   guard rename(tmp, path) == 0 else { throw ReportError("\(path): could not be moved into place") }
 }

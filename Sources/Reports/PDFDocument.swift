@@ -14,6 +14,8 @@ public final class PDFDocument {
   /// When set, every page is also written as `<prefix>NN.png` (1-based, two-digit), at 2x scale.
   public var figurePrefix: String?
   private var pageNumber = 0
+  /// The first page PNG that could not be written (reported by `finish()`).
+  private var figureFailure: String?
 
   public init(path: String, width: Double = 842, height: Double = 595) throws {
     self.path = path
@@ -72,10 +74,11 @@ public final class PDFDocument {
       cairo_surface_flush(image)
       let png = prefix + String(format: "%02d.png", pageNumber)
       let tmp = png + ".tmp-\(UUID().uuidString)"
-      if cairo_surface_write_to_png(image, tmp) == CAIRO_STATUS_SUCCESS {
-        _ = rename(tmp, png)
-      } else {
+      let status = cairo_surface_write_to_png(image, tmp)
+      if status != CAIRO_STATUS_SUCCESS || rename(tmp, png) != 0 {
         try? FileManager.default.removeItem(atPath: tmp)
+        let reason = status != CAIRO_STATUS_SUCCESS ? String(cString: cairo_status_to_string(status)) : String(cString: strerror(errno))
+        figureFailure = figureFailure ?? "\(png): could not be written (\(reason))"
       }
       cairo_surface_destroy(image)
     }
@@ -90,9 +93,10 @@ public final class PDFDocument {
     cairo_surface_destroy(surface)
     guard status == CAIRO_STATUS_SUCCESS else {
       try? FileManager.default.removeItem(atPath: temporary)
-      throw ReportError("\(path): PDF could not be written")
+      throw ReportError("\(path): PDF could not be written (\(String(cString: cairo_status_to_string(status))))")
     }
     guard rename(temporary, path) == 0 else { throw ReportError("\(path): could not be moved into place") }
+    if let figureFailure { throw ReportError(figureFailure) }
   }
 }
 

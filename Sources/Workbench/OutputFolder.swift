@@ -32,11 +32,17 @@ public enum OutputFolder {
   }
 
   /// Whether `folder` was written by Ephys: it holds the marker, or (results of Ephys 0.1) a
-  /// summary.json naming an Ephys version.
+  /// summary.json naming an Ephys version, or only the files `ephys analyze` writes.
   public static func isEphysFolder(_ folder: String) -> Bool {
     if FileManager.default.fileExists(atPath: folder + "/" + marker) { return true }
-    guard let data = FileManager.default.contents(atPath: folder + "/summary.json") else { return false }
-    return String(decoding: data, as: UTF8.self).contains("\"ephys_version\"")
+    if let data = FileManager.default.contents(atPath: folder + "/summary.json") {
+      return String(decoding: data, as: UTF8.self).contains("\"ephys_version\"")
+    }
+    // `ephys analyze` folders of Ephys 0.1: nothing but the files it writes.
+    let entries = (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []
+    let analysisFiles: Set<String> = ["units.csv", "layers.csv", "report.pdf"]
+    return entries.contains("report.pdf")
+      && entries.allSatisfy { analysisFiles.contains($0) || $0.hasPrefix("figure_") && $0.hasSuffix(".png") }
   }
 
   /// Checks `path` (throws `OutputFolderError` with the reason), clears what killed runs left

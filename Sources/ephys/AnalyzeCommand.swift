@@ -38,12 +38,15 @@ struct Analyze: ParsableCommand {
     case "gaussian": model = .gaussian
     default: throw ValidationError("--tuning-model must be wrapped-gaussian, von-mises or gaussian")
     }
+    let temporary = try OutputFolder.begin(out, notice: { FileHandle.standardError.write(Data(("note: " + $0 + "\n").utf8)) })
+    defer { OutputFolder.abandon(temporary) }  // gone after the commit; removed on failure
     let (units, layers) = try writeAnalysis(
-      obs, into: out,
+      obs, into: temporary,
       context: ReportContext(
         title: "Ephys report: \((table as NSString).lastPathComponent)",
         summaryLines: ["table: \(table)", "units: \(obs.count)"]),
       seed: seed, tuning: model)
+    try OutputFolder.commit(temporary, to: out)
     let excluded = units.filter { $0.excluded != nil }.count
     say("\(units.count) units (\(excluded) excluded), \(layers.count) layer(s); results in \(out)/")
   }

@@ -15,6 +15,39 @@ struct Ephys: ParsableCommand {
     ])
 }
 
+extension Ephys {
+  /// Runs the command; errors print as one plain sentence (file first, when there is one) instead
+  /// of a type name or a Foundation error dump.
+  static func main() {
+    do {
+      var command = try parseAsRoot()
+      try command.run()
+    } catch {
+      if error is CleanExit || error is ExitCode || error is ValidationError || isParserError(error) {
+        exit(withError: error)
+      }
+      FileHandle.standardError.write(Data(("Error: " + describe(error) + "\n").utf8))
+      Foundation.exit(1)
+    }
+  }
+
+  /// Whether ArgumentParser itself raised `error` (usage problems it prints with help).
+  static func isParserError(_ error: Error) -> Bool {
+    String(reflecting: type(of: error)).hasPrefix("ArgumentParser.")
+  }
+}
+
+/// An error in words: our errors' own descriptions; Foundation's file errors as "path: reason".
+func describe(_ error: Error) -> String {
+  let ns = error as NSError
+  if ns.domain == NSCocoaErrorDomain {
+    let path = ns.userInfo[NSFilePathErrorKey] as? String ?? (ns.userInfo[NSURLErrorKey] as? URL)?.path
+    let underlying = (ns.userInfo[NSUnderlyingErrorKey] as? NSError).map { String(cString: strerror(Int32($0.code))) }
+    return [path, underlying ?? ns.localizedDescription].compactMap { $0 }.joined(separator: ": ")
+  }
+  return String(describing: error)
+}
+
 /// The release version printed by `ephys --version`.
 let ephysVersion = "0.1.0"
 

@@ -11,9 +11,26 @@ struct Inspect: ParsableCommand {
   func run() throws {
     let archive = try readTensorFile(file)
     for t in archive.tensors {
-      say("\(t.name)\t\(t.dtype.rawValue)\t\(t.shape)")
+      say("\(printable(t.name))\t\(t.dtype.rawValue)\t\(t.shape)")
     }
-    for (k, v) in archive.metadata.sorted(by: { $0.key < $1.key }) where k != "cases" { say("# \(k): \(v)") }
+    for (k, v) in archive.metadata.sorted(by: { $0.key < $1.key }) where k != "cases" {
+      say("# \(printable(k)): \(printable(v))")
+    }
     say("\(archive.tensors.count) tensors, \(archive.tensors.reduce(0) { $0 + $1.count }) values")
   }
+}
+
+/// `text` safe for a terminal: control characters (escape sequences, line breaks) and invisible
+/// format characters are shown as \u{...} escapes instead of acting on the terminal.
+func printable(_ text: String) -> String {
+  var out = ""
+  for scalar in text.unicodeScalars {
+    switch scalar.properties.generalCategory {
+    case .control, .format, .lineSeparator, .paragraphSeparator, .surrogate, .privateUse, .unassigned:
+      out += "\\u{" + String(scalar.value, radix: 16) + "}"
+    default:
+      out.unicodeScalars.append(scalar)
+    }
+  }
+  return out
 }

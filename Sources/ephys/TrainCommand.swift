@@ -28,6 +28,7 @@ struct TrainSmokeCNN: ParsableCommand {
     guard epochs > 0 else { throw ValidationError("--epochs must be positive") }
     guard batch > 0 else { throw ValidationError("--batch must be positive") }
     guard lr > 0, lr.isFinite else { throw ValidationError("--lr must be a positive number") }
+    try validateCheckpointPath(out)
   }
 
   func run() throws {

@@ -13,8 +13,8 @@ struct TrainObjectAttention: ParsableCommand {
       MNIST: two-digit composites built from the 5,000-digit subset (or --data CSV / --idx-images and
       --idx-labels for the full set), split by source digit 70/10/20 so no test digit is seen in training.
       COCO: --coco-images DIR --coco-annotations instances.json (12 supercategories, class-weighted loss).
-      A checkpoint (with the configuration in its metadata) is written atomically after every epoch, with the
-      optimiser state beside it for --resume. Training stops on a non-finite loss and keeps the last checkpoint.
+      A checkpoint (with the configuration in its metadata and the optimiser state for --resume, in one file) is
+      written atomically after every epoch. Training stops on a non-finite loss and keeps the last checkpoint.
       """)
 
   @Option(help: "mnist or coco.") var variant: ObjectAttentionConfig.Variant = .mnist
@@ -38,6 +38,7 @@ struct TrainObjectAttention: ParsableCommand {
     if let strength, !(0...1).contains(strength) { throw ValidationError("--strength must be in [0, 1]") }
     guard passes >= 2 else { throw ValidationError("--passes must be at least 2 (IOR is taken after pass T-1)") }
     try data.validate(for: variant)
+    if let out { try validateCheckpointPath(out) }
   }
 
   func run() throws {
@@ -56,13 +57,16 @@ struct TrainObjectAttention: ParsableCommand {
 
     let net = ObjectAttentionNet(config, seed: seed)
     let trainer = ObjectAttentionTrainer(net: net, config: settings)
-    let statePath = output + ".optimizer.safetensors"
     var firstEpoch = 0
     if resume {
+      let archive = try Safetensors.read(output)
+      guard let state = TrainingCheckpoint.optimizerState(archive) else {
+        throw ValidationError("\(output) holds no optimiser state (it was not written by this trainer); train anew")
+      }
       let saved = try ObjectAttentionNet.load(from: output, defaults: config)
       try net.loadStateDict(saved.stateDict())
-      try trainer.optimizer.loadState(try Safetensors.read(statePath))
-      firstEpoch = Int(try Safetensors.read(output).metadata["epoch"] ?? "0") ?? 0
+      do { try trainer.optimizer.loadState(state) } catch let e as CheckpointError { throw e.inFile(output) }
+      firstEpoch = Int(archive.metadata["epoch"] ?? "0") ?? 0
       say("resuming after epoch \(firstEpoch) from \(output)")
     }
     let rates: LearningRateSchedule = schedule == .cosine ? .cosine(tMax: epochs, etaMin: 0) : .constant
@@ -99,14 +103,13 @@ struct TrainObjectAttention: ParsableCommand {
           Double(images) / Date().timeIntervalSince(start)))
       let state = trainer.optimizer.stateArchive()
       try checkFinite(state)
-      try Safetensors.write(state, to: statePath)
       try net.saveCheckpoint(
         to: output,
         extra: [
           "epoch": "\(epoch + 1)", "seed": "\(seed)", "lr": "\(settings.learningRate)", "phi": "\(settings.phi)",
           "batch": "\(batchSize)", "schedule": schedule.rawValue, "epochs": "\(epochs)",
           "val_accuracy": String(format: "%.4f", val),
-        ])
+        ], optimizer: state)
     }
     say("checkpoint: \(output)")
   }
@@ -157,5 +160,17 @@ func checkFinite(_ state: TensorArchive) throws {
     guard try t.floats().allSatisfy(\.isFinite) else {
       throw ValidationError("optimizer state became non-finite; not saving")
     }
+  }
+}
+
+/// Refuses a checkpoint path that is a folder (or lies in a file) before any training starts.
+func validateCheckpointPath(_ path: String) throws {
+  var isDirectory: ObjCBool = false
+  if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue {
+    throw ValidationError("--out \(path) is a folder; give the checkpoint file to write, e.g. \(path)/model.safetensors")
+  }
+  let parent = (path as NSString).deletingLastPathComponent
+  if !parent.isEmpty, FileManager.default.fileExists(atPath: parent, isDirectory: &isDirectory), !isDirectory.boolValue {
+    throw ValidationError("--out \(path): \(parent) is a file, not a folder")
   }
 }

@@ -189,6 +189,10 @@ public func readFileBytes(_ path: String) throws -> [UInt8] {
 /// Writes `bytes` to `path` atomically: a temporary file in the same folder, then a rename, so a
 /// crash never leaves a half-written file where a good one was.
 public func writeFileAtomically(_ bytes: [UInt8], to path: String) throws {
+  var isDirectory: ObjCBool = false
+  if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue {
+    throw CheckpointError("is a folder; give a file name to write", file: path)
+  }
   let url = URL(fileURLWithPath: path)
   let dir = url.deletingLastPathComponent()
   try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
@@ -198,7 +202,8 @@ public func writeFileAtomically(_ bytes: [UInt8], to path: String) throws {
     try renameReplacing(tmp.path, path)
   } catch {
     try? FileManager.default.removeItem(at: tmp)
-    throw CheckpointError("could not be written: \(error.localizedDescription)", file: path)
+    let reason = (error as? CheckpointError)?.message ?? (error as NSError).localizedFailureReason ?? "\(error)"
+    throw CheckpointError("could not be written: \(reason)", file: path)
   }
 }
 

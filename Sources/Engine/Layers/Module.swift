@@ -174,7 +174,7 @@ open class Module {
     }
     if strict {
       let known = Set(state.map(\.name))
-      for s in archive.tensors where !known.contains(s.name) {
+      for s in archive.tensors where !known.contains(s.name) && !s.name.hasPrefix(TrainingCheckpoint.optimizerPrefix) {
         problems.append("unexpected tensor '\(s.name)' \(s.shape) (not part of \(type(of: self)))")
       }
     }

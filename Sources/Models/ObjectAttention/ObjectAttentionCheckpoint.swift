@@ -58,8 +58,14 @@ extension ObjectAttentionNet {
     return net
   }
 
-  /// Saves the weights with the configuration in the metadata (atomically).
-  public func saveCheckpoint(to path: String, extra: [String: String] = [:]) throws {
-    try save(to: path, metadata: config.metadata.merging(extra) { _, b in b })
+  /// Saves the weights with the configuration in the metadata (atomically); with `optimizer`, its
+  /// state goes into the same file (a `TrainingCheckpoint`, committed by one rename).
+  public func saveCheckpoint(to path: String, extra: [String: String] = [:], optimizer: TensorArchive? = nil) throws {
+    let metadata = config.metadata.merging(extra) { _, b in b }
+    if let optimizer {
+      try TrainingCheckpoint.write(weights: stateDict(), optimizer: optimizer, metadata: metadata, to: path)
+    } else {
+      try save(to: path, metadata: metadata)
+    }
   }
 }
