@@ -62,6 +62,11 @@ let package = Package(
       name: "Workbench",
       dependencies: ["Engine", "Datasets", "Models", "Stimuli", "Recording", "Analysis", "Reports", "ImageIO", "CCairo", .product(name: "Yams", package: "Yams")],
       swiftSettings: fastSettings),
+    // The fuzz harness behind `ephys fuzz`: seeded mutants of a corpus through every reader.
+    .target(
+      name: "Fuzzing",
+      dependencies: ["Engine", "Datasets", "Models", "Stimuli", "Recording", "Analysis", "Reports", "ImageIO", "Workbench"],
+      swiftSettings: fastSettings),
     // Throughput of the engine on the peer script's workloads (ephys bench).
     .target(name: "Benchmarks", dependencies: ["Engine", "Models"], swiftSettings: fastSettings),
     // Figures and PDF/PNG pages on Cairo.
@@ -75,11 +80,14 @@ let package = Package(
       name: "ephys",
       dependencies: [
         "Engine", "Datasets", "Models", "Analysis", "ImageIO", "Stimuli", "Recording", "Workbench", "Benchmarks",
-        .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        "Fuzzing", .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ],
       swiftSettings: fastSettings),
 
     .testTarget(name: "KernelsTests", dependencies: ["Kernels"]),
+    .testTarget(name: "ReportsTests", dependencies: ["Reports"]),
+    // The command line as a user runs it: subprocesses of the built `ephys` (fuzzing, kill -9).
+    .testTarget(name: "ephysTests", dependencies: ["Engine", "Datasets", "ephys"]),
     .testTarget(name: "AnalysisTests", dependencies: ["Analysis"], resources: [.copy("Fixtures")]),
     .testTarget(
       name: "WorkbenchTests", dependencies: ["Engine", "Stimuli", "Recording", "Workbench", "Models", "ImageIO"],

@@ -10,11 +10,13 @@ public enum OutputFolder {
   /// The marker file every Ephys output folder holds.
   public static let marker = ".ephys-output"
 
-  /// Why results cannot go to `path`, or nil when they can.
-  public static func problem(_ path: String) -> String? {
+  /// Why results cannot go to `path` (relative paths taken from `currentDirectory`), or nil when they can.
+  public static func problem(_ path: String, currentDirectory: String = FileManager.default.currentDirectoryPath)
+    -> String?
+  {
     guard !path.isEmpty else { return "the output folder is empty text" }
-    let target = absolute(path)
-    let here = absolute(FileManager.default.currentDirectoryPath)
+    let target = absolute(path, from: currentDirectory)
+    let here = absolute(currentDirectory)
     if target == "/" || target == here || here.hasPrefix(target.hasSuffix("/") ? target : target + "/") {
       return
         "'\(path)' is the current folder or one above it; results go into a folder of their own (e.g. --out Reports/my-run)"
@@ -132,9 +134,8 @@ public enum OutputFolder {
   }
 
   /// `path` made absolute and standardised (no `.`, `..` or trailing slash).
-  static func absolute(_ path: String) -> String {
-    URL(fileURLWithPath: path, relativeTo: URL(fileURLWithPath: FileManager.default.currentDirectoryPath + "/"))
-      .standardizedFileURL.path
+  static func absolute(_ path: String, from directory: String = FileManager.default.currentDirectoryPath) -> String {
+    URL(fileURLWithPath: path, relativeTo: URL(fileURLWithPath: directory + "/")).standardizedFileURL.path
   }
 
   /// Swaps two paths atomically with Linux's renameat2(RENAME_EXCHANGE), looked up at run time

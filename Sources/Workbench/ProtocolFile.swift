@@ -208,7 +208,7 @@ public enum ProtocolFile {
   }
 
   /// The input canvas (height, width) of an architecture, pixels.
-  static func inputCanvas(_ architecture: String) -> (height: Int, width: Int) {
+  public static func inputCanvas(_ architecture: String) -> (height: Int, width: Int) {
     let c = ObjectAttentionConfig.preset(architecture.hasSuffix("coco") ? .coco : .mnist)
     return (c.inputHeight, c.inputWidth)
   }

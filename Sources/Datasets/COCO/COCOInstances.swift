@@ -24,7 +24,9 @@ public struct COCOAnnotation: Sendable {
       guard h == height, w == width else {
         throw DatasetError("annotation \(id): RLE size \(h)x\(w) differs from its image \(height)x\(width)", file: "")
       }
-      return try SegmentationMask.rle(counts: counts, height: h, width: w)
+      do { return try SegmentationMask.rle(counts: counts, height: h, width: w) } catch {
+        throw DatasetError("annotation \(id): RLE counts do not fit its \(h)x\(w) mask", file: "")
+      }
     }
   }
 }
@@ -64,8 +66,10 @@ public struct COCOInstances: Sendable {
       return l
     }
     func int(_ o: [String: Any], _ k: String, _ what: String) throws -> Int {
-      guard let n = o[k] as? NSNumber else { throw DatasetError("\(what) has no integer '\(k)'", file: path) }
-      return n.intValue
+      guard let n = o[k] as? NSNumber, let v = exactInt(n) else {
+        throw DatasetError("\(what) has no integer '\(k)'", file: path)
+      }
+      return v
     }
     var images: [Int: Image] = [:]
     var order: [Int] = []
@@ -76,7 +80,9 @@ public struct COCOInstances: Sendable {
       }
       let h = try int(o, "height", "images[\(i)]")
       let w = try int(o, "width", "images[\(i)]")
-      guard h > 0, w > 0 else { throw DatasetError("images[\(i)] has size \(w)x\(h)", file: path) }
+      guard (1...maxImageSide).contains(h), (1...maxImageSide).contains(w) else {
+        throw DatasetError("images[\(i)] has size \(w)x\(h); each side must be 1 to \(maxImageSide) pixels", file: path)
+      }
       images[id] = Image(id: id, fileName: name, height: h, width: w)
       order.append(id)
     }
@@ -100,11 +106,19 @@ public struct COCOInstances: Sendable {
       let crowd = ((o["iscrowd"] as? NSNumber)?.intValue ?? 0) != 0
       let seg: COCOAnnotation.Segmentation
       if let polys = o["segmentation"] as? [[NSNumber]] {
-        seg = .polygons(polys.map { $0.map(\.doubleValue) })
+        let values = polys.map { $0.map(\.doubleValue) }
+        guard values.allSatisfy({ $0.allSatisfy(\.isFinite) }) else {
+          throw DatasetError("\(what) has a polygon with a non-finite coordinate", file: path)
+        }
+        seg = .polygons(values)
       } else if let r = o["segmentation"] as? [String: Any], let size = r["size"] as? [NSNumber], size.count == 2 {
         let counts: [Int]
         if let c = r["counts"] as? [NSNumber] {
-          counts = c.map(\.intValue)
+          let ints = c.compactMap(exactInt)
+          guard ints.count == c.count else {
+            throw DatasetError("\(what) RLE counts are not all integers", file: path)
+          }
+          counts = ints
         } else if let s = r["counts"] as? String {
           do { counts = try SegmentationMask.compressedCounts(s) } catch {
             throw DatasetError("\(what) has a corrupt RLE string", file: path)
@@ -112,7 +126,10 @@ public struct COCOInstances: Sendable {
         } else {
           throw DatasetError("\(what) RLE has no 'counts'", file: path)
         }
-        seg = .rle(counts: counts, height: size[0].intValue, width: size[1].intValue)
+        guard let h = exactInt(size[0]), let w = exactInt(size[1]) else {
+          throw DatasetError("\(what) RLE size is not two integers", file: path)
+        }
+        seg = .rle(counts: counts, height: h, width: w)
       } else {
         throw DatasetError("\(what) has no polygon or RLE 'segmentation'", file: path)
       }
@@ -123,4 +140,14 @@ public struct COCOInstances: Sendable {
       images: images, imageOrder: order, categories: cats.mapValues { (name: $0.0, supercategory: $0.1) },
       annotations: anns, supercategories: supers)
   }
+}
+
+/// Largest image side accepted from an instances file, pixels (COCO's are at most 640).
+let maxImageSide = 16_384
+
+/// A JSON number as an Int when it is a whole number that fits (no trap on 1e30 or 0.5).
+func exactInt(_ n: NSNumber) -> Int? {
+  let d = n.doubleValue
+  guard d.isFinite, d == d.rounded(), abs(d) < 9.0e15 else { return nil }
+  return Int(d)
 }

@@ -22,8 +22,11 @@ public enum SegmentationMask {
         xs.sort()
         var k = 0
         while k + 1 < xs.count {
-          let start = max(0, Int((xs[k] - 0.5).rounded(.up)))
-          let end = min(width - 1, Int((xs[k + 1] - 0.5).rounded(.down)))
+          // Clamped as doubles before Int(): coordinates far outside the image (or NaN) cannot trap.
+          let a = (xs[k] - 0.5).rounded(.up)
+          let b = (xs[k + 1] - 0.5).rounded(.down)
+          let start = a.isNaN ? width : Int(max(0, min(Double(width), a)))
+          let end = b.isNaN ? -1 : Int(max(-1, min(Double(width - 1), b)))
           if start <= end { for x in start...end { mask[y * width + x] ^= 1 } }
           k += 2
         }
@@ -38,7 +41,7 @@ public enum SegmentationMask {
     var pos = 0
     var value: UInt8 = 0
     for c in counts {
-      guard c >= 0, pos + c <= height * width else { throw RLEError.badCounts }
+      guard c >= 0, c <= height * width - pos else { throw RLEError.badCounts }
       if value == 1 {
         for p in pos..<(pos + c) { mask[(p % height) * width + p / height] = 1 }
       }
@@ -67,7 +70,11 @@ public enum SegmentationMask {
         k += 1
         if !more && c & 0x10 != 0 { x |= -1 << (5 * k) }
       }
-      if counts.count > 2 { x += counts[counts.count - 2] }
+      if counts.count > 2 {
+        let (sum, overflow) = x.addingReportingOverflow(counts[counts.count - 2])
+        guard !overflow else { throw RLEError.badString }
+        x = sum
+      }
       counts.append(x)
     }
     return counts

@@ -65,14 +65,19 @@ public enum TorchCheckpoint {
       return k
     }
     // Storage element sizes come from the tensors that use them.
-    // A dict may be reached twice, or contain itself through the memo: visit each once.
+    // Walked with an explicit stack (no recursion to overflow); a dict met twice is a cycle or a
+    // shared dict, which no state_dict has.
     var sizes: [String: Int] = [:]
     var visited: Set<ObjectIdentifier> = []
     var pending = [root]
     while let v = pending.popLast() {
       switch v {
       case .tensor(let t): sizes[t.storage.key] = t.storage.dtype.size
-      case .dict(let d) where visited.insert(ObjectIdentifier(d)).inserted: pending += d.values.values
+      case .dict(let d):
+        guard visited.insert(ObjectIdentifier(d)).inserted else {
+          throw CheckpointError("the pickle reaches one dict twice (a cycle): not a state_dict")
+        }
+        pending += d.values.values
       default: break
       }
     }
