@@ -60,12 +60,17 @@ let package = Package(
     // Protocol files (YAML), validation with file:line:column errors, the runner.
     .target(
       name: "Workbench",
-      dependencies: ["Engine", "Datasets", "Models", "Stimuli", "Recording", "Analysis", "Reports", "ImageIO", "CCairo", .product(name: "Yams", package: "Yams")],
+      dependencies: [
+        "Engine", "Datasets", "Models", "Stimuli", "Recording", "Analysis", "Reports", "ImageIO", "CCairo",
+        .product(name: "Yams", package: "Yams"),
+      ],
       swiftSettings: fastSettings),
     // The fuzz harness behind `ephys fuzz`: seeded mutants of a corpus through every reader.
     .target(
       name: "Fuzzing",
-      dependencies: ["Engine", "Datasets", "Models", "Stimuli", "Recording", "Analysis", "Reports", "ImageIO", "Workbench"],
+      dependencies: [
+        "Engine", "Datasets", "Models", "Stimuli", "Recording", "Analysis", "Reports", "ImageIO", "Workbench",
+      ],
       swiftSettings: fastSettings),
     // Throughput of the engine on the peer script's workloads (ephys bench).
     .target(name: "Benchmarks", dependencies: ["Engine", "Models"], swiftSettings: fastSettings),
@@ -96,7 +101,8 @@ let package = Package(
       name: "EngineTests", dependencies: ["Engine", "Kernels", "CCairo", "CPNG"],
       resources: [.copy("Fixtures")]),
     .testTarget(
-      name: "ModelsTests", dependencies: ["Engine", "Datasets", "Models", "Analysis", "ImageIO"], resources: [.copy("Fixtures")]),
+      name: "ModelsTests", dependencies: ["Engine", "Datasets", "Models", "Analysis", "ImageIO"],
+      resources: [.copy("Fixtures")]),
   ],
   swiftLanguageModes: [.v6]
 )

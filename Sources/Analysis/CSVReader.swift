@@ -11,7 +11,10 @@ public struct CSVRecord: Sendable, Equatable {
 /// text after a closing quote, a quoted field never closed. Blank lines are skipped.
 public func parseCSV(_ text: String, file: String) throws -> [CSVRecord] {
   let bytes = Array(text.utf8)
-  let quote = UInt8(ascii: "\""), comma = UInt8(ascii: ","), lf = UInt8(ascii: "\n"), cr = UInt8(ascii: "\r")
+  let quote = UInt8(ascii: "\"")
+  let comma = UInt8(ascii: ",")
+  let lf = UInt8(ascii: "\n")
+  let cr = UInt8(ascii: "\r")
   func isBlank(_ b: UInt8) -> Bool { b == UInt8(ascii: " ") || b == UInt8(ascii: "\t") }
   func fail(_ line: Int, _ message: String) -> TableError { TableError(message: "\(file):\(line): \(message)") }
 

@@ -59,7 +59,7 @@ public func readUnitTable(_ path: String) throws -> [UnitObservations] {
     let k = record.line - 1
     guard f.count == header.count else {
       throw TableError(
-        message: "\(path):\(record.line): expected \(header.count) cells like the header, found \(f.count)")
+        message: "\(path):\(record.line): expected \(header.count) cells, found \(f.count) (one per header column)")
     }
     func number(_ i: Int) throws -> Double {
       let s = f[i]

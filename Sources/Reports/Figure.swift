@@ -71,7 +71,7 @@ public func niceTicks(_ lo: Double, _ hi: Double, count: Int = 5) -> [Double] {
   guard step.isFinite, step > 0, first.isFinite, first + step != first, (first + step) - first > step / 2 else {
     return [lo, hi]
   }
-  let n = Int(min(Double(4 * max(1, count)), floor((hi + step * 1e-9 - first) / step))) + 1
+  let n = Int(min(Double(4 * max(1, count)), floor((hi - first) / step + 1e-9))) + 1
   return (0..<max(0, n)).map { i in
     let t = first + Double(i) * step
     return abs(t) < step * 1e-9 ? 0 : t

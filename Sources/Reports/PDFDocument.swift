@@ -77,7 +77,9 @@ public final class PDFDocument {
       let status = cairo_surface_write_to_png(image, tmp)
       if status != CAIRO_STATUS_SUCCESS || rename(tmp, png) != 0 {
         try? FileManager.default.removeItem(atPath: tmp)
-        let reason = status != CAIRO_STATUS_SUCCESS ? String(cString: cairo_status_to_string(status)) : String(cString: strerror(errno))
+        let reason =
+          status != CAIRO_STATUS_SUCCESS
+          ? String(cString: cairo_status_to_string(status)) : String(cString: strerror(errno))
         figureFailure = figureFailure ?? "\(png): could not be written (\(reason))"
       }
       cairo_surface_destroy(image)

@@ -2,9 +2,9 @@ import Analysis
 import CCairo
 import Engine
 import Foundation
-import Stimuli
 import Recording
 import Reports
+import Stimuli
 
 /// What the report says about where the data came from, and optional curves to draw.
 public struct ReportContext {

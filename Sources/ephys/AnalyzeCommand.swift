@@ -38,7 +38,7 @@ struct Analyze: ParsableCommand {
     case "gaussian": model = .gaussian
     default: throw ValidationError("--tuning-model must be wrapped-gaussian, von-mises or gaussian")
     }
-    let temporary = try OutputFolder.begin(out, notice: { FileHandle.standardError.write(Data(("note: " + $0 + "\n").utf8)) })
+    let temporary = try OutputFolder.begin(out, notice: note)
     defer { OutputFolder.abandon(temporary) }  // gone after the commit; removed on failure
     let (units, layers) = try writeAnalysis(
       obs, into: temporary,

@@ -48,6 +48,11 @@ func describe(_ error: Error) -> String {
   return String(describing: error)
 }
 
+/// Writes a note (something done on the user's behalf, such as leftovers cleaned) to standard error.
+func note(_ text: String) {
+  FileHandle.standardError.write(Data(("note: " + text + "\n").utf8))
+}
+
 /// The release version printed by `ephys --version`.
 let ephysVersion = "0.1.0"
 

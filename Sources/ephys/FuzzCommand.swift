@@ -26,15 +26,16 @@ struct Fuzz: ParsableCommand {
   @Option(help: "Seconds one case may take before it counts as a hang.") var caseTimeout = 20.0
 
   func run() throws {
-    let chosen = try readers.map { list in
-      try list.split(separator: ",").map { name in
-        guard let t = FuzzTarget.all.first(where: { $0.name == name }) else {
-          throw ValidationError(
-            "unknown reader '\(name)' (readers: \(FuzzTarget.all.map(\.name).joined(separator: ", ")))")
+    let chosen =
+      try readers.map { list in
+        try list.split(separator: ",").map { name in
+          guard let t = FuzzTarget.all.first(where: { $0.name == name }) else {
+            throw ValidationError(
+              "unknown reader '\(name)' (readers: \(FuzzTarget.all.map(\.name).joined(separator: ", ")))")
+          }
+          return t
         }
-        return t
-      }
-    } ?? FuzzTarget.all
+      } ?? FuzzTarget.all
     if memoryCap > 0 {
       var limit = rlimit(rlim_cur: rlim_t(memoryCap) << 20, rlim_max: rlim_t(memoryCap) << 20)
       setrlimit(Int32(RLIMIT_AS.rawValue), &limit)

@@ -27,11 +27,11 @@ struct Run: ParsableCommand {
     let start = Date()
     var bar: ProgressBar? = nil
     let outcome = try ProtocolRunner.run(
-      spec, output: out, seed: seed, notice: { FileHandle.standardError.write(Data(("note: " + $0 + "\n").utf8)) }
-    ) { done, total in
-      if bar == nil { bar = ProgressBar(total: total, label: spec.name, unit: "stim") }
-      bar!.update(done, items: done)
-    }
+      spec, output: out, seed: seed, notice: note,
+      progress: { done, total in
+        if bar == nil { bar = ProgressBar(total: total, label: spec.name, unit: "stim") }
+        bar!.update(done, items: done)
+      })
     let silent = outcome.silentUnits.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
     say(
       "\(outcome.stimuli) stimuli, \(outcome.units) units recorded (silent, excluded: \(silent)) in \(String(format: "%.1f", Date().timeIntervalSince(start))) s"

@@ -167,10 +167,12 @@ func checkFinite(_ state: TensorArchive) throws {
 func validateCheckpointPath(_ path: String) throws {
   var isDirectory: ObjCBool = false
   if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue {
-    throw ValidationError("--out \(path) is a folder; give the checkpoint file to write, e.g. \(path)/model.safetensors")
+    throw ValidationError(
+      "--out \(path) is a folder; give the checkpoint file to write, e.g. \(path)/model.safetensors")
   }
   let parent = (path as NSString).deletingLastPathComponent
-  if !parent.isEmpty, FileManager.default.fileExists(atPath: parent, isDirectory: &isDirectory), !isDirectory.boolValue {
+  if !parent.isEmpty, FileManager.default.fileExists(atPath: parent, isDirectory: &isDirectory), !isDirectory.boolValue
+  {
     throw ValidationError("--out \(path): \(parent) is a file, not a folder")
   }
 }

@@ -11,7 +11,8 @@ struct CSVReaderTests {
     return path
   }
 
-  @Test("a quoted field with a comma stays one field (it used to shift the columns silently)") func quotedComma() throws {
+  @Test("a quoted field with a comma stays one field (it used to shift the columns silently)") func quotedComma() throws
+  {
     let path = try table(
       "unit,condition,attended,unattended\n\"conv1[0,1,2]\",a,2.5,1.5\n\"conv1[0,1,2]\",b,3,1\n")
     defer { try? FileManager.default.removeItem(atPath: path) }
@@ -26,11 +27,13 @@ struct CSVReaderTests {
     #expect(records.map(\.line) == [1, 2, 5])
   }
 
-  @Test("what RFC 4180 does not allow is refused with the line", arguments: [
-    ("a,b\n\"open,c\n", "t.csv:2: a quoted field is never closed"),
-    ("a,b\nx\"y,c\n", "t.csv:2: a quote inside an unquoted field"),
-    ("a,b\n\"x\"y,c\n", "t.csv:2: text after a closing quote"),
-  ])
+  @Test(
+    "what RFC 4180 does not allow is refused with the line",
+    arguments: [
+      ("a,b\n\"open,c\n", "t.csv:2: a quoted field is never closed"),
+      ("a,b\nx\"y,c\n", "t.csv:2: a quote inside an unquoted field"),
+      ("a,b\n\"x\"y,c\n", "t.csv:2: text after a closing quote"),
+    ])
   func refusals(_ text: String, _ expected: String) {
     #expect {
       _ = try parseCSV(text, file: "t.csv")
@@ -40,6 +43,8 @@ struct CSVReaderTests {
   @Test("a row with more cells than the header is an error naming its line") func extraCells() throws {
     let path = try table("unit,condition,attended,unattended\nu,a,1,2,3\n")
     defer { try? FileManager.default.removeItem(atPath: path) }
-    #expect { _ = try readUnitTable(path) } throws: { ($0 as? TableError)?.message.contains(":2: expected 4 cells") == true }
+    #expect { _ = try readUnitTable(path) } throws: {
+      ($0 as? TableError)?.message.contains(":2: expected 4 cells") == true
+    }
   }
 }

@@ -32,9 +32,11 @@ struct HostileInputTests {
     }
   }
 
-  @Test("self-referential pickles (a dict or list inside itself, legacy cycles) are refused", arguments: [
-    "pt/self-dict.pt", "pt/self-list.pt", "pt/legacy-self-dict.pt", "pt/legacy-cycle.pt", "pt/deep.pt",
-  ])
+  @Test(
+    "self-referential pickles (a dict or list inside itself, legacy cycles) are refused",
+    arguments: [
+      "pt/self-dict.pt", "pt/self-list.pt", "pt/legacy-self-dict.pt", "pt/legacy-cycle.pt", "pt/deep.pt",
+    ])
   func selfReferential(_ file: String) throws {
     let bytes = try corpusFile(file)
     let message = Self.refusal { _ = try TorchCheckpoint.decode(bytes) }
@@ -71,8 +73,11 @@ struct HostileInputTests {
     #expect(clock.now - start < .seconds(1), "refused before inflating: no 4 GiB of work")
   }
 
-  @Test("a zip member that declares more than the budget is refused; a small one still inflates") func declaredSize() throws {
-    let npz = NPZ.encode(TensorArchive(tensors: [StoredTensor(name: "a", shape: [1000], floats: .init(repeating: 1, count: 1000))]))
+  @Test("a zip member that declares more than the budget is refused; a small one still inflates") func declaredSize()
+    throws
+  {
+    let npz = NPZ.encode(
+      TensorArchive(tensors: [StoredTensor(name: "a", shape: [1000], floats: .init(repeating: 1, count: 1000))]))
     #expect(Self.refusal { _ = try NPZ.decode(npz) } == nil)
     let message = Self.refusal(budget: 1000) { _ = try NPZ.decode(npz) }
     #expect(message?.contains("read budget") == true, "\(message ?? "decoded")")
@@ -85,13 +90,16 @@ struct HostileInputTests {
     #expect(message?.contains("read budget") == true, "\(message ?? "decoded")")
   }
 
-  @Test("a training checkpoint holds the optimiser state and still loads as plain weights") func trainingCheckpoint() throws {
+  @Test("a training checkpoint holds the optimiser state and still loads as plain weights") func trainingCheckpoint()
+    throws
+  {
     let dir = FileManager.default.temporaryDirectory.appendingPathComponent("ephys-ck-\(UUID().uuidString)").path
     defer { try? FileManager.default.removeItem(atPath: dir) }
     var rng = RandomGenerator(seed: 1)
     let net = Linear(3, 2, rng: &rng)
     let optimizer = TensorArchive(tensors: [StoredTensor(name: "m/0", shape: [6], floats: [1, 2, 3, 4, 5, 6])])
-    try TrainingCheckpoint.write(weights: net.stateDict(), optimizer: optimizer, metadata: ["epoch": "2"], to: dir + "/c.safetensors")
+    try TrainingCheckpoint.write(
+      weights: net.stateDict(), optimizer: optimizer, metadata: ["epoch": "2"], to: dir + "/c.safetensors")
     let archive = try Safetensors.read(dir + "/c.safetensors")
     #expect(TrainingCheckpoint.optimizerState(archive)?.tensors.map(\.name) == ["m/0"])
     #expect(archive.metadata["epoch"] == "2")

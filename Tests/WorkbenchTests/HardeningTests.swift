@@ -39,7 +39,9 @@ struct ProtocolBoundsTests {
 
         """))
     let text = try #require(issues)
-    #expect(text.contains("p.yaml:") && text.contains("stimulus.distractor.region") && text.contains("past the 28x42 canvas"), "\(text)")
+    #expect(
+      text.contains("p.yaml:") && text.contains("stimulus.distractor.region") && text.contains("past the 28x42 canvas"),
+      "\(text)")
   }
 
   @Test(
@@ -65,10 +67,12 @@ struct ProtocolBoundsTests {
     #expect(text.contains(expected), "\(text)")
   }
 
-  @Test("regions: near Int.max, and a noise region of 100000 x 100000", arguments: [
-    "{kind: digit, class: 7, region: [9223372036854775000, 0, 28, 28]}",
-    "{kind: noise, amplitude: 0.5, region: [0, 0, 100000, 100000]}",
-  ])
+  @Test(
+    "regions: near Int.max, and a noise region of 100000 x 100000",
+    arguments: [
+      "{kind: digit, class: 7, region: [9223372036854775000, 0, 28, 28]}",
+      "{kind: noise, amplitude: 0.5, region: [0, 0, 100000, 100000]}",
+    ])
   func extremeRegions(_ distractor: String) throws {
     let issues = try protocolIssues(
       protocolWithStimulus(
@@ -87,7 +91,9 @@ struct ProtocolBoundsTests {
     let request = StimulusRequest(
       kind: .gaussianBar(.analytic), parameters: [], canvas: nil, distractor: .noise(amplitude: 1), region: nil,
       regionName: "whole", combination: .sum, noise: 0)
-    #expect(throws: (any Error).self) { try ProtocolRunner.materialize(request, height: 100_000, width: 100_000, seed: 0) }
+    #expect(throws: (any Error).self) {
+      try ProtocolRunner.materialize(request, height: 100_000, width: 100_000, seed: 0)
+    }
   }
 
   @Test("the montage of a large canvas stays small") func montageOfLargeCanvas() {
@@ -122,7 +128,9 @@ struct OutputFolderTests {
     #expect(OutputFolder.problem("new-results") == nil)
   }
 
-  @Test("a run over a protocol's previous result replaces it whole; an unrelated folder is kept") func runReplaces() throws {
+  @Test("a run over a protocol's previous result replaces it whole; an unrelated folder is kept") func runReplaces()
+    throws
+  {
     let dir = try scratchFolder()
     defer { try? FileManager.default.removeItem(atPath: dir) }
     try smallProtocol.replacingOccurrences(of: "units: all", with: "units: center")
@@ -161,7 +169,8 @@ struct OutputFolderTests {
     #expect(try String(contentsOfFile: target + "/summary.txt", encoding: .utf8) == "previous")
     #expect(!FileManager.default.fileExists(atPath: partial))
     #expect(FileManager.default.fileExists(atPath: dir + "/.res.partial-theirs/x"))
-    #expect(notes.contains { $0.contains("restored") } && notes.contains { $0.contains("removed 1 unfinished") }, "\(notes)")
+    #expect(
+      notes.contains { $0.contains("restored") } && notes.contains { $0.contains("removed 1 unfinished") }, "\(notes)")
     try "new".write(toFile: temporary + "/summary.txt", atomically: true, encoding: .utf8)
     try OutputFolder.commit(temporary, to: target)
     #expect(try String(contentsOfFile: target + "/summary.txt", encoding: .utf8) == "new")

@@ -10,10 +10,15 @@ struct FuzzCommandTests {
     defer { try? FileManager.default.removeItem(atPath: work) }
     let seconds = ProcessInfo.processInfo.environment["EPHYS_FUZZ_SECONDS"] ?? "12"
     let r = try runEphys(
-      ["fuzz", "--seconds", seconds, "--cases", "100000", "--corpus", repositoryRoot + "/fuzz/corpus", "--work", work + "/w"],
+      [
+        "fuzz", "--seconds", seconds, "--cases", "100000", "--corpus", repositoryRoot + "/fuzz/corpus", "--work",
+        work + "/w",
+      ],
       in: work)
     // After a crash the input that caused it is still in the work folder (case.<ext>): keep it for replay.
-    if r.status != 0 { try? FileManager.default.copyItem(atPath: work + "/w", toPath: repositoryRoot + "/.fuzz-failure") }
+    if r.status != 0 {
+      try? FileManager.default.copyItem(atPath: work + "/w", toPath: repositoryRoot + "/.fuzz-failure")
+    }
     #expect(r.status == 0, "exit \(r.status); stderr: \(r.err.suffix(2000)); inputs kept in .fuzz-failure/")
     let reports = r.out.split(separator: "\n").compactMap {
       try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]

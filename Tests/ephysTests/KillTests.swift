@@ -95,12 +95,15 @@ struct KillTests {
     let path = dir + "/ck.safetensors"
     for k in 0..<Self.kills {
       var resume = FileManager.default.fileExists(atPath: path)
-      if resume, try Safetensors.read(path).metadata["epoch"] == "3" {
+      var done = resume ? Int(try Safetensors.read(path).metadata["epoch"] ?? "0") ?? 0 : 0
+      if done == 3 {
         try FileManager.default.removeItem(atPath: path)
-        resume = false
+        (resume, done) = (false, 0)
       }
       let p = try startEphys(arguments + ["--out", "ck.safetensors"] + (resume ? ["--resume"] : []), in: dir)
-      if Self.kill(p, after: rng.nextUnit() * duration * 1.1) { killed += 1 } else { p.waitUntilExit() }
+      // Anywhere in what is left of the training (start-up, epochs, checkpoint writes), or just after.
+      let remaining = duration * (Double(3 - done) + 0.3) / 3
+      if Self.kill(p, after: rng.nextUnit() * remaining) { killed += 1 } else { p.waitUntilExit() }
       guard FileManager.default.fileExists(atPath: path) else {
         #expect(!resume, "kill \(k): the checkpoint being resumed disappeared")
         continue
@@ -119,7 +122,9 @@ struct KillTests {
       }
     }
     #expect(killed >= Self.kills / 2, "most trainings were killed before they finished")
-    print("kill test (train): \(Self.kills) trainings, \(killed) killed, checkpoints seen for epochs \(byEpoch.keys.sorted())")
+    print(
+      "kill test (train): \(Self.kills) trainings, \(killed) killed, checkpoints seen for epochs \(byEpoch.keys.sorted())"
+    )
     // The next command finishes from wherever the kills left it, with the uninterrupted run's weights.
     if FileManager.default.fileExists(atPath: path) {
       let finish = try runEphys(arguments + ["--out", "ck.safetensors", "--resume"], in: dir)

@@ -133,7 +133,8 @@ public struct ZipArchive {
         "zip member '\(entry.name)' (\(entry.compressedSize) bytes at \(start)) runs past the end of the file: truncated?"
       )
     }
-    try ReadBudget.check(entry.uncompressedSize, "zip member '\(entry.name)' (\(entry.uncompressedSize) bytes uncompressed)")
+    try ReadBudget.check(
+      entry.uncompressedSize, "zip member '\(entry.name)' (\(entry.uncompressedSize) bytes uncompressed)")
     let raw = Array(bytes[start..<(start + entry.compressedSize)])
     let data: [UInt8]
     switch entry.method {
