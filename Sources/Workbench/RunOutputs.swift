@@ -96,6 +96,9 @@ extension ProtocolRunner {
     var obs: [UnitObservations] = []
     obs.reserveCapacity(u)
     for (k, row) in unitRows.enumerated() {
+      guard row.count >= 5 else {
+        throw RecordingError("\(dir)/units.csv:\(k + 2): expected unit, layer, channel, y, x, found \(row.count) cells")
+      }
       let name = "\(row[1])[\(row[2]),\(row[3]),\(row[4])]"
       var a = [Double](repeating: 0, count: axis.count)
       var un = a
@@ -129,7 +132,7 @@ extension ProtocolRunner {
     }
     try writeAnalysis(
       obs, into: dir, unitsFile: "unit_statistics.csv", layersFile: "layer_statistics.csv", context: context,
-      seed: UInt64(summary["seed"] as? Int ?? 1),
+      seed: (summary["seed"] as? Int).flatMap { UInt64(exactly: $0) } ?? 1,
       tuning: axisName == "orientation" ? .wrappedGaussian(period: 180) : .gaussian)
   }
 

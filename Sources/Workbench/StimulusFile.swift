@@ -77,7 +77,7 @@ enum StimulusFile {
         if StimulusLimits.stimulusCount(counts) == nil {
           r.log.add(
             pn, p("parameters"),
-            "the sweep has \(counts.map(String.init).joined(separator: " x ")) stimuli, more than \(StimulusLimits.maxStimuli) per run: sweep fewer values or split it into several protocols"
+            "\(counts.map(String.init).joined(separator: " x ")) values make more than \(StimulusLimits.maxStimuli) stimuli, the most one run takes: sweep fewer values or split the sweep into several protocols"
           )
         }
       }

@@ -101,6 +101,16 @@ public struct ZipArchive {
           localHeaderOffset: offset))
       p += 46 + nameLen + extraLen + commentLen
     }
+    // Members must not share data: several directory entries pointing at one member multiply what
+    // a small file inflates to (a classic zip bomb). Each member's local header and data (at least
+    // 30 + compressed bytes) must end before the next member starts.
+    let byOffset = entries.sorted { $0.localHeaderOffset < $1.localHeaderOffset }
+    for (a, b) in Swift.zip(byOffset, byOffset.dropFirst()) {
+      let (end, overflow) = a.localHeaderOffset.addingReportingOverflow(30 + a.compressedSize)
+      guard !overflow, end <= b.localHeaderOffset else {
+        throw CheckpointError("zip members '\(a.name)' and '\(b.name)' overlap: not a valid archive")
+      }
+    }
     self.entries = entries
   }
 
