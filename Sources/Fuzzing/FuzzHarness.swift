@@ -85,7 +85,8 @@ public final class FuzzHarness: @unchecked Sendable {
     let start = Date()
     for i in 0..<cases {
       if let seconds, Date().timeIntervalSince(start) > seconds { break }
-      let input = i < seeds.count ? seeds[i] : mutator.mutate(seeds[i % seeds.count], others: seeds, text: target.text)
+      var input = i < seeds.count ? seeds[i] : mutator.mutate(seeds[i % seeds.count], others: seeds, text: target.text)
+      if target.zipped && i >= seeds.count && i % 2 == 0 { Mutator.fixZipChecksums(&input) }
       try Data(input).write(to: URL(fileURLWithPath: path))
       lock.withLock { running = (Date(), target.name, path) }
       let t0 = Date()

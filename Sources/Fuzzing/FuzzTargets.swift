@@ -18,6 +18,9 @@ public struct FuzzTarget: Sendable {
   public var fileExtension: String
   /// Whether the inputs are text (favours text-aware mutations).
   public var text: Bool
+  /// Whether the inputs are zip archives (half the mutants get their stored members' CRCs fixed up,
+  /// so the mutation reaches the reader inside the archive).
+  public var zipped = false
   /// Reads the file at the path inside the work folder.
   public var read: @Sendable (_ path: String, _ work: String, _ caseIndex: Int) throws -> Void
 
@@ -67,10 +70,12 @@ public struct FuzzTarget: Sendable {
   /// Weights files as `ephys run`, `evaluate` and `inspect` read them: the file, its metadata, and the
   /// tensors loaded into the object-attention network (shape checks).
   static func weights(_ name: String, _ ext: String) -> FuzzTarget {
-    FuzzTarget(name: name, fileExtension: ext, text: false) { path, _, _ in
+    var target = FuzzTarget(name: name, fileExtension: ext, text: false) { path, _, _ in
       _ = try readTensorFile(path)
       _ = try ObjectAttentionNet.load(from: path, defaults: .mnist())
     }
+    target.zipped = ext != "safetensors"
+    return target
   }
   public static let npz = weights("npz", "npz")
   public static let torch = weights("pt", "pt")

@@ -58,6 +58,38 @@ public struct Mutator {
     return b
   }
 
+  /// Rewrites the CRC-32 of every stored (uncompressed) zip member whose data lies inside `b`, in
+  /// its local header and its central directory entry, so a mutant's members pass the CRC check and
+  /// reach the reader inside (the unpickler of a .pt, the NPY parser of an .npz). Fields are read
+  /// leniently: whatever does not parse is left as it is.
+  public static func fixZipChecksums(_ b: inout [UInt8]) {
+    func u(_ at: Int, _ width: Int) -> Int? {
+      guard at >= 0, at + width <= b.count else { return nil }
+      var v = 0
+      for k in 0..<width { v |= Int(b[at + k]) << (8 * k) }
+      return v
+    }
+    func put32(_ at: Int, _ v: UInt32) {
+      for k in 0..<4 { b[at + k] = UInt8(truncatingIfNeeded: v >> (8 * UInt32(k))) }
+    }
+    var p = max(0, b.count - 22)
+    while p > 0 && u(p, 4) != 0x0605_4B50 { p -= 1 }
+    guard let count = u(p + 10, 2), var entry = u(p + 16, 4) else { return }
+    for _ in 0..<min(count, 4096) {
+      guard u(entry, 4) == 0x0201_4B50, let method = u(entry + 10, 2), let size = u(entry + 20, 4),
+        let nameLength = u(entry + 28, 2), let extra = u(entry + 30, 2), let comment = u(entry + 32, 2),
+        let local = u(entry + 42, 4), u(local, 4) == 0x0403_4B50, let ln = u(local + 26, 2), let le = u(local + 28, 2)
+      else { return }
+      let start = local + 30 + ln + le
+      if method == 0, start + size <= b.count {
+        let crc = crc32Of(Array(b[start..<(start + size)]))
+        put32(entry + 16, crc)
+        put32(local + 14, crc)
+      }
+      entry += 46 + nameLength + extra + comment
+    }
+  }
+
   /// Replaces a run of digits (with sign, point and exponent) by a boundary number.
   mutating func replaceNumber(_ b: inout [UInt8]) {
     var runs: [Range<Int>] = []

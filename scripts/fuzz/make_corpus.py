@@ -120,7 +120,8 @@ def npz(members, compress):
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED if compress else zipfile.ZIP_STORED) as z:
         for name, data in members:
-            z.writestr(name, data)
+            z.writestr(zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0)), data,
+                       zipfile.ZIP_DEFLATED if compress else zipfile.ZIP_STORED)
     return buf.getvalue()
 
 small = [("a.npy", npy("<f4", [3, 5], struct.pack("<15f", *range(15)))), ("b.npy", npy("|u1", [4], b"\1\2\3\4"))]
@@ -141,9 +142,25 @@ for i in range(64):
 eocd = struct.pack("<IHHHHIIH", 0x06054B50, 0, 0, 64, 64, len(central), len(local), 0)
 write("npz/one-member-64-times.npz", local + central + eocd)
 
+# The shipped object-attention weights as an .npz (what the weights readers then load into the model).
+import json
+with open("Checkpoints/object-attention-mnist.safetensors", "rb") as f:
+    blob = f.read()
+n = struct.unpack("<Q", blob[:8])[0]
+header = json.loads(blob[8:8 + n])
+members = []
+for name, info in sorted(header.items()):
+    if name == "__metadata__":
+        continue
+    b, e = info["data_offsets"]
+    members.append((name + ".npy", npy("<f4", info["shape"], blob[8 + n + b:8 + n + e])))
+write("npz/object-attention-mnist.npz", npz(members, False))
+
 # --- PyTorch files --------------------------------------------------------------------------------
 for name in ["net_init.pt", "net_init_legacy.pt", "strided.pt", "wrapped.pt", "evil.pt"]:
     shutil.copy(f"Tests/EngineTests/Fixtures/model/{name}", f"{root}/pt/{name}")
+# The reference code's format of the object-attention network (random weights): loads into the model.
+shutil.copy("Tests/ModelsTests/Fixtures/object_attention_mnist_random.pt", f"{root}/pt/object_attention_mnist_random.pt")
 
 # A stand-in `torch` module so pickle writes the globals torch.save writes, without torch.
 torch = types.ModuleType("torch"); utils = types.ModuleType("torch._utils")
@@ -171,11 +188,13 @@ def dumps(obj):
 def torch_zip(pkl, storages):
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_STORED) as z:
-        z.writestr("archive/data.pkl", pkl)
-        z.writestr("archive/byteorder", "little")
+        def put(name, data):
+            z.writestr(zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0)), data)
+        put("archive/data.pkl", pkl)
+        put("archive/byteorder", "little")
         for key, data in storages.items():
-            z.writestr(f"archive/data/{key}", data)
-        z.writestr("archive/version", "3\n")
+            put(f"archive/data/{key}", data)
+        put("archive/version", "3\n")
     return buf.getvalue()
 
 def legacy(pkl, storages):
