@@ -24,6 +24,9 @@ public struct FuzzReport: Sendable, Codable {
   /// The slowest case, milliseconds, and its index.
   public var slowestMilliseconds = 0.0
   public var slowestCase = 0
+  /// Files created, changed or removed outside the work folder's own outputs (the corpus, the
+  /// current folder, unexpected files in the work folder): each a defect.
+  public var touchedOutside: [String] = []
   /// Peak resident memory of the whole process when the reader finished, MiB (includes all readers before it).
   public var peakResidentMiB = 0.0
   /// Wall time, seconds.
@@ -82,6 +85,8 @@ public final class FuzzHarness: @unchecked Sendable {
     var mutator = Mutator(seed: seed ^ UInt64(truncatingIfNeeded: target.name.hashValueStable))
     let path = work + "/case." + target.fileExtension
     var report = FuzzReport(reader: target.name)
+    let here = FileManager.default.currentDirectoryPath
+    let before = (corpus: Self.snapshot(corpus), here: Self.listing(here), work: Self.listing(work))
     let start = Date()
     for i in 0..<cases {
       if let seconds, Date().timeIntervalSince(start) > seconds { break }
@@ -115,7 +120,33 @@ public final class FuzzHarness: @unchecked Sendable {
     }
     report.seconds = Date().timeIntervalSince(start)
     report.peakResidentMiB = peakResidentMiB()
+    // Nothing outside the work folder's case file and output folder may change.
+    if Self.snapshot(corpus) != before.corpus { report.touchedOutside.append("the corpus \(corpus) changed") }
+    for name in Self.listing(here).symmetricDifference(before.here) where !work.hasPrefix(here + "/" + name) {
+      report.touchedOutside.append("\(here)/\(name) appeared or disappeared")
+    }
+    let expected = before.work.union(["case." + target.fileExtension, "analysis"])
+    for name in Self.listing(work).subtracting(expected)
+    where !name.hasPrefix("unclean-") && !name.hasPrefix("hang-") && !name.hasPrefix("case.") {
+      report.touchedOutside.append("\(work)/\(name) was written")
+    }
     return report
+  }
+
+  /// Names in `folder` (not recursive).
+  static func listing(_ folder: String) -> Set<String> {
+    Set((try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? [])
+  }
+
+  /// Every file below `folder` with its size and modification time.
+  static func snapshot(_ folder: String) -> [String: String] {
+    var out: [String: String] = [:]
+    guard let e = FileManager.default.enumerator(atPath: folder) else { return out }
+    while let f = e.nextObject() as? String {
+      let a = try? FileManager.default.attributesOfItem(atPath: folder + "/" + f)
+      out[f] = "\(a?[.size] ?? 0) \(a?[.modificationDate] ?? 0)"
+    }
+    return out
   }
 
   enum Verdict {

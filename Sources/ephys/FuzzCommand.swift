@@ -11,7 +11,8 @@ struct Fuzz: ParsableCommand {
       CORPUS/<reader>/ and then mutants of them, read in this process under a read budget and an
       address-space cap. A crash ends the process (the input stays in WORK/case.<ext>); a case over
       --case-timeout seconds ends it with exit code 3 (input saved as WORK/hang-<reader>.<ext>); an
-      error that is not one of Ephys's is counted as unclean and makes the exit code 1. Prints one JSON
+      error that is not one of Ephys's, or a file touched outside WORK's case file and output folder
+      (the corpus, the current folder), is reported and makes the exit code 1. Prints one JSON
       line per reader: cases, successes, located and unlocated errors, slowest case, peak memory.
       """)
 
@@ -48,7 +49,7 @@ struct Fuzz: ParsableCommand {
       let report = try harness.run(target, cases: cases, seconds: seconds) { done in
         FileHandle.standardError.write(Data("fuzz: \(target.name) \(done) cases\n".utf8))
       }
-      unclean += report.uncleanErrors.count
+      unclean += report.uncleanErrors.count + report.touchedOutside.count
       let encoder = JSONEncoder()
       encoder.outputFormatting = [.sortedKeys]
       say(String(decoding: try encoder.encode(report), as: UTF8.self))

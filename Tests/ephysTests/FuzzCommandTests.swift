@@ -28,6 +28,7 @@ struct FuzzCommandTests {
       let name = report["reader"] as? String ?? "?"
       #expect((report["cases"] as? Int ?? 0) >= 100, "\(name): too few cases in the time")
       #expect((report["uncleanErrors"] as? [String])?.isEmpty == true, "\(name): \(report)")
+      #expect((report["touchedOutside"] as? [String])?.isEmpty == true, "\(name): \(report)")
       #expect((report["peakResidentMiB"] as? Double ?? 9999) < 1024, "\(name)")
     }
   }

@@ -1,0 +1,67 @@
+import Engine
+
+/// torchvision's VGG (`vgg11`, `vgg13`, `vgg16`, `vgg19` and their `_bn` variants): `features` (3x3
+/// convs, each followed by BatchNorm in the `_bn` variants and a ReLU, with 2x2/2 max pools between
+/// stages), `avgpool` (adaptive to 7x7, so any input of at least 32x32 works) and `classifier`
+/// (25088 -> 4096 -> 4096 -> classes with ReLUs and dropout). Parameter keys are torchvision's
+/// (`features.28.weight`, `classifier.6.bias`). Input: [N, 3, H, W], ImageNet-normalised; output:
+/// class scores [N, classes].
+public final class VGG: Module {
+  /// The four depths torchvision ships: convolution widths per stage, 0 for a max pool.
+  public enum Depth: Int, Sendable, CaseIterable {
+    case vgg11 = 11
+    case vgg13 = 13
+    case vgg16 = 16
+    case vgg19 = 19
+
+    /// torchvision's configurations A, B, D and E.
+    public var configuration: [Int] {
+      switch self {
+      case .vgg11: return [64, 0, 128, 0, 256, 256, 0, 512, 512, 0, 512, 512, 0]
+      case .vgg13: return [64, 64, 0, 128, 128, 0, 256, 256, 0, 512, 512, 0, 512, 512, 0]
+      case .vgg16: return [64, 64, 0, 128, 128, 0, 256, 256, 256, 0, 512, 512, 512, 0, 512, 512, 512, 0]
+      case .vgg19:
+        return [64, 64, 0, 128, 128, 0, 256, 256, 256, 256, 0, 512, 512, 512, 512, 0, 512, 512, 512, 512, 0]
+      }
+    }
+  }
+
+  public let depth: Depth
+  public let batchNorm: Bool
+  public let features: Sequential
+  public let avgpool: AdaptiveAvgPool2d
+  public let classifier: Sequential
+
+  /// PyTorch's default initialisation from `seed` (load weights for anything meaningful).
+  public init(_ depth: Depth, batchNorm: Bool = false, classes: Int = 1000, seed: UInt64 = 0) {
+    self.depth = depth
+    self.batchNorm = batchNorm
+    var rng = RandomGenerator(seed: seed)
+    var layers: [Module] = []
+    var channels = 3
+    for width in depth.configuration {
+      if width == 0 {
+        layers.append(MaxPool2d(kernel: 2, stride: 2))
+        continue
+      }
+      layers.append(Conv2d(channels, width, kernel: 3, padding: 1, rng: &rng))
+      if batchNorm { layers.append(BatchNorm(width)) }
+      layers.append(ReLU())
+      channels = width
+    }
+    features = Sequential(layers)
+    avgpool = AdaptiveAvgPool2d(7)
+    classifier = Sequential([
+      Linear(512 * 7 * 7, 4096, rng: &rng), ReLU(), Dropout(p: 0.5, seed: seed &+ 1),
+      Linear(4096, 4096, rng: &rng), ReLU(), Dropout(p: 0.5, seed: seed &+ 2), Linear(4096, classes, rng: &rng),
+    ])
+    super.init()
+    registerModule("features", features)
+    registerModule("avgpool", avgpool)
+    registerModule("classifier", classifier)
+  }
+
+  public override func forward(_ x: Tensor<Float>) -> Tensor<Float> {
+    classifier(avgpool(features(x)).flattened(from: 1))
+  }
+}
