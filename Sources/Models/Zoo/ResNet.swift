@@ -86,7 +86,7 @@ func downsample(_ inChannels: Int, _ outChannels: Int, stride: Int, rng: inout R
 }
 
 /// ResNet-18/34's block: relu(bn2(conv2(relu(bn1(conv1(x))))) + shortcut(x)), 3x3 convs.
-public final class BasicBlock: Module {
+public final class BasicBlock: Module, WindowPath {
   public let conv1, conv2: Conv2d
   public let bn1, bn2: BatchNorm
   public let relu = ReLU()
@@ -107,6 +107,9 @@ public final class BasicBlock: Module {
     if let shortcut { registerModule("downsample", shortcut) }
   }
 
+  /// The residual path (the 1x1 shortcut's field lies inside it).
+  public var windowSteps: [WindowStep] { [conv1.windowStep, conv2.windowStep] }
+
   public override func forward(_ x: Tensor<Float>) -> Tensor<Float> {
     let h = bn2(conv2(relu(bn1(conv1(x)))))
     return relu(h + (shortcut.map { $0(x) } ?? x))
@@ -115,7 +118,7 @@ public final class BasicBlock: Module {
 
 /// ResNet-50's block: 1x1 reduce, 3x3 (with the stride), 1x1 expand by 4, each with BatchNorm,
 /// plus the shortcut, then ReLU.
-public final class Bottleneck: Module {
+public final class Bottleneck: Module, WindowPath {
   public let conv1, conv2, conv3: Conv2d
   public let bn1, bn2, bn3: BatchNorm
   public let relu = ReLU()
@@ -139,6 +142,9 @@ public final class Bottleneck: Module {
     registerModule("relu", relu)
     if let shortcut { registerModule("downsample", shortcut) }
   }
+
+  /// The residual path (the 1x1 shortcut's field lies inside it).
+  public var windowSteps: [WindowStep] { [conv1.windowStep, conv2.windowStep, conv3.windowStep] }
 
   public override func forward(_ x: Tensor<Float>) -> Tensor<Float> {
     let h = bn3(conv3(relu(bn2(conv2(relu(bn1(conv1(x))))))))
