@@ -11,7 +11,7 @@ struct Ephys: ParsableCommand {
     subcommands: [
       Run.self, StimuliPreview.self, Analyze.self, Report.self, Train.self, Evaluate.self, Extract.self,
       GridSearch.self,
-      Inspect.self, Bench.self, Fuzz.self,
+      Inspect.self, Models.self, Bench.self, Fuzz.self,
     ])
 }
 

@@ -1,0 +1,26 @@
+import Engine
+
+extension ObjectAttentionNet {
+  /// The two variants of the object-based attention network. Recordable layers are the post-ReLU,
+  /// pre-pool conv outputs (`conv1` ...); each block is a 4x4 conv then a 2x2 max pool (functional,
+  /// so the steps are stated here). Its own conditions: its glimpses with IOR, and a cue.
+  public static let registryEntries: [ModelEntry] = ObjectAttentionConfig.Variant.allCases.map { variant in
+    let config = ObjectAttentionConfig.preset(variant)
+    return ModelEntry(
+      name: "object-attention-\(variant.rawValue)",
+      summary:
+        "recurrent object-based attention network, \(variant.rawValue) variant (glimpses with inhibition of return)",
+      channels: config.channels[0], height: config.inputHeight, width: config.inputWidth, variableSize: false,
+      minimumSide: min(config.inputHeight, config.inputWidth), normalization: .none,
+      layers: config.convLayerNames.map { RecordableLayer($0, "\($0), post-ReLU, pre-pool, last pass of the glimpse") },
+      conditions: ["glimpses", "cue"],
+      make: { ObjectAttentionNet(config, seed: 0) },
+      load: { path in try ObjectAttentionNet.load(from: path, defaults: config) },
+      steps: { layer in
+        guard let l = config.convLayerNames.firstIndex(of: layer) else { return nil }
+        let conv = WindowStep.window(kernel: 4, stride: 1, padding: 0, dilation: 1)
+        let pool = WindowStep.window(kernel: 2, stride: 2, padding: 0, dilation: 1)
+        return [conv] + (0..<l).flatMap { _ in [pool, conv] }
+      })
+  }
+}

@@ -1,0 +1,111 @@
+import Engine
+import Synchronization
+
+/// The input normalisation a model expects after an image is scaled to [0, 1]: per channel,
+/// (x - mean) / std.
+public struct InputNormalization: Sendable, Equatable {
+  public var mean: [Float]
+  public var std: [Float]
+
+  public init(mean: [Float], std: [Float]) {
+    self.mean = mean
+    self.std = std
+  }
+
+  /// torchvision's ImageNet statistics (every zoo model).
+  public static let imagenet = InputNormalization(mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225])
+  /// No change (models trained on [0, 1] images, e.g. MNIST).
+  public static let none = InputNormalization(mean: [0], std: [1])
+}
+
+/// A layer the workbench can record: its PyTorch module name and what its output is.
+public struct RecordableLayer: Sendable, Equatable {
+  /// The module name, as in the PyTorch state_dict (`features.29`, `layer3.1`, `conv2`).
+  public var name: String
+  /// What the output is, e.g. "conv5_3, post-ReLU".
+  public var description: String
+
+  public init(_ name: String, _ description: String) {
+    self.name = name
+    self.description = description
+  }
+}
+
+/// Everything the workbench knows of one architecture: its name, input geometry and normalisation,
+/// its recordable layers with their receptive-field geometry, how to build and load it, and the
+/// attention conditions it adds beyond the ones every CNN gets. Each model folder defines its
+/// entries; `ModelRegistry` lists them.
+public struct ModelEntry: Sendable {
+  public var name: String
+  /// One line on what it is.
+  public var summary: String
+  /// Input channels and the default (trained) height and width, pixels.
+  public var channels, height, width: Int
+  /// Whether other input sizes work (adaptive pooling before the classifier), and the smallest side.
+  public var variableSize: Bool
+  public var minimumSide: Int
+  public var normalization: InputNormalization
+  public var layers: [RecordableLayer]
+  /// Attention conditions of the model's own (e.g. "glimpses", "cue"); forward-modifier conditions
+  /// such as spatial gain work on every entry.
+  public var conditions: [String]
+  /// A network with PyTorch's default initialisation.
+  public var make: @Sendable () -> Module
+  /// The network with weights from a safetensors, `.pt`/`.pth` or `.npz` file (evaluation mode).
+  public var load: @Sendable (String) throws -> Module
+  /// The window steps from the input to a layer (nil: not a layer of this model). By default they
+  /// are read off the module tree (`ReceptiveFieldMap.steps(in:to:)`).
+  public var steps: @Sendable (String) -> [WindowStep]?
+
+  public init(
+    name: String, summary: String, channels: Int, height: Int, width: Int, variableSize: Bool, minimumSide: Int,
+    normalization: InputNormalization, layers: [RecordableLayer], conditions: [String] = [],
+    make: @escaping @Sendable () -> Module, load: (@Sendable (String) throws -> Module)? = nil,
+    steps: (@Sendable (String) -> [WindowStep]?)? = nil
+  ) {
+    self.name = name
+    self.summary = summary
+    self.channels = channels
+    self.height = height
+    self.width = width
+    self.variableSize = variableSize
+    self.minimumSide = minimumSide
+    self.normalization = normalization
+    self.layers = layers
+    self.conditions = conditions
+    self.make = make
+    self.load =
+      load ?? { path in
+        let m = make()
+        try m.load(from: path)
+        m.eval()
+        return m
+      }
+    let name = self.name
+    self.steps = steps ?? { layer in LayerStepsCache.steps(of: name, make: make)[layer] }
+  }
+
+  /// The receptive fields of `layer`'s units for an input of `height x width` (default: the model's).
+  public func receptiveFields(_ layer: String, height: Int? = nil, width: Int? = nil) -> ReceptiveFieldMap? {
+    steps(layer).map {
+      ReceptiveFieldMap(steps: $0, inputHeight: height ?? self.height, inputWidth: width ?? self.width)
+    }
+  }
+}
+
+/// The window steps of every module of a model, read off one instance built on first use (building
+/// VGG16 takes a second; a listing asks for dozens of layers).
+enum LayerStepsCache {
+  static let cache = Mutex<[String: [String: [WindowStep]]]>([:])
+
+  static func steps(of model: String, make: () -> Module) -> [String: [WindowStep]] {
+    if let known = cache.withLock({ $0[model] }) { return known }
+    let module = make()
+    var table: [String: [WindowStep]] = [:]
+    for (name, _) in module.namedModules() where !name.isEmpty {
+      table[name] = ReceptiveFieldMap.steps(in: module, to: name)
+    }
+    cache.withLock { $0[model] = table }
+    return table
+  }
+}
