@@ -75,3 +75,36 @@ enum SmallNet {
     return Sequential([Linear(4, 8, rng: &rng), ReLU(), Linear(8, 2, rng: &rng)])
   }
 }
+
+@Suite("Gradients with respect to any tensor")
+struct IntermediateGradientTests {
+  @Test("gradients(of:wrt:) on a layer output and the input equals torch.autograd.grad (Double)") func againstTorch()
+    throws
+  {
+    let f = try Safetensors.read(fixturePath("autograd/intermediate.safetensors"))
+    func t(_ name: String, grad: Bool = false) throws -> Tensor<Double> {
+      let s = try f.require(name)
+      return Tensor(shape: s.shape, scalars: try s.values(as: Double.self), requiresGrad: grad)
+    }
+    let x = try t("x", grad: true)
+    let h = conv2d(x, weight: try t("w1"), bias: try t("b1"), padding: 1).relu()
+    let y = conv2d(maxPool(h, kernel: 2), weight: try t("w2"))
+    let loss = (y * y).sum() + h.mean()
+    #expect(abs(loss.item - (try t("loss")).item) <= 1e-9 * abs(loss.item))
+    let g = gradients(of: loss, wrt: [h, x])
+    for (ours, name) in zip(g, ["grad_h", "grad_x"]) {
+      let theirs = try t(name)
+      #expect(ours.shape == theirs.shape)
+      let e = zip(ours.scalars, theirs.scalars).map { abs($0 - $1) }.max()! / theirs.scalars.map(abs).max()!
+      #expect(e <= 1e-10, "\(name): relative error \(e)")
+    }
+    #expect(x.grad == nil, ".grad is left untouched")
+  }
+
+  @Test("a tensor the output does not depend on gets zeros") func unrelated() {
+    let a = Tensor<Double>(shape: [3], scalars: [1, 2, 3], requiresGrad: true)
+    let b = Tensor<Double>(shape: [2], scalars: [4, 5], requiresGrad: true)
+    let g = gradients(of: (a * a).sum(), wrt: [a, b])
+    #expect(g[0].scalars == [2, 4, 6] && g[1].scalars == [0, 0])
+  }
+}

@@ -38,15 +38,51 @@ extension Tensor {
   /// Back-propagates from this tensor: dL/d(self) is `gradient` (ones for a one-element tensor when
   /// nil), and every leaf that requires a gradient gets its `grad` increased by dL/d(leaf).
   public func backward(_ gradient: Tensor? = nil) {
+    propagate(seed: seedGradient(gradient)) { t, g in
+      guard t.node == nil else { return }  // leaves accumulate into .grad
+      if let existing = t.grad {
+        var sum = existing.scalars
+        sum.withUnsafeMutableBufferPointer { d in
+          g.withUnsafeBufferPointer { Elementwise.addInPlace(d.baseAddress!, $0.baseAddress!, g.count) }
+        }
+        t.grad = Tensor(shape: t.shape, scalars: sum)
+      } else {
+        t.grad = Tensor(shape: t.shape, scalars: g)
+      }
+    }
+  }
+
+  /// dL/d(each of `inputs`), where dL/d(self) is `gradient` (ones for a one-element tensor when nil),
+  /// like `torch.autograd.grad(self, inputs, gradient)`: the inputs may be leaves or intermediate
+  /// results on the graph (a layer's output), `.grad` is left untouched, and an input that `self`
+  /// does not depend on gets zeros.
+  public func gradients(wrt inputs: [Tensor], seed gradient: Tensor? = nil) -> [Tensor] {
+    precondition(requiresGrad, "gradients(wrt:) of a tensor that does not require grad")
+    let wanted = Set(inputs.map(ObjectIdentifier.init))
+    var found: [ObjectIdentifier: [Scalar]] = [:]
+    propagate(seed: seedGradient(gradient)) { t, g in
+      if wanted.contains(ObjectIdentifier(t)) { found[ObjectIdentifier(t)] = g }
+    }
+    return inputs.map { t in
+      Tensor(shape: t.shape, scalars: found[ObjectIdentifier(t)] ?? [Scalar](repeating: 0, count: t.count))
+    }
+  }
+
+  /// dL/d(self) as values: `gradient`'s, or 1 for a one-element tensor.
+  func seedGradient(_ gradient: Tensor?) -> [Scalar] {
     precondition(requiresGrad, "backward() on a tensor that does not require grad")
-    let seed: [Scalar]
     if let gradient {
       precondition(gradient.shape == shape, "gradient shape \(gradient.shape) != \(shape)")
-      seed = gradient.scalars
-    } else {
-      precondition(count == 1, "backward() without a gradient needs a one-element tensor")
-      seed = [1]
+      return gradient.scalars
     }
+    precondition(count == 1, "backward() without a gradient needs a one-element tensor")
+    return [1]
+  }
+
+  /// Walks the graph behind this tensor in reverse topological order, starting from dL/d(self) =
+  /// `seed`, and calls `visit(tensor, dL/d(tensor))` once for every tensor that requires a gradient,
+  /// with its complete gradient, before passing it on through the tensor's pullback.
+  func propagate(seed: [Scalar], visit: (Tensor, [Scalar]) -> Void) {
     // Topological order of the nodes reachable from self (iterative DFS, post-order).
     var order: [Tensor] = []
     var visited = Set<ObjectIdentifier>()
@@ -67,19 +103,8 @@ extension Tensor {
     var grads: [ObjectIdentifier: [Scalar]] = [ObjectIdentifier(self): seed]
     for t in order.reversed() {
       guard let g = grads.removeValue(forKey: ObjectIdentifier(t)) else { continue }
-      guard let node = t.node else {
-        // A leaf: accumulate into .grad.
-        if let existing = t.grad {
-          var sum = existing.scalars
-          sum.withUnsafeMutableBufferPointer { d in
-            g.withUnsafeBufferPointer { Elementwise.addInPlace(d.baseAddress!, $0.baseAddress!, g.count) }
-          }
-          t.grad = Tensor(shape: t.shape, scalars: sum)
-        } else {
-          t.grad = Tensor(shape: t.shape, scalars: g)
-        }
-        continue
-      }
+      visit(t, g)
+      guard let node = t.node else { continue }
       let inputGrads = node.pullback(g)
       for (input, ig) in zip(node.inputs, inputGrads) {
         guard let ig, input.requiresGrad else { continue }
@@ -96,4 +121,12 @@ extension Tensor {
       }
     }
   }
+}
+
+/// dL/d(each of `inputs`) for L = `output` (one element) or with dL/d(output) = `seed`, like
+/// `torch.autograd.grad`; inputs may be intermediate results such as a layer's output.
+public func gradients<Scalar: KernelScalar>(
+  of output: Tensor<Scalar>, wrt inputs: [Tensor<Scalar>], seed: Tensor<Scalar>? = nil
+) -> [Tensor<Scalar>] {
+  output.gradients(wrt: inputs, seed: seed)
 }
