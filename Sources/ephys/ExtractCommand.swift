@@ -11,10 +11,13 @@ struct Extract: ParsableCommand {
       object-attention-mnist / object-attention-coco: runs the glimpse dynamics and writes, per requested layer,
       the post-ReLU (pre-pool) conv output at the last pass of each glimpse as [N, glimpses, C, H, W], plus
       logits [N, glimpses, classes] and gated_input [N, glimpses, C, H, W]. Input [N, C, H, W] (or [N, H, W]
-      for one channel). smoke-cnn: module outputs (conv layers before their ReLU) as [N, C, H, W] and logits.
+      for one channel). Every other model of `ephys models` (the torchvision zoo, smoke-cnn): the outputs of the
+      named modules (PyTorch names, e.g. features.29 or layer3.1) as [N, C, H, W] ([N, F] after flattening)
+      and logits; the input is [N, C, H, W] float32, already normalised as the model expects (ImageNet
+      mean/std for the zoo), of the model's size or, for the zoo, any size of at least its minimum.
       """)
 
-  @Option(help: "object-attention-mnist, object-attention-coco or smoke-cnn.") var model: String
+  @Option(help: "A model of `ephys models` (object-attention-mnist, vgg16, resnet50, ...).") var model: String
   @Option(help: "Weights: safetensors or PyTorch .pt state_dict.") var weights: String
   @Option(help: "Input .npy (float32).") var input: String
   @Option(help: "Comma-separated layer names.") var layers = "conv1,conv2"
@@ -49,19 +52,33 @@ struct Extract: ParsableCommand {
       try net.extract(x, layers: names, into: NPZStreamWriter(path: out), batchSize: batch) {
         bar.update($0, items: $0)
       }
-    case "smoke-cnn":
-      let net = SmallCNN(seed: 0)
-      try net.load(from: weights)
-      net.eval()
-      var digits = ObjectAttentionConfig.mnist()
-      (digits.inputHeight, digits.inputWidth) = (28, 28)
-      let x = try digits.inputBatch(array, file: input)
-      try extractModules(net, x, names: names, out: out)
     default:
-      throw ValidationError(
-        "unknown --model '\(model)'; choose object-attention-mnist, object-attention-coco or smoke-cnn")
+      guard let entry = ModelRegistry.entry(model) else {
+        throw ValidationError("unknown --model '\(model)'; models: \(ModelRegistry.names.joined(separator: ", "))")
+      }
+      let net = try entry.load(weights)
+      let x = try inputBatch(array, for: entry)
+      try extractModules(net, x, names: names, out: out)
     }
     say("wrote \(out)")
+  }
+
+  /// The input array as a batch for `entry`: float32 [N, C, H, W] of its size (or any size of at
+  /// least its minimum for models that take any), or [N, H, W] for one channel; errors name the file.
+  func inputBatch(_ a: StoredTensor, for entry: ModelEntry) throws -> Tensor<Float> {
+    let c = entry.channels
+    let size = entry.variableSize ? "H, W >= \(entry.minimumSide)" : "\(entry.height), \(entry.width)"
+    let expected = "float32 array [N, \(c), \(size)]"
+    var shape = a.shape
+    if c == 1 && shape.count == 3 { shape.insert(1, at: 1) }
+    guard a.dtype == .f32, shape.count == 4, shape[0] > 0, shape[1] == c,
+      entry.variableSize
+        ? shape[2] >= entry.minimumSide && shape[3] >= entry.minimumSide
+        : shape[2] == entry.height && shape[3] == entry.width
+    else {
+      throw CheckpointError("expected a \(expected), found \(a.dtype.rawValue) \(a.shape)", file: input)
+    }
+    return Tensor(shape: shape, scalars: try a.floats())
   }
 
   /// Records named module outputs of a feedforward model with forward hooks (copies, not references).
