@@ -108,3 +108,34 @@ struct IntermediateGradientTests {
     #expect(g[0].scalars == [2, 4, 6] && g[1].scalars == [0, 0])
   }
 }
+
+@Suite("Backward-rule overrides")
+struct BackwardOverrideTests {
+  @Test("guided backprop through the ReLU override equals PyTorch's hook-based one; outside it, plain gradients")
+  func guidedBackprop() throws {
+    let f = try Safetensors.read(fixturePath("autograd/guided.safetensors"))
+    func t(_ name: String, grad: Bool = false) throws -> Tensor<Double> {
+      let s = try f.require(name)
+      return Tensor(shape: s.shape, scalars: try s.values(as: Double.self), requiresGrad: grad)
+    }
+    func saliency() throws -> Tensor<Double> {
+      let x = try t("x", grad: true)
+      var h = conv2d(x, weight: try t("net.0.weight"), bias: try t("net.0.bias"), padding: 1).relu()
+      h = conv2d(maxPool(h, kernel: 2), weight: try t("net.3.weight"), bias: try t("net.3.bias"), padding: 1).relu()
+      h = linear(h.flattened(from: 1), weight: try t("net.6.weight"), bias: try t("net.6.bias")).relu()
+      let scores = linear(h, weight: try t("net.8.weight"), bias: try t("net.8.bias"))
+      let seed = Tensor<Double>(shape: scores.shape, scalars: (0..<scores.count).map { $0 % 5 == 3 ? 1 : 0 })
+      return gradients(of: scores, wrt: [x], seed: seed)[0]
+    }
+    func error(_ a: Tensor<Double>, _ b: Tensor<Double>) -> Double {
+      zip(a.scalars, b.scalars).map { abs($0 - $1) }.max()! / b.scalars.map(abs).max()!
+    }
+    let guided = try withBackwardOverrides(.guidedBackprop) { try saliency() }
+    let plain = try saliency()
+    #expect(error(guided, try t("guided")) <= 1e-10)
+    #expect(error(plain, try t("plain")) <= 1e-10)
+    #expect(
+      error(try t("guided"), try t("plain")) > 0.01,
+      "the fixture's two gradients differ, so the test can tell them apart")
+  }
+}

@@ -25,7 +25,7 @@ extension Tensor {
   /// max(x, 0). Gradient: g where x > 0.
   public func relu() -> Tensor {
     let v = mapKernel(Elementwise.relu)
-    return .result(shape: shape, scalars: v, inputs: [self]) { [scalars] g in
+    return .result(shape: shape, scalars: v, inputs: [self], op: .relu) { [scalars] g in
       [Tensor.pullKernel(scalars, g, Elementwise.reluBackward)]
     }
   }

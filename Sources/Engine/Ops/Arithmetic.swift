@@ -7,7 +7,7 @@ extension Tensor {
   public static func + (a: Tensor, b: Tensor) -> Tensor {
     let shape = broadcastShapes(a.shape, b.shape)
     let v = applyBinary(AddOp.self, a.scalars, a.shape, b.scalars, b.shape, shape)
-    return .result(shape: shape, scalars: v, inputs: [a, b]) { g in
+    return .result(shape: shape, scalars: v, inputs: [a, b], op: .add) { g in
       [
         a.requiresGrad ? a.unbroadcast(g, from: shape) : nil,
         b.requiresGrad ? b.unbroadcast(g, from: shape) : nil,

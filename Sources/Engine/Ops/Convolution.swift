@@ -45,7 +45,7 @@ public func conv2d<T: KernelScalar>(
     }
   }
   let inputs = bias.map { [x, weight, $0] } ?? [x, weight]
-  return .result(shape: outShape, scalars: v, inputs: inputs) { gout in
+  return .result(shape: outShape, scalars: v, inputs: inputs, op: .conv2d) { gout in
     convolutionGradients(x, weight, bias, biasCount: o, gout) { px, pw, pg, dx, dw, db in
       Conv2dKernel.backward(
         input: px, batch: n, g, weight: pw, outChannels: o, groups: groups,

@@ -113,7 +113,7 @@ public func linear<T: KernelScalar>(_ x: Tensor<T>, weight: Tensor<T>, bias: Ten
     }
   }
   let inputs = bias.map { [x, weight, $0] } ?? [x, weight]
-  return .result(shape: outShape, scalars: v, inputs: inputs) { g in
+  return .result(shape: outShape, scalars: v, inputs: inputs, op: .linear) { g in
     var gx: [T]? = nil
     var gw: [T]? = nil
     var gb: [T]? = nil
