@@ -6,7 +6,7 @@ import Engine
 /// (25088 -> 4096 -> 4096 -> classes with ReLUs and dropout). Parameter keys are torchvision's
 /// (`features.28.weight`, `classifier.6.bias`). Input: [N, 3, H, W], ImageNet-normalised; output:
 /// class scores [N, classes].
-public final class VGG: Module {
+public final class VGG: FeaturesClassifier {
   /// The four depths torchvision ships: convolution widths per stage, 0 for a max pool.
   public enum Depth: Int, Sendable, CaseIterable {
     case vgg11 = 11
@@ -28,9 +28,6 @@ public final class VGG: Module {
 
   public let depth: Depth
   public let batchNorm: Bool
-  public let features: Sequential
-  public let avgpool: AdaptiveAvgPool2d
-  public let classifier: Sequential
 
   /// PyTorch's default initialisation from `seed` (load weights for anything meaningful).
   public init(_ depth: Depth, batchNorm: Bool = false, classes: Int = 1000, seed: UInt64 = 0) {
@@ -49,19 +46,10 @@ public final class VGG: Module {
       layers.append(ReLU())
       channels = width
     }
-    features = Sequential(layers)
-    avgpool = AdaptiveAvgPool2d(7)
-    classifier = Sequential([
+    let classifier = Sequential([
       Linear(512 * 7 * 7, 4096, rng: &rng), ReLU(), Dropout(p: 0.5, seed: seed &+ 1),
       Linear(4096, 4096, rng: &rng), ReLU(), Dropout(p: 0.5, seed: seed &+ 2), Linear(4096, classes, rng: &rng),
     ])
-    super.init()
-    registerModule("features", features)
-    registerModule("avgpool", avgpool)
-    registerModule("classifier", classifier)
-  }
-
-  public override func forward(_ x: Tensor<Float>) -> Tensor<Float> {
-    classifier(avgpool(features(x)).flattened(from: 1))
+    super.init(features: Sequential(layers), avgpool: AdaptiveAvgPool2d(7), classifier: classifier)
   }
 }
