@@ -27,7 +27,8 @@ public struct FuzzReport: Sendable, Codable {
   /// Files created, changed or removed outside the work folder's own outputs (the corpus, the
   /// current folder, unexpected files in the work folder): each a defect.
   public var touchedOutside: [String] = []
-  /// Peak resident memory of the whole process when the reader finished, MiB (includes all readers before it).
+  /// Peak resident memory of the whole process when the reader finished, MiB (includes all readers before it;
+  /// VmHWM, the high-water mark of this process image).
   public var peakResidentMiB = 0.0
   /// Wall time, seconds.
   public var seconds = 0.0
@@ -176,8 +177,16 @@ public final class FuzzHarness: @unchecked Sendable {
     return text.contains(file) ? .located : .unlocated
   }
 
-  /// Peak resident set size of this process, MiB (getrusage).
+  /// Peak resident set size of this process image, MiB: VmHWM from /proc/self/status (getrusage's
+  /// ru_maxrss would include the parent's memory at fork when the harness was started by another
+  /// process), else getrusage.
   public func peakResidentMiB() -> Double {
+    if let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
+      let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
+      let kib = Double(line.split(separator: " ").dropFirst().first ?? "")
+    {
+      return kib / 1024
+    }
     var usage = rusage()
     getrusage(RUSAGE_SELF.rawValue, &usage)
     return Double(usage.ru_maxrss) / 1024
