@@ -209,8 +209,8 @@ public enum ProtocolFile {
 
   /// The input canvas (height, width) of an architecture, pixels.
   public static func inputCanvas(_ architecture: String) -> (height: Int, width: Int) {
-    let c = ObjectAttentionConfig.preset(architecture.hasSuffix("coco") ? .coco : .mnist)
-    return (c.inputHeight, c.inputWidth)
+    let entry = ModelRegistry.entry(architecture)
+    return (entry?.height ?? 28, entry?.width ?? 42)  // validated architectures are always registered
   }
 
   /// Why an explicit distractor region does not fit a `height x width` canvas, if it does not.

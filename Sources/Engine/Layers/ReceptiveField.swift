@@ -45,14 +45,18 @@ extension Flatten: WindowLayer {
 /// input size. Computed from the layer chain, so any architecture built from convs and pools gets
 /// exact unit geometry (including the borders, where padding cuts fields short).
 public struct ReceptiveFieldMap: Sendable, Equatable {
-  public var steps: [WindowStep]
+  public let steps: [WindowStep]
   /// Input height and width, pixels.
-  public var inputHeight, inputWidth: Int
+  public let inputHeight, inputWidth: Int
+  /// The input size of every step and the layer's output size, in order (empty when a step does not
+  /// fit its input); computed once, since `field(y:x:)` runs for every unit.
+  let sizes: [Pair]
 
   public init(steps: [WindowStep], inputHeight: Int, inputWidth: Int) {
     self.steps = steps
     self.inputHeight = inputHeight
     self.inputWidth = inputWidth
+    sizes = Self.sizes(steps, Pair(inputHeight, inputWidth))
   }
 
   /// The steps from `module`'s input to the output of its descendant `layer` (a dotted PyTorch
@@ -90,9 +94,8 @@ public struct ReceptiveFieldMap: Sendable, Equatable {
     sizes.last.map { ($0.h, $0.w) }
   }
 
-  /// The input size of every step and the layer's output size, in order.
-  var sizes: [Pair] {
-    var size = Pair(inputHeight, inputWidth)
+  static func sizes(_ steps: [WindowStep], _ input: Pair) -> [Pair] {
+    var size = input
     var out = [size]
     for s in steps {
       switch s {
@@ -113,7 +116,6 @@ public struct ReceptiveFieldMap: Sendable, Equatable {
   /// steps are walked back from the unit, index ranges [a, b] becoming [a s - p, b s - p + d (k - 1)];
   /// adaptive pools use PyTorch's bins [floor(i I / O), ceil((i + 1) I / O) - 1].
   public func field(y: Int, x: Int) -> (rows: ClosedRange<Int>, cols: ClosedRange<Int>) {
-    let sizes = self.sizes
     guard sizes.count == steps.count + 1 else { return (0...(inputHeight - 1), 0...(inputWidth - 1)) }
     var rows = y...y
     var cols = x...x
