@@ -55,14 +55,17 @@ let package = Package(
     .target(name: "Datasets", dependencies: ["Engine", "ImageIO", "CZlib"], swiftSettings: fastSettings),
     // Parametric stimuli: Gaussian bars, gratings, Gabors, distractors, sweeps.
     .target(name: "Stimuli", dependencies: ["Engine", "ImageIO"], swiftSettings: fastSettings),
-    // Recording harness: attention conditions, unit selection, streamed responses, tuning curves.
-    .target(name: "Recording", dependencies: ["Engine", "Models", "Stimuli"], swiftSettings: fastSettings),
+    // What the recording harness asks of a model: input geometry, recordable layers with receptive
+    // fields, attention conditions, and the layer gains every CNN supports.
+    .target(name: "ModelInterface", dependencies: ["Engine", "Stimuli"], swiftSettings: fastSettings),
+    // Recording harness: unit selection, streamed responses, tuning curves; knows no model.
+    .target(name: "Recording", dependencies: ["Engine", "Stimuli", "ModelInterface"], swiftSettings: fastSettings),
     // Protocol files (YAML), validation with file:line:column errors, the runner.
     .target(
       name: "Workbench",
       dependencies: [
-        "Engine", "Datasets", "Models", "Stimuli", "Recording", "Analysis", "Reports", "ImageIO", "CCairo",
-        .product(name: "Yams", package: "Yams"),
+        "Engine", "Datasets", "Models", "ModelInterface", "Stimuli", "Recording", "Analysis", "Reports", "ImageIO",
+        "CCairo", .product(name: "Yams", package: "Yams"),
       ],
       swiftSettings: fastSettings),
     // The fuzz harness behind `ephys fuzz`: seeded mutants of a corpus through every reader.
@@ -79,29 +82,34 @@ let package = Package(
     // Statistics on GSL.
     .target(name: "Analysis", dependencies: ["CGSL"], swiftSettings: fastSettings),
     // Models built on the engine.
-    .target(name: "Models", dependencies: ["Engine", "Datasets"], swiftSettings: fastSettings),
+    .target(
+      name: "Models", dependencies: ["Engine", "Datasets", "ImageIO", "Stimuli", "ModelInterface"],
+      swiftSettings: fastSettings),
     // The command-line shell.
     .executableTarget(
       name: "ephys",
       dependencies: [
-        "Engine", "Datasets", "Models", "Analysis", "ImageIO", "Stimuli", "Recording", "Workbench", "Benchmarks",
-        "Fuzzing", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        "Engine", "Datasets", "Models", "ModelInterface", "Analysis", "ImageIO", "Stimuli", "Recording", "Workbench",
+        "Benchmarks", "Fuzzing", .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ],
       swiftSettings: fastSettings),
 
     .testTarget(name: "KernelsTests", dependencies: ["Kernels"]),
     .testTarget(name: "ReportsTests", dependencies: ["Reports"]),
+    .testTarget(name: "ModelInterfaceTests", dependencies: ["Engine", "Stimuli", "ModelInterface"]),
     // The command line as a user runs it: subprocesses of the built `ephys` (fuzzing, kill -9).
     .testTarget(name: "ephysTests", dependencies: ["Engine", "Datasets", "ephys"]),
     .testTarget(name: "AnalysisTests", dependencies: ["Analysis"], resources: [.copy("Fixtures")]),
     .testTarget(
-      name: "WorkbenchTests", dependencies: ["Engine", "Stimuli", "Recording", "Workbench", "Models", "ImageIO"],
+      name: "WorkbenchTests",
+      dependencies: ["Engine", "Stimuli", "ModelInterface", "Recording", "Workbench", "Models", "ImageIO"],
       resources: [.copy("Fixtures")]),
     .testTarget(
       name: "EngineTests", dependencies: ["Engine", "Kernels", "CCairo", "CPNG"],
       resources: [.copy("Fixtures")]),
     .testTarget(
-      name: "ModelsTests", dependencies: ["Engine", "Datasets", "Models", "Analysis", "ImageIO"],
+      name: "ModelsTests",
+      dependencies: ["Engine", "Datasets", "Models", "ModelInterface", "Stimuli", "Analysis", "ImageIO"],
       resources: [.copy("Fixtures")]),
   ],
   swiftLanguageModes: [.v6]

@@ -3,6 +3,7 @@ import Datasets
 import Engine
 import Foundation
 import ImageIO
+import ModelInterface
 import Recording
 import Reports
 import Workbench

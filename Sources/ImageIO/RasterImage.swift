@@ -55,6 +55,22 @@ public struct RasterImage: Sendable, Equatable {
     return out
   }
 
+  /// Luminance in [0, 1], row-major H x W: grey as it is, colour as ITU-R BT.601 luma
+  /// (0.299 R + 0.587 G + 0.114 B, PIL's `convert("L")` weights); alpha ignored.
+  public func luminance() -> [Float] {
+    let plane = width * height
+    var out = [Float](repeating: 0, count: plane)
+    for i in 0..<plane {
+      if channels >= 3 {
+        let p = i * channels
+        out[i] = (0.299 * Float(pixels[p]) + 0.587 * Float(pixels[p + 1]) + 0.114 * Float(pixels[p + 2])) / 255
+      } else {
+        out[i] = Float(pixels[i * channels]) / 255
+      }
+    }
+    return out
+  }
+
   /// Converts to RGB (grey is replicated, alpha dropped).
   public func rgb() -> RasterImage {
     if channels == 3 { return self }

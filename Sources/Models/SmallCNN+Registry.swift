@@ -1,4 +1,5 @@
 import Engine
+import ModelInterface
 
 extension SmallCNN {
   /// The smoke CNN: 1 x 28 x 28 MNIST digits in [0, 1]. Its pools are functional, so its window

@@ -1,4 +1,5 @@
 import Engine
+import ModelInterface
 import Stimuli
 
 /// What to record: the sweep, the attention condition, layers and units, and the tuning axis.
@@ -29,8 +30,9 @@ public struct RecordingPlan: Sendable {
 public struct RecordingResult: Sendable {
   public var units: UnitTable
   public var tuning: TuningAccumulator
-  /// Per stimulus: the glimpse (0-based) that attended the swept object, or -1.
-  public var attendedGlimpse: [Int]
+  /// Per stimulus: the glimpse (0-based) that attended the swept object, or -1; nil for models that
+  /// do not attend in glimpses.
+  public var attendedGlimpse: [Int]?
   /// Per stimulus: predicted class in the attended and the unattended phase.
   public var predictions: [(attended: Int, unattended: Int)]
 }
@@ -38,14 +40,7 @@ public struct RecordingResult: Sendable {
 /// The units a plan records on a model (layers checked, selection resolved).
 public func resolveUnits(_ plan: RecordingPlan, on model: RecordableModel) throws -> UnitTable {
   let spec = plan.stimulus
-  let available = model.recordableLayers
-  let geometries = try plan.layers.map { name -> LayerGeometry in
-    guard let g = available.first(where: { $0.name == name }) else {
-      throw RecordingError(
-        "layer '\(name)' cannot be recorded; this model has \(available.map(\.name).joined(separator: ", "))")
-    }
-    return g
-  }
+  let geometries = try plan.layers.map { try model.geometry(of: $0) }
   var objectMask: [Bool]? = nil
   if plan.units == .covering {
     var mask = [Bool](repeating: false, count: spec.canvasHeight * spec.canvasWidth)
@@ -70,14 +65,16 @@ public func record(
   progress: (Int) -> Void = { _ in }
 ) throws -> RecordingResult {
   let spec = plan.stimulus
-  let input = model.inputShape
+  let input = model.inputGeometry
   guard spec.canvasHeight == input.height && spec.canvasWidth == input.width else {
     throw RecordingError(
       "stimulus canvas \(spec.canvasHeight)x\(spec.canvasWidth) does not match the model's input \(input.height)x\(input.width)"
     )
   }
   guard model.supports(plan.condition) else {
-    throw RecordingError("this model does not support attention mode '\(plan.condition.name)'")
+    throw RecordingError(
+      "this model does not support attention mode '\(plan.condition.name)'\(plan.condition.modulatedLayer.map { " on layer '\($0)'" } ?? "") (its own conditions: \(model.ownConditions.isEmpty ? "none" : model.ownConditions.joined(separator: ", ")); spatial-gain needs a layer with a spatial map, channel-gain one value per channel)"
+    )
   }
   guard let axis = spec.grid.names.firstIndex(of: plan.tuningAxis) else {
     throw RecordingError(
@@ -86,7 +83,7 @@ public func record(
   let table = try resolveUnits(plan, on: model)
   let responses = try responsesPath.map { try NPYStreamWriter(path: $0, shape: [spec.count, 2, table.units.count]) }
   var tuning = TuningAccumulator(axisValues: spec.grid.values[axis], phases: 2, units: table.units.count)
-  var attendedGlimpse: [Int] = []
+  var attendedGlimpse: [Int]? = nil
   var predictions: [(Int, Int)] = []
   var start = 0
   while start < spec.count {
@@ -126,10 +123,8 @@ public func record(
     chunk.withUnsafeBufferPointer { buf in
       tuning.add(axisIndices: (0..<n).map { spec.grid.indices(start + $0)[axis] }, rows: buf.baseAddress!)
     }
-    for i in 0..<n {
-      attendedGlimpse.append(rec.attendedGlimpse[i])
-      predictions.append((rec.predictions[0][i], rec.predictions[1][i]))
-    }
+    if let g = rec.attendedGlimpse { attendedGlimpse = (attendedGlimpse ?? []) + g }
+    for i in 0..<n { predictions.append((rec.predictions[0][i], rec.predictions[1][i])) }
     try responses?.append(chunk)
     start += n
     progress(start)

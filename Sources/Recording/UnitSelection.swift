@@ -1,3 +1,4 @@
+import ModelInterface
 import Stimuli
 
 /// Which units of each recorded layer are kept. A unit is one (channel, y, x) position of a conv map.

@@ -36,6 +36,9 @@ public enum StimulusKind: Sendable, Equatable {
     }
   }
 
+  /// Parameters measured in pixels (or degrees of visual angle): positions, widths, lengths, envelopes.
+  public static let spatialParameters: Set<String> = ["x", "y", "width", "length", "sigma", "aperture"]
+
   /// Parameter names in canonical order.
   public var parameterNames: [String] { parameterDefaults.map(\.0) }
 }
@@ -43,8 +46,12 @@ public enum StimulusKind: Sendable, Equatable {
 /// A second object on the canvas that competes for attention.
 public struct Distractor: Sendable, Equatable {
   public enum Kind: Sendable, Equatable {
-    /// A 28 x 28 digit image (values in [0, 1]) with its class.
+    /// A square digit image (values in [0, 1], 28 x 28 for MNIST) with its class, drawn as a square
+    /// as large as the region's shorter side at the region's top-left corner.
     case digit(image: [Float], label: Int)
+    /// A greyscale picture (values in [0, 1], `height x width`, e.g. from an image file), drawn at the
+    /// region's size.
+    case picture(pixels: [Float], height: Int, width: Int)
     case bar(GaussianBar)
     case grating(Grating)
     /// Uniform noise U[0, amplitude) over the region, drawn from `seed`.
@@ -65,10 +72,18 @@ public struct Distractor: Sendable, Equatable {
   /// The distractor alone on a `canvasHeight x canvasWidth` canvas.
   public func render(canvasHeight: Int, canvasWidth: Int) -> [Float] {
     var out = [Float](repeating: 0, count: canvasHeight * canvasWidth)
-    let patch: [Float]
+    var patch: [Float]
+    var ph = height
+    var pw = width
     switch kind {
     case .digit(let image, _):
-      patch = image
+      // A square digit as large as the region's shorter side, at its top-left corner.
+      let side = Int(Double(image.count).squareRoot().rounded())
+      ph = min(height, width)
+      pw = ph
+      patch = resizeBilinear(image, height: side, width: side, toHeight: ph, toWidth: pw)
+    case .picture(let pixels, let h, let w):
+      patch = resizeBilinear(pixels, height: h, width: w, toHeight: height, toWidth: width)
     case .bar(let b):
       patch = b.render(height: height, width: width)
     case .grating(let g):
@@ -77,8 +92,6 @@ public struct Distractor: Sendable, Equatable {
       var rng = RandomGenerator(seed: seed)
       patch = (0..<(height * width)).map { _ in Float(rng.nextUnit() * amplitude) }
     }
-    let ph = kind.isDigit ? 28 : height
-    let pw = kind.isDigit ? 28 : width
     for y in 0..<ph {
       for x in 0..<pw {
         let cy = top + y
@@ -92,11 +105,30 @@ public struct Distractor: Sendable, Equatable {
   }
 }
 
-extension Distractor.Kind {
-  var isDigit: Bool {
-    if case .digit = self { return true }
-    return false
+/// Resamples a `height x width` image to `toHeight x toWidth` bilinearly with half-pixel centres
+/// (PyTorch's `interpolate(mode="bilinear", align_corners=False)` without antialiasing); the image
+/// itself when the sizes agree.
+public func resizeBilinear(_ image: [Float], height: Int, width: Int, toHeight: Int, toWidth: Int) -> [Float] {
+  if height == toHeight && width == toWidth { return image }
+  var out = [Float](repeating: 0, count: toHeight * toWidth)
+  let sy = Double(height) / Double(toHeight)
+  let sx = Double(width) / Double(toWidth)
+  for y in 0..<toHeight {
+    let fy = max(0, (Double(y) + 0.5) * sy - 0.5)
+    let y0 = min(Int(fy), height - 1)
+    let y1 = min(y0 + 1, height - 1)
+    let wy = Float(fy - Double(y0))
+    for x in 0..<toWidth {
+      let fx = max(0, (Double(x) + 0.5) * sx - 0.5)
+      let x0 = min(Int(fx), width - 1)
+      let x1 = min(x0 + 1, width - 1)
+      let wx = Float(fx - Double(x0))
+      let top = image[y0 * width + x0] * (1 - wx) + image[y0 * width + x1] * wx
+      let bottom = image[y1 * width + x0] * (1 - wx) + image[y1 * width + x1] * wx
+      out[y * toWidth + x] = top * (1 - wy) + bottom * wy
+    }
   }
+  return out
 }
 
 /// How the stimulus and the distractor combine.
@@ -107,8 +139,21 @@ public enum Combination: String, Sendable, CaseIterable {
   case clamp
 }
 
+/// The colours of a stimulus's objects: RGB multipliers in [0, 1] of the swept object's and the
+/// distractor's luminance (white = [1, 1, 1]).
+public struct StimulusColours: Sendable, Equatable {
+  public var object: [Double]
+  public var distractor: [Double]
+
+  public init(object: [Double], distractor: [Double] = [1, 1, 1]) {
+    self.object = object
+    self.distractor = distractor
+  }
+}
+
 /// A parametric stimulus sweep: what is drawn, the parameter grid, the canvas, an optional
-/// distractor, and background noise U[0, noise) where the image is 0 (seeded per stimulus).
+/// distractor, background noise U[0, noise) where the image is 0 (seeded per stimulus), optional
+/// colours, and the unit of the spatial parameters.
 public struct StimulusSpec: Sendable, Equatable {
   public var kind: StimulusKind
   public var parameters: [(name: String, values: ParameterValues)]
@@ -117,11 +162,20 @@ public struct StimulusSpec: Sendable, Equatable {
   public var combination: Combination
   public var noise: Double
   public var seed: UInt64
+  /// Colours of the objects (nil: luminance only, the same plane in every channel).
+  public var colours: StimulusColours?
+  /// Pixels per degree of visual angle when positions, sizes, widths and lengths are in degrees and
+  /// spatial frequencies in cycles per degree (nil: pixels and cycles per pixel). Tables keep the
+  /// values as given; rendering converts them.
+  public var pixelsPerDegree: Double?
 
   public init(
     kind: StimulusKind, parameters: [(String, ParameterValues)], canvasHeight: Int, canvasWidth: Int,
-    distractor: Distractor? = nil, combination: Combination = .sum, noise: Double = 0, seed: UInt64 = 0
+    distractor: Distractor? = nil, combination: Combination = .sum, noise: Double = 0, seed: UInt64 = 0,
+    colours: StimulusColours? = nil, pixelsPerDegree: Double? = nil
   ) {
+    self.colours = colours
+    self.pixelsPerDegree = pixelsPerDegree
     self.kind = kind
     // Every parameter of the kind appears, in canonical order; unspecified ones take defaults.
     let given = Dictionary(parameters.map { ($0.0, $0.1) }, uniquingKeysWith: { a, _ in a })
@@ -138,7 +192,8 @@ public struct StimulusSpec: Sendable, Equatable {
     a.kind == b.kind && a.parameters.map(\.name) == b.parameters.map(\.name)
       && a.parameters.map(\.values) == b.parameters.map(\.values)
       && a.canvasHeight == b.canvasHeight && a.canvasWidth == b.canvasWidth && a.distractor == b.distractor
-      && a.combination == b.combination && a.noise == b.noise && a.seed == b.seed
+      && a.combination == b.combination && a.noise == b.noise && a.seed == b.seed && a.colours == b.colours
+      && a.pixelsPerDegree == b.pixelsPerDegree
   }
 
   /// The full-factorial grid (parameters in canonical order; the last varies fastest).
@@ -163,12 +218,27 @@ public struct Stimulus: Sendable {
   public var object: [Float]
   /// The distractor alone (zeros when there is none).
   public var distractor: [Float]
+  /// The composite in colour, planar RGB [3, H, W], when the sweep has colours (nil: luminance only).
+  public var colour: [Float]?
+
+  public init(
+    index: Int, parameters: [String: Double], image: [Float], object: [Float], distractor: [Float],
+    colour: [Float]? = nil
+  ) {
+    self.index = index
+    self.parameters = parameters
+    self.image = image
+    self.object = object
+    self.distractor = distractor
+    self.colour = colour
+  }
 }
 
 extension StimulusSpec {
   /// Renders stimulus `i` of the sweep.
   public func stimulus(_ i: Int) -> Stimulus {
-    let p = grid.combination(i)
+    let given = grid.combination(i)
+    let p = pixelsPerDegree.map { inPixels(given, pixelsPerDegree: $0) } ?? given
     let h = canvasHeight
     let w = canvasWidth
     let object: [Float]
@@ -198,7 +268,38 @@ extension StimulusSpec {
       var rng = RandomGenerator(seed: seed &+ UInt64(i) &* 0x9E37_79B9)
       for j in image.indices where image[j] <= 0 { image[j] += Float(rng.nextUnit() * noise) }
     }
-    return Stimulus(index: i, parameters: p, image: image, object: object, distractor: other)
+    var colour: [Float]? = nil
+    if let colours {
+      // Each channel: the objects weighted by their colours, combined as the luminance image is, plus
+      // the same background noise.
+      var planes = [Float](repeating: 0, count: 3 * h * w)
+      for c in 0..<3 {
+        let a = Float(colours.object[c])
+        let b = Float(colours.distractor[c])
+        for j in 0..<(h * w) {
+          var grey = object[j] + other[j]
+          var v = object[j] * a + other[j] * b
+          if combination == .clamp {
+            grey = min(1, max(0, grey))
+            v = min(1, max(0, v))
+          }
+          planes[c * h * w + j] = v + (image[j] - grey)
+        }
+      }
+      colour = planes
+    }
+    return Stimulus(index: i, parameters: given, image: image, object: object, distractor: other, colour: colour)
+  }
+
+  /// Parameters converted from degrees of visual angle to pixels: positions and sizes times
+  /// `pixelsPerDegree`, spatial frequencies divided by it; angles, phases and contrasts unchanged.
+  public func inPixels(_ p: [String: Double], pixelsPerDegree ppd: Double) -> [String: Double] {
+    var out = p
+    for (name, v) in p {
+      if StimulusKind.spatialParameters.contains(name) { out[name] = v * ppd }
+      if name == "frequency" { out[name] = v / ppd }
+    }
+    return out
   }
 
   /// The condition table as CSV: one row per stimulus, every parameter a column.

@@ -1,4 +1,6 @@
+import Engine
 import Foundation
+import ModelInterface
 import Models
 import Recording
 import Stimuli
@@ -11,8 +13,10 @@ public struct ProtocolSpec: Sendable {
   public var description: String
   /// The protocol file.
   public var file: String
+  /// The registry name of the model.
   public var architecture: String
-  /// The weights file, resolved against the protocol file's folder.
+  /// The weights file, resolved against the protocol file's folder, or "random" (the registry's
+  /// default initialisation from seed 0).
   public var weights: String
   public var stimulus: StimulusRequest
   /// Where the stimulus came from (a file path or "inline").
@@ -31,10 +35,6 @@ public struct ProtocolSpec: Sendable {
 
 /// Reads and validates protocol files.
 public enum ProtocolFile {
-  static let architectures = ["object-attention-mnist", "object-attention-coco"]
-  static let layersByArchitecture = [
-    "object-attention-mnist": ["conv1", "conv2"], "object-attention-coco": ["conv1", "conv2", "conv3", "conv4"],
-  ]
   static let keys = ["name", "description", "model", "stimulus", "attention", "record", "tuning", "seed", "output"]
 
   /// Parses `path`; throws `ProtocolErrors` listing every problem (file, line, column, key) found in
@@ -62,24 +62,25 @@ public enum ProtocolFile {
     let description = m["description"].flatMap { r.string($0, "description") } ?? ""
 
     // model
-    var architecture = "object-attention-mnist"
+    var architecture = ""
     var weights = ""
     if let mn = r.require(m, "model", "", in: root),
       let mm = r.mapping(mn, "model", allowed: ["architecture", "weights"])
     {
       if let a = r.require(mm, "architecture", "model", in: mn),
-        let v = r.choice(a, "model.architecture", architectures)
+        let v = r.choice(a, "model.architecture", ModelRegistry.names)
       {
         architecture = v
       }
       if let w = r.require(mm, "weights", "model", in: mn), let v = r.string(w, "model.weights") {
-        weights = resolve(v)
-        if !FileManager.default.fileExists(atPath: weights) {
-          r.log.add(w, "model.weights", "no such file: \(weights)")
+        weights = v == "random" ? v : resolve(v)
+        if v != "random" && !FileManager.default.fileExists(atPath: weights) {
+          r.log.add(w, "model.weights", "no such file: \(weights) (or 'random' for the default initialisation)")
         }
       }
     }
-    let layerNames = layersByArchitecture[architecture] ?? []
+    let entry = ModelRegistry.entry(architecture)
+    let layerNames = entry?.layers.map(\.name) ?? []
 
     // stimulus: a file or inline
     var stimulus: StimulusRequest? = nil
@@ -100,26 +101,57 @@ public enum ProtocolFile {
       }
     }
 
-    // attention
-    var condition = AttentionCondition.glimpses
-    if let an = m["attention"], let am = r.mapping(an, "attention", allowed: ["mode", "layer", "beta", "sigma"]) {
-      let mode =
-        am["mode"].flatMap { r.choice($0, "attention.mode", ["glimpses", "cue", "spatial-gain"]) } ?? "glimpses"
+    // attention: the model's own conditions and the layer conditions every CNN has
+    var condition = AttentionCondition.model(entry?.conditions.first ?? "")
+    // An unknown architecture is reported once; its mode is then checked against every model's.
+    let ownModes = entry?.conditions ?? ModelRegistry.entries.flatMap(\.conditions).reduce(into: [String]()) {
+      if !$0.contains($1) { $0.append($1) }
+    }
+    let modes = ownModes + AttentionCondition.layerConditions
+    let an = m["attention"]
+    if an == nil, entry != nil, entry?.conditions.isEmpty ?? false {
+      r.log.add(root, "attention", "\(architecture) needs an attention mode (\(modes.joined(separator: ", ")))")
+    }
+    if let an, let am = r.mapping(an, "attention", allowed: ["mode", "layer", "beta", "sigma", "values"]) {
+      let mode = am["mode"].flatMap { r.choice($0, "attention.mode", modes) } ?? entry?.conditions.first ?? ""
+      if am["mode"] == nil, entry?.conditions.isEmpty ?? false {
+        r.log.add(an, "attention.mode", "is required for \(architecture) (\(modes.joined(separator: ", ")))")
+      }
       switch mode {
-      case "cue": condition = .cue
-      case "spatial-gain":
+      case "spatial-gain", "channel-gain":
         let layer = am["layer"].flatMap { r.choice($0, "attention.layer", layerNames) }
         if am["layer"] == nil {
           r.log.add(
-            an, "attention.layer", "spatial-gain needs the layer to modulate (\(layerNames.joined(separator: ", ")))")
+            an, "attention.layer", "\(mode) needs the layer to modulate (\(layerNames.joined(separator: ", ")))")
         }
-        let beta = am["beta"].flatMap { r.number($0, "attention.beta", min: 0) } ?? 0.3
-        let sigma = am["sigma"].flatMap { r.number($0, "attention.sigma", min: 0, exclusiveMin: true) } ?? 4
-        condition = .spatialGain(layer: layer ?? "conv1", beta: Float(beta), sigma: sigma)
+        let beta = am["beta"].flatMap { r.number($0, "attention.beta", min: 0, max: 1e6) } ?? 0.3
+        if mode == "spatial-gain" {
+          if am["values"] != nil { r.log.add(am["values"], "attention.values", "only used with mode: channel-gain") }
+          let sigma =
+            am["sigma"].flatMap { r.number($0, "attention.sigma", min: 0, max: 1e6, exclusiveMin: true) } ?? 4
+          condition = .spatialGain(layer: layer ?? "", beta: Float(beta), sigma: sigma)
+        } else {
+          if am["sigma"] != nil { r.log.add(am["sigma"], "attention.sigma", "only used with mode: spatial-gain") }
+          var values: [Float] = []
+          if let vn = am["values"] {
+            values = channelValues(vn, r, resolve: resolve)
+          } else {
+            r.log.add(an, "attention.values", "channel-gain needs one value per channel (a list or a .npy file)")
+          }
+          if let entry, let layer, !values.isEmpty,
+            let row = entry.layerTable().first(where: { $0.layer == layer }), row.channels != values.count
+          {
+            r.log.add(
+              am["values"], "attention.values",
+              "gives \(values.count) values but \(layer) has \(row.channels) channels")
+          }
+          condition = .channelGain(layer: layer ?? "", beta: Float(beta), values: values)
+        }
       default:
-        for k in ["layer", "beta", "sigma"] where am[k] != nil {
-          r.log.add(am[k], "attention.\(k)", "only used with mode: spatial-gain")
+        for k in ["layer", "beta", "sigma", "values"] where am[k] != nil {
+          r.log.add(am[k], "attention.\(k)", "only used with mode: \(AttentionCondition.layerConditions.joined(separator: " or "))")
         }
+        condition = .model(mode)
       }
     }
 
@@ -185,12 +217,22 @@ public enum ProtocolFile {
     let seed = m["seed"].flatMap { r.integer($0, "seed", min: 0) } ?? 0
     let output = m["output"].flatMap { r.string($0, "output") } ?? "Reports/\(name.isEmpty ? "protocol" : name)"
 
-    if let stimulus, log.issues.isEmpty {
-      let input = inputCanvas(architecture)
-      if let c = stimulus.canvas, c.height != input.height || c.width != input.width {
+    if let stimulus, let entry, log.issues.isEmpty {
+      let input = inputCanvas(architecture, stimulus: stimulus)
+      if let c = stimulus.canvas, !entry.variableSize, c.height != input.height || c.width != input.width {
         r.log.add(
           m["stimulus"], "stimulus.canvas",
-          "\(c.height)x\(c.width) does not match the \(architecture) model's input \(input.height)x\(input.width)")
+          "\(c.height)x\(c.width) does not match the \(architecture) model's input \(entry.height)x\(entry.width)")
+      }
+      if let c = stimulus.canvas, entry.variableSize, min(c.height, c.width) < entry.minimumSide {
+        r.log.add(
+          m["stimulus"], "stimulus.canvas",
+          "\(c.height)x\(c.width) is smaller than \(architecture) takes (at least \(entry.minimumSide) pixels a side)")
+      }
+      if stimulus.colours != nil && entry.channels != 3 {
+        r.log.add(
+          m["stimulus"], "stimulus.colour",
+          "\(architecture) takes \(entry.channels)-channel input; colours need a three-channel model")
       }
       if let problem = regionProblem(stimulus, height: input.height, width: input.width),
         var issue = stimulus.regionLocation
@@ -207,10 +249,37 @@ public enum ProtocolFile {
       batchSize: batch, tuningAxis: axis, reduce: reduce, seed: UInt64(seed), output: output)
   }
 
-  /// The input canvas (height, width) of an architecture, pixels.
-  public static func inputCanvas(_ architecture: String) -> (height: Int, width: Int) {
-    let entry = ModelRegistry.entry(architecture)
-    return (entry?.height ?? 28, entry?.width ?? 42)  // validated architectures are always registered
+  /// The input canvas (height, width) a protocol runs at, pixels: the stimulus's canvas for a model
+  /// that takes any size, else the model's own size.
+  public static func inputCanvas(_ architecture: String, stimulus: StimulusRequest? = nil) -> (height: Int, width: Int) {
+    guard let entry = ModelRegistry.entry(architecture) else { return (28, 42) }  // validated names are registered
+    if entry.variableSize, let c = stimulus?.canvas { return c }
+    return (entry.height, entry.width)
+  }
+
+  /// Channel-gain values: a list of numbers or a .npy file (resolved against the protocol's folder).
+  static func channelValues(_ node: Node, _ r: YAMLReader, resolve: (String) -> String) -> [Float] {
+    if case .scalar = node, let path = r.string(node, "attention.values") {
+      let file = resolve(path)
+      do {
+        let values = try NPY.read(file).floats()
+        guard values.allSatisfy(\.isFinite), !values.isEmpty else {
+          r.log.add(node, "attention.values", "\(file) holds no values or values that are not finite")
+          return []
+        }
+        return values
+      } catch {
+        r.log.add(node, "attention.values", "cannot read \(file): \(error)")
+        return []
+      }
+    }
+    guard let list = r.list(node, "attention.values") else { return [] }
+    guard list.count <= 1_000_000 else {
+      r.log.add(node, "attention.values", "lists \(list.count) values, more than any layer has channels")
+      return []
+    }
+    let values = list.compactMap { r.number($0, "attention.values", min: -1e6, max: 1e6) }
+    return values.count == list.count ? values.map(Float.init) : []
   }
 
   /// Why an explicit distractor region does not fit a `height x width` canvas, if it does not.

@@ -1,3 +1,4 @@
+import Foundation
 import Stimuli
 import Yams
 
@@ -61,6 +62,9 @@ func suggestion(_ word: String, _ options: [String]) -> String? {
 /// Typed readers over YAML nodes that log problems instead of throwing.
 struct YAMLReader {
   let log: IssueLog
+
+  /// The folder of the file being read: relative paths in it resolve against it.
+  var base: URL { URL(fileURLWithPath: log.file).deletingLastPathComponent() }
 
   /// The entries of a mapping; unknown keys are logged with a suggestion.
   func mapping(_ node: Node, _ path: String, allowed: [String]) -> [String: Node]? {

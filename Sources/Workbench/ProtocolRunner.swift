@@ -2,6 +2,7 @@ import Datasets
 import Engine
 import Foundation
 import ImageIO
+import ModelInterface
 import Models
 import Recording
 import Reports
@@ -17,6 +18,8 @@ public struct RunOutcome: Sendable {
   public var recordingSeconds: Double = 0
   /// Wall time of the statistics, fits, gating evaluation, tables and report, seconds.
   public var analysisSeconds: Double = 0
+  /// Files of the model's own evaluation (e.g. object attention's gating evaluation), with one line on each.
+  public var modelFiles: [String: String] = [:]
 }
 
 /// Runs validated protocols and writes their results.
@@ -37,44 +40,57 @@ public enum ProtocolRunner {
     }
     var distractor: Distractor? = nil
     if let d = r.distractor {
+      // Named regions: a square of side `size` (default 28 pixels on canvases up to 64 pixels a side, half
+      // the shorter side on larger ones), vertically centred at the left or right edge.
+      let side = min(height, width, r.distractorSize ?? (max(height, width) <= 64 ? 28 : min(height, width) / 2))
       var region: (Int, Int, Int, Int)
       switch r.regionName ?? "right" {
-      case "left": region = (0, 0, min(28, height), min(28, width))
+      case "left": region = ((height - side) / 2, 0, side, side)
       case "whole": region = (0, 0, height, width)
-      default: region = (0, max(0, width - 28), min(28, height), min(28, width))
+      default: region = ((height - side) / 2, width - side, side, side)
       }
       if let explicit = r.region { region = explicit }
       let kind: Distractor.Kind
       switch d {
       case .digit(let classLabel, let index):
         let mnist = try MNIST.defaultSubset()
+        let plane = MNIST.side * MNIST.side
         let chosen: (image: [Float], label: Int)
         if let index {
           guard index < mnist.count else {
             throw RecordingError("distractor index \(index) is outside the MNIST subset (\(mnist.count) digits)")
           }
-          chosen = (Array(mnist.pixels[(index * 784)..<((index + 1) * 784)]), mnist.labels[index])
+          chosen = (Array(mnist.pixels[(index * plane)..<((index + 1) * plane)]), mnist.labels[index])
         } else {
           let test = mnist.split(validation: 0.1, test: 0.2, seed: 7).test
-          let i = test.labels.firstIndex(of: classLabel ?? 0)!
-          chosen = (Array(test.pixels[(i * 784)..<((i + 1) * 784)]), classLabel ?? 0)
+          guard let i = test.labels.firstIndex(of: classLabel ?? 0) else {
+            throw RecordingError("no held-out test digit of class \(classLabel ?? 0)")
+          }
+          chosen = (Array(test.pixels[(i * plane)..<((i + 1) * plane)]), classLabel ?? 0)
         }
         kind = .digit(image: chosen.image, label: chosen.label)
       case .bar(let b): kind = .bar(b)
       case .grating(let g): kind = .grating(g)
       case .noise(let a): kind = .noise(amplitude: a, seed: seed)
+      case .image(let path):
+        let picture = try RasterImage.read(path)
+        kind = .picture(pixels: picture.luminance(), height: picture.height, width: picture.width)
       }
       distractor = Distractor(kind: kind, top: region.0, left: region.1, height: region.2, width: region.3)
     }
     return StimulusSpec(
       kind: r.kind, parameters: r.parameters, canvasHeight: height, canvasWidth: width, distractor: distractor,
-      combination: r.combination, noise: r.noise, seed: seed)
+      combination: r.combination, noise: r.noise, seed: seed, colours: r.colours, pixelsPerDegree: r.pixelsPerDegree)
   }
 
-  /// Loads the protocol's model.
-  public static func loadModel(_ p: ProtocolSpec) throws -> ObjectAttentionNet {
-    let variant: ObjectAttentionConfig.Variant = p.architecture.hasSuffix("coco") ? .coco : .mnist
-    return try ObjectAttentionNet.load(from: p.weights, defaults: .preset(variant))
+  /// Loads the protocol's model from the registry, wrapped in its recording adapter at the
+  /// protocol's input size.
+  public static func loadModel(_ p: ProtocolSpec) throws -> RecordableModel {
+    guard let entry = ModelRegistry.entry(p.architecture) else {
+      throw RecordingError("no model called '\(p.architecture)' (\(ModelRegistry.names.joined(separator: ", ")))")
+    }
+    let input = ProtocolFile.inputCanvas(p.architecture, stimulus: p.stimulus)
+    return try entry.recordable(weights: p.weights, height: input.height, width: input.width)
   }
 
   /// Runs `p`, writing every result into a temporary folder that replaces `output` only once the
@@ -88,11 +104,8 @@ public enum ProtocolRunner {
     let folder = output ?? p.output
     if let problem = OutputFolder.problem(folder) { throw OutputFolderError(message: problem) }
     let net = try loadModel(p)
-    let spec = try materialize(p.stimulus, height: net.config.inputHeight, width: net.config.inputWidth, seed: seed)
-    guard net.config.channels[0] == 1 else {
-      throw RecordingError(
-        "protocol stimuli are greyscale; the \(p.architecture) model takes \(net.config.channels[0]) channels")
-    }
+    let input = net.inputGeometry
+    let spec = try materialize(p.stimulus, height: input.height, width: input.width, seed: seed)
     let temporary = try OutputFolder.begin(folder, notice: notice)
     do {
       if p.writeResponses { try checkDiskSpace(for: spec, layers: p.layers, net: net, in: temporary) }
@@ -109,7 +122,7 @@ public enum ProtocolRunner {
 
   /// Refuses, before recording, a responses file larger than the free space where it goes
   /// (stimuli x 2 phases x units x 4 bytes; the unit count is an upper bound: every unit of the layers).
-  static func checkDiskSpace(for spec: StimulusSpec, layers: [String], net: ObjectAttentionNet, in dir: String) throws {
+  static func checkDiskSpace(for spec: StimulusSpec, layers: [String], net: RecordableModel, in dir: String) throws {
     let units = net.recordableLayers.filter { layers.contains($0.name) }.reduce(0) { $0 + $1.units }
     let (perStimulus, o1) = units.multipliedReportingOverflow(by: 2 * 4)
     let (bytes, o2) = perStimulus.multipliedReportingOverflow(by: spec.count)
@@ -122,7 +135,7 @@ public enum ProtocolRunner {
   }
 
   static func runInto(
-    _ dir: String, _ p: ProtocolSpec, spec: StimulusSpec, net: ObjectAttentionNet, seed: UInt64,
+    _ dir: String, _ p: ProtocolSpec, spec: StimulusSpec, net: RecordableModel, seed: UInt64,
     progress: (Int, Int) -> Void
   ) throws -> RunOutcome {
     let plan = RecordingPlan(
@@ -134,12 +147,12 @@ public enum ProtocolRunner {
       progress($0, spec.count)
     }
     let t1 = clock.now
-    try writeOutputs(dir, p, spec: spec, net: net, result: result, seed: seed)
+    let modelFiles = try writeOutputs(dir, p, spec: spec, net: net, result: result, seed: seed)
     let silent = silentUnits(result)
     func seconds(_ d: Duration) -> Double { Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18 }
     return RunOutcome(
       folder: dir, stimuli: spec.count, units: result.units.units.count, silentUnits: silent,
-      recordingSeconds: seconds(t1 - t0), analysisSeconds: seconds(clock.now - t1))
+      recordingSeconds: seconds(t1 - t0), analysisSeconds: seconds(clock.now - t1), modelFiles: modelFiles)
   }
 
   /// Units that never respond (A + U = 0 at every axis value), per layer: excluded from analyses and counted.

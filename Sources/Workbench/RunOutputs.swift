@@ -2,27 +2,35 @@ import Analysis
 import Engine
 import Foundation
 import ImageIO
-import Models
+import ModelInterface
 import Recording
 import Reports
 import Stimuli
 
 extension ProtocolRunner {
-  /// Writes every result of a run into `dir` (the responses .npy is already there when requested).
+  /// Writes every result of a run into `dir` (the responses .npy is already there when requested);
+  /// returns the model's own evaluation files with one line on each.
+  @discardableResult
   static func writeOutputs(
-    _ dir: String, _ p: ProtocolSpec, spec: StimulusSpec, net: ObjectAttentionNet, result r: RecordingResult,
+    _ dir: String, _ p: ProtocolSpec, spec: StimulusSpec, net: RecordableModel, result r: RecordingResult,
     seed: UInt64
-  ) throws {
+  ) throws -> [String: String] {
     func write(_ name: String, _ text: String) throws {
       try writeFileAtomically(Array(text.utf8), to: dir + "/" + name)
     }
     try write("conditions.csv", spec.conditionTableCSV())
     try write("units.csv", r.units.csv())
-    var glimpses = ["stimulus,attended_glimpse,prediction_attended,prediction_unattended"]
-    for (i, g) in r.attendedGlimpse.enumerated() {
-      glimpses.append("\(i),\(g),\(r.predictions[i].attended),\(r.predictions[i].unattended)")
+    if let attended = r.attendedGlimpse {
+      var glimpses = ["stimulus,attended_glimpse,prediction_attended,prediction_unattended"]
+      for (i, g) in attended.enumerated() {
+        glimpses.append("\(i),\(g),\(r.predictions[i].attended),\(r.predictions[i].unattended)")
+      }
+      try write("glimpses.csv", glimpses.joined(separator: "\n") + "\n")
+    } else {
+      var lines = ["stimulus,prediction_attended,prediction_unattended"]
+      for (i, pr) in r.predictions.enumerated() { lines.append("\(i),\(pr.attended),\(pr.unattended)") }
+      try write("predictions.csv", lines.joined(separator: "\n") + "\n")
     }
-    try write("glimpses.csv", glimpses.joined(separator: "\n") + "\n")
 
     // Tuning curves: [axis value, phase, unit] as .npy, and a wide CSV (one row per unit and phase).
     let (values, sem) = r.tuning.curves(p.reduce)
@@ -50,78 +58,50 @@ extension ProtocolRunner {
     try stimulusMontage(spec).writePNG(to: dir + "/montage.png")
     try writePNG(
       exampleTuningCurves(r, values: values, sem: sem, axisName: p.tuningAxis), to: dir + "/tuning_examples.png")
+    let modelFiles = try net.writeModelOutputs(into: dir)
     try write("summary.json", summaryJSON(p, spec: spec, net: net, result: r, seed: seed))
-    if net.config.variant == .mnist {
-      try writeGatingEvaluation(dir, net: net)
-    }
-    try writeRunAnalysis(dir)
+    let record = RunRecord(
+      protocolName: p.name, architecture: p.architecture, weights: p.weights, stimulusSource: p.stimulusSource,
+      stimuli: spec.count, sweptParameters: spec.sweptParameters, tuningAxis: p.tuningAxis,
+      tuningReduce: p.reduce.rawValue, attentionMode: p.condition.name, seed: seed, ephysVersion: ephysVersion,
+      definitions: definitions(p, net: net),
+      glimpseCounts: r.attendedGlimpse.map { g in (g.filter { $0 == 0 }.count, g.filter { $0 == 1 }.count) },
+      axis: axis, tuning: values, units: r.units.units)
+    try writeRunAnalysis(record, into: dir)
+    return modelFiles
   }
 
-  /// For the gating model: inhibition statistics on the held-out test composites (inhibition.csv, one
-  /// row per image) and attention visualisations of the first four (attention_N.png).
-  static func writeGatingEvaluation(_ dir: String, net: ObjectAttentionNet) throws {
-    let task = try ObjectAttentionTask.mnist(config: net.config)
-    var result = ObjectEvaluation()
-    for b in 0..<task.test.count { net.evaluate(try task.test.make(b), into: &result, visualize: 4) }
-    var lines = ["image,inhibition_attended,inhibition_outside"]
-    for (i, (a, o)) in zip(result.inhibitionAttended, result.inhibitionOutside).enumerated() {
-      lines.append("\(i),\(a),\(o)")
-    }
-    try writeFileAtomically(Array((lines.joined(separator: "\n") + "\n").utf8), to: dir + "/inhibition.csv")
-    for (i, v) in result.visuals.enumerated() {
-      try attentionFigure(v, config: net.config).writePNG(to: dir + "/attention_\(i).png")
-    }
-  }
+  /// The version written into summaries and reports.
+  static let ephysVersion = "0.1.0"
 
   /// Statistics and the PDF report of a run folder, from its stored results alone (no model): the
   /// tuning curves (tuning.npy, tuning_axis.npy), the unit table and summary.json. Used by the runner
   /// and by `ephys report`.
   public static func writeRunAnalysis(_ dir: String) throws {
-    let tuning = try NPY.read(dir + "/tuning.npy")
-    let axis = try NPY.read(dir + "/tuning_axis.npy").floats().map(Double.init)
-    guard tuning.shape.count == 3, tuning.shape[0] == axis.count, tuning.shape[1] == 2 else {
-      throw RecordingError("\(dir)/tuning.npy has shape \(tuning.shape); expected [\(axis.count), 2, units]")
-    }
-    let values = try tuning.floats()
-    let u = tuning.shape[2]
-    let unitRows = try String(contentsOfFile: dir + "/units.csv", encoding: .utf8).split(separator: "\n").dropFirst()
-      .map { $0.split(separator: ",") }
-    guard unitRows.count == u else {
-      throw RecordingError("\(dir)/units.csv lists \(unitRows.count) units, tuning.npy has \(u)")
-    }
-    guard let data = FileManager.default.contents(atPath: dir + "/summary.json"),
-      let summary = try JSONSerialization.jsonObject(with: data) as? [String: Any]
-    else { throw RecordingError("\(dir)/summary.json is missing or not JSON") }
+    try writeRunAnalysis(try RunRecord.read(dir), into: dir)
+  }
+
+  /// Statistics and the PDF report of a run record, written into `dir` (where the run's montage and
+  /// any model outputs such as the gating evaluation are).
+  public static func writeRunAnalysis(_ record: RunRecord, into dir: String) throws {
+    let axis = record.axis
+    let values = record.tuning
+    let u = record.units.count
     let conditions = axis.map(formatNumberForTable)
     var obs: [UnitObservations] = []
     obs.reserveCapacity(u)
-    for (k, row) in unitRows.enumerated() {
-      guard row.count >= 5 else {
-        throw RecordingError("\(dir)/units.csv:\(k + 2): expected unit, layer, channel, y, x, found \(row.count) cells")
-      }
-      let name = "\(row[1])[\(row[2]),\(row[3]),\(row[4])]"
+    for (k, unit) in record.units.enumerated() {
+      let name = "\(unit.layer)[\(unit.channel),\(unit.y),\(unit.x)]"
       var a = [Double](repeating: 0, count: axis.count)
       var un = a
       for i in 0..<axis.count {
         a[i] = Double(values[(i * 2) * u + k])
         un[i] = Double(values[(i * 2 + 1) * u + k])
       }
-      obs.append(
-        UnitObservations(unit: name, layer: String(row[1]), conditions: conditions, attended: a, unattended: un))
+      obs.append(UnitObservations(unit: name, layer: unit.layer, conditions: conditions, attended: a, unattended: un))
     }
-    let axisName = summary["tuning_axis"] as? String ?? "condition"
-    let definitions = summary["definitions"] as? [String: String] ?? [:]
-    func field(_ k: String) -> String { summary[k].map { "\($0)" } ?? "" }
-    let lines = [
-      "protocol: \(field("protocol"))   model: \(field("architecture"))   weights: \(field("weights"))",
-      "stimuli: \(field("stimuli")) (\((summary["swept_parameters"] as? [String] ?? []).joined(separator: " x ")))   stimulus file: \(field("stimulus"))",
-      "attention: \(field("attention_mode"))   tuning axis: \(axisName) (\(field("tuning_reduce")) over the rest)   seed: \(field("seed"))   Ephys \(field("ephys_version"))",
-      "swept object attended in glimpse 1: \(field("object_attended_first")) stimuli, glimpse 2: \(field("object_attended_second"))",
-      "phases: \(definitions["phases"] ?? "")", "response: \(definitions["response"] ?? "")",
-      "conditions of the statistics: the \(axis.count) tuning values (axis points) of each unit",
-    ]
     var context = ReportContext(
-      title: "Ephys report: \(field("protocol"))", summaryLines: lines, axisName: axisName,
+      title: "Ephys report: \(record.protocolName)", summaryLines: record.summaryLines, axisName: record.tuningAxis,
       montagePNG: dir + "/montage.png")
     if let text = try? String(contentsOfFile: dir + "/inhibition.csv", encoding: .utf8) {
       let rows = text.split(separator: "\n").dropFirst().map { $0.split(separator: ",") }.filter { $0.count == 3 }
@@ -132,8 +112,7 @@ extension ProtocolRunner {
     }
     try writeAnalysis(
       obs, into: dir, unitsFile: "unit_statistics.csv", layersFile: "layer_statistics.csv", context: context,
-      seed: (summary["seed"] as? Int).flatMap { UInt64(exactly: $0) } ?? 1,
-      tuning: axisName == "orientation" ? .wrappedGaussian(period: 180) : .gaussian)
+      seed: record.seed, tuning: record.tuningAxis == "orientation" ? .wrappedGaussian(period: 180) : .gaussian)
   }
 
   /// Up to 48 stimuli evenly spread over the sweep, enlarged 3x, 8 per row; the distractor region
@@ -206,68 +185,71 @@ extension ProtocolRunner {
     return PanelGrid(panels: panels, columns: 4)
   }
 
+  /// Plain-language definitions of the run's quantities, from the model and the condition.
+  static func definitions(_ p: ProtocolSpec, net: RecordableModel) -> [String: String] {
+    [
+      "unit": net.unitDefinition,
+      "response": net.responseDefinition,
+      "phases": net.phaseDefinition(p.condition),
+      "tuning": "per axis value, the \(p.reduce.rawValue) over all other stimulus parameters, per phase and unit",
+      "silent_units":
+        "units with attended + unattended = 0 at every axis value; excluded from analyses and counted here",
+    ]
+  }
+
   static func summaryJSON(
-    _ p: ProtocolSpec, spec: StimulusSpec, net: ObjectAttentionNet, result r: RecordingResult, seed: UInt64
+    _ p: ProtocolSpec, spec: StimulusSpec, net: RecordableModel, result r: RecordingResult, seed: UInt64
   ) throws -> String {
     let silent = silentUnits(r)
     var layers: [[String: Any]] = []
     for (layer, range) in r.units.layerRanges {
       layers.append(["layer": layer, "units": range.count, "silent_units_excluded": silent[layer] ?? 0])
     }
-    let first = r.attendedGlimpse.filter { $0 == 0 }.count
-    let second = r.attendedGlimpse.filter { $0 == 1 }.count
     var digitAccuracy: Any = NSNull()
     if case .digit(_, let label)? = spec.distractor?.kind {
       digitAccuracy =
         Double(r.predictions.filter { $0.unattended == label }.count) / Double(max(1, r.predictions.count))
     }
-    let summary: [String: Any] = [
+    var files: [String: Any] = [
+      "responses.npy": p.writeResponses
+        ? "[stimuli, 2 phases (attended, unattended), units] float32" : "not written (record.responses: false)",
+      "units.csv": "unit table with receptive fields",
+      "conditions.csv": "one row per stimulus, every parameter a column",
+      "tuning.npy": "[axis, 2, units]",
+      "tuning.csv": "one row per unit and phase", "montage.png": "stimuli",
+      "tuning_examples.png": "example tuning curves",
+    ]
+    if r.attendedGlimpse != nil {
+      files["glimpses.csv"] = "per stimulus: glimpse that attended the swept object, predictions"
+    } else {
+      files["predictions.csv"] = "per stimulus: the model's predicted class in each phase"
+    }
+    var summary: [String: Any] = [
       "protocol": p.name, "description": p.description, "protocol_file": p.file, "architecture": p.architecture,
       "weights": p.weights, "stimulus": p.stimulusSource, "stimuli": spec.count,
       "swept_parameters": spec.sweptParameters, "tuning_axis": p.tuningAxis, "tuning_reduce": p.reduce.rawValue,
-      "attention_mode": p.condition.name, "seed": seed, "ephys_version": "0.1.0",
-      "model": [
-        "strength": net.config.strength, "passes": net.config.passes, "glimpses": 2,
-        "ior_threshold": net.config.iorThreshold,
-      ],
-      "definitions": [
-        "unit": "one (channel, y, x) position of a conv layer's output map",
-        "response": "post-ReLU, pre-pool conv output at the last pass of the recorded glimpse",
-        "phases": phaseDefinition(p.condition),
-        "tuning": "per axis value, the \(p.reduce.rawValue) over all other stimulus parameters, per phase and unit",
-        "silent_units":
-          "units with attended + unattended = 0 at every axis value; excluded from analyses and counted here",
-      ],
+      "attention_mode": p.condition.name, "seed": seed, "ephys_version": ephysVersion,
+      "definitions": definitions(p, net: net),
       "layers": layers, "units_total": r.units.units.count,
-      "object_attended_first": first, "object_attended_second": second,
       "distractor_digit_accuracy_when_attended": digitAccuracy,
-      "files": [
-        "responses.npy": p.writeResponses
-          ? "[stimuli, 2 phases (attended, unattended), units] float32" : "not written (record.responses: false)",
-        "units.csv": "unit table with receptive fields",
-        "conditions.csv": "one row per stimulus, every parameter a column",
-        "glimpses.csv": "per stimulus: glimpse that attended the swept object, predictions",
-        "tuning.npy": "[axis, 2, units]",
-        "tuning.csv": "one row per unit and phase", "montage.png": "stimuli",
-        "tuning_examples.png": "example tuning curves",
-      ],
+      "files": files,
     ]
+    let details = net.summaryDetails
+    if !details.isEmpty { summary["model"] = details }
+    if let g = r.attendedGlimpse {
+      summary["object_attended_first"] = g.filter { $0 == 0 }.count
+      summary["object_attended_second"] = g.filter { $0 == 1 }.count
+    }
+    if net.inputGeometry.channels != 1 || !net.inputGeometry.normalization.isIdentity {
+      let n = net.inputGeometry.normalization
+      summary["input"] = [
+        "channels": net.inputGeometry.channels, "height": net.inputGeometry.height, "width": net.inputGeometry.width,
+        "normalization_mean": n.mean, "normalization_std": n.std,
+        "colour": spec.colours == nil ? "luminance in every channel" : "per-object colours",
+      ]
+    }
     let data = try JSONSerialization.data(withJSONObject: summary, options: [.prettyPrinted, .sortedKeys])
     return String(decoding: data, as: UTF8.self) + "\n"
-  }
-
-  static func phaseDefinition(_ c: AttentionCondition) -> String {
-    switch c {
-    case .glimpses:
-      return
-        "attended = the glimpse (of the model's own 2, with IOR) in which the swept object was selected; unattended = the glimpse that selected the distractor"
-    case .cue:
-      return
-        "attended = glimpse 1 with the distractor's region pre-inhibited (cue on the swept object); unattended = glimpse 1 with the swept object's region pre-inhibited"
-    case .spatialGain(let layer, let beta, let sigma):
-      return
-        "spatial gain 1 + \(beta) exp(-d^2 / (2 * \(sigma)^2)) on \(layer); attended = gain centred on the swept object, unattended = centred on the distractor"
-    }
   }
 }
 

@@ -10,6 +10,8 @@ public enum DistractorRequest: Sendable, Equatable {
   case bar(GaussianBar)
   case grating(Grating)
   case noise(amplitude: Double)
+  /// A PNG or JPEG file (resolved path), shown in luminance at the region's size.
+  case image(path: String)
 }
 
 /// A stimulus sweep as written in a file: everything except the digit images.
@@ -26,10 +28,19 @@ public struct StimulusRequest: Sendable {
   var regionLocation: ProtocolIssue?
   public var combination: Combination
   public var noise: Double
+  /// Colours of the swept object and the distractor (nil: luminance only).
+  public var colours: StimulusColours? = nil
+  /// Pixels per degree when spatial parameters are in degrees of visual angle (nil: pixels).
+  public var pixelsPerDegree: Double? = nil
+  /// Side of a digit distractor, pixels (nil: the region's shorter side).
+  public var distractorSize: Int? = nil
 }
 
 enum StimulusFile {
-  static let keys = ["kind", "rendering", "canvas", "parameters", "distractor", "combine", "noise", "description"]
+  static let keys = [
+    "kind", "rendering", "canvas", "parameters", "distractor", "combine", "noise", "description", "colour", "units",
+    "pixels_per_degree",
+  ]
   static let kinds = ["gaussian-bar", "grating", "gabor"]
 
   /// Reads a stimulus mapping (from its own file or inline in a protocol).
@@ -90,6 +101,32 @@ enum StimulusFile {
     }
     if let n = m["noise"], let v = r.number(n, p("noise"), min: 0, max: 1) { request.noise = v }
     if let d = m["distractor"] { parseDistractor(d, p("distractor"), r, into: &request) }
+    if let c = m["colour"], let cm = r.mapping(c, p("colour"), allowed: ["object", "distractor"]) {
+      func rgb(_ k: String) -> [Double]? {
+        guard let n = cm[k] else { return nil }
+        guard let l = r.list(n, p("colour." + k)), l.count == 3 else {
+          r.log.add(n, p("colour." + k), "expected [red, green, blue], each in 0...1")
+          return nil
+        }
+        let v = l.compactMap { r.number($0, p("colour." + k), min: 0, max: 1) }
+        return v.count == 3 ? v : nil
+      }
+      let object = rgb("object") ?? [1, 1, 1]
+      request.colours = StimulusColours(object: object, distractor: rgb("distractor") ?? [1, 1, 1])
+    }
+    let units = m["units"].flatMap { r.choice($0, p("units"), ["pixels", "degrees"]) } ?? "pixels"
+    if units == "degrees" {
+      if case .gaussianBar(.reference) = kind {
+        r.log.add(m["units"], p("units"), "the reference rendering takes its own units; use pixels")
+      }
+      if let n = m["pixels_per_degree"] {
+        request.pixelsPerDegree = r.number(n, p("pixels_per_degree"), min: 0, max: 10_000, exclusiveMin: true)
+      } else {
+        r.log.add(m["units"], p("pixels_per_degree"), "degrees need pixels_per_degree (e.g. 32)")
+      }
+    } else if m["pixels_per_degree"] != nil {
+      r.log.add(m["pixels_per_degree"], p("pixels_per_degree"), "only used with units: degrees")
+    }
     return request
   }
 
@@ -127,7 +164,7 @@ enum StimulusFile {
   static func parseDistractor(_ node: Node, _ path: String, _ r: YAMLReader, into request: inout StimulusRequest) {
     let allowed = [
       "kind", "class", "index", "region", "orientation", "x", "y", "width", "length", "contrast", "frequency", "phase",
-      "mean", "sigma", "amplitude",
+      "mean", "sigma", "amplitude", "size", "file",
     ]
     guard let m = r.mapping(node, path, allowed: allowed) else { return }
     func p(_ k: String) -> String { path + "." + k }
@@ -136,8 +173,16 @@ enum StimulusFile {
       return r.bounded(n, p(k), StimulusLimits.bounds(k)) ?? d
     }
     guard let kn = r.require(m, "kind", path, in: node),
-      let kind = r.choice(kn, p("kind"), ["digit", "bar", "grating", "noise"])
+      let kind = r.choice(kn, p("kind"), ["digit", "bar", "grating", "noise", "image"])
     else { return }
+    if let sn = m["size"] {
+      if kind == "digit" {
+        request.distractorSize = r.integer(sn, p("size"), min: 1, max: StimulusLimits.maxCanvas)
+      } else {
+        r.log.add(sn, p("size"), "only digit distractors take a size (other kinds fill their region)")
+      }
+    }
+    if m["file"] != nil && kind != "image" { r.log.add(m["file"], p("file"), "only used with kind: image") }
     switch kind {
     case "digit":
       let c = m["class"].flatMap { r.integer($0, p("class"), min: 0, max: 9) }
@@ -158,6 +203,15 @@ enum StimulusFile {
           orientation: num("orientation", 0), frequency: num("frequency", 0.15), phase: num("phase", 0),
           contrast: num("contrast", 1), mean: num("mean", 0), x: num("x", 14), y: num("y", 14),
           envelopeSigma: m["sigma"] != nil ? num("sigma", 4) : nil))
+    case "image":
+      if let fn = r.require(m, "file", path, in: node), let f = r.string(fn, p("file")) {
+        let file = f.hasPrefix("/") ? f : r.base.appendingPathComponent(f).standardizedFileURL.path
+        if FileManager.default.fileExists(atPath: file) {
+          request.distractor = .image(path: file)
+        } else {
+          r.log.add(fn, p("file"), "no such file: \(file)")
+        }
+      }
     default:
       request.distractor = .noise(amplitude: num("amplitude", 0.5))
     }

@@ -39,6 +39,7 @@ struct Run: ParsableCommand {
     say(
       String(
         format: "recording %.1f s, statistics and report %.1f s", outcome.recordingSeconds, outcome.analysisSeconds))
+    for (file, what) in outcome.modelFiles.sorted(by: { $0.key < $1.key }) { say("model output \(file): \(what)") }
     say("results in \(outcome.folder)/")
   }
 }

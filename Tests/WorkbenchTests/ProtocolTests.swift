@@ -1,6 +1,7 @@
 import Engine
 import Foundation
 import Models
+import ModelInterface
 import Recording
 import Testing
 import Workbench

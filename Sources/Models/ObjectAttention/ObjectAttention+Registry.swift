@@ -1,9 +1,11 @@
 import Engine
+import ModelInterface
 
 extension ObjectAttentionNet {
   /// The two variants of the object-based attention network. Recordable layers are the post-ReLU,
   /// pre-pool conv outputs (`conv1` ...); each block is a 4x4 conv then a 2x2 max pool (functional,
-  /// so the steps are stated here). Its own conditions: its glimpses with IOR, and a cue.
+  /// so the steps are stated here). Its own conditions: its glimpses with IOR, and a cue. The network
+  /// is its own recording adapter (ObjectAttention+Recording.swift).
   public static let registryEntries: [ModelEntry] = ObjectAttentionConfig.Variant.allCases.map { variant in
     let config = ObjectAttentionConfig.preset(variant)
     return ModelEntry(
@@ -21,6 +23,17 @@ extension ObjectAttentionNet {
         let conv = WindowStep.window(kernel: 4, stride: 1, padding: 0, dilation: 1)
         let pool = WindowStep.window(kernel: 2, stride: 2, padding: 0, dilation: 1)
         return [conv] + (0..<l).flatMap { _ in [pool, conv] }
+      },
+      recorder: { module, height, width in
+        guard let net = module as? ObjectAttentionNet else {
+          throw RecordingError("the object-attention entry was given a \(type(of: module))")
+        }
+        if let height, let width, height != config.inputHeight || width != config.inputWidth {
+          throw RecordingError(
+            "the object-attention network takes \(config.inputHeight)x\(config.inputWidth) inputs only, not \(height)x\(width)"
+          )
+        }
+        return net
       })
   }
 }

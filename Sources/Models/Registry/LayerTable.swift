@@ -1,4 +1,5 @@
 import Engine
+import ModelInterface
 
 /// One recordable layer of a model at a given input size: its output map and the receptive field of
 /// its central unit.

@@ -1,22 +1,6 @@
 import Engine
+import ModelInterface
 import Synchronization
-
-/// The input normalisation a model expects after an image is scaled to [0, 1]: per channel,
-/// (x - mean) / std.
-public struct InputNormalization: Sendable, Equatable {
-  public var mean: [Float]
-  public var std: [Float]
-
-  public init(mean: [Float], std: [Float]) {
-    self.mean = mean
-    self.std = std
-  }
-
-  /// torchvision's ImageNet statistics (every zoo model).
-  public static let imagenet = InputNormalization(mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225])
-  /// No change (models trained on [0, 1] images, e.g. MNIST).
-  public static let none = InputNormalization(mean: [0], std: [1])
-}
 
 /// A layer the workbench can record: its PyTorch module name and what its output is.
 public struct RecordableLayer: Sendable, Equatable {
@@ -56,12 +40,17 @@ public struct ModelEntry: Sendable {
   /// The window steps from the input to a layer (nil: not a layer of this model). By default they
   /// are read off the module tree (`ReceptiveFieldMap.steps(in:to:)`).
   public var steps: @Sendable (String) -> [WindowStep]?
+  /// The recording adapter of a built or loaded network at an input of height x width (nil: the
+  /// model's own size). By default the generic `LayerRecorder` (forward hooks on the named layers);
+  /// a model with conditions of its own supplies its adapter.
+  public var recorder: @Sendable (Module, Int?, Int?) throws -> RecordableModel
 
   public init(
     name: String, summary: String, channels: Int, height: Int, width: Int, variableSize: Bool, minimumSide: Int,
     normalization: InputNormalization, layers: [RecordableLayer], conditions: [String] = [],
     make: @escaping @Sendable () -> Module, load: (@Sendable (String) throws -> Module)? = nil,
-    steps: (@Sendable (String) -> [WindowStep]?)? = nil
+    steps: (@Sendable (String) -> [WindowStep]?)? = nil,
+    recorder: (@Sendable (Module, Int?, Int?) throws -> RecordableModel)? = nil
   ) {
     self.name = name
     self.summary = summary
@@ -83,6 +72,25 @@ public struct ModelEntry: Sendable {
       }
     let name = self.name
     self.steps = steps ?? { layer in LayerStepsCache.steps(of: name, make: make)[layer] }
+    self.recorder = { _, _, _ in throw RecordingError("no recorder") }
+    let described = self
+    self.recorder =
+      recorder ?? { module, height, width in
+        try LayerRecorder(module: module, entry: described, height: height, width: width)
+      }
+  }
+
+  /// The input geometry at the model's own size.
+  public var input: InputGeometry {
+    InputGeometry(channels: channels, height: height, width: width, normalization: normalization)
+  }
+
+  /// The network's weights from `weights` ("random": PyTorch's default initialisation from seed 0),
+  /// wrapped in its recording adapter at an input of height x width (nil: the model's own size).
+  public func recordable(weights: String, height: Int? = nil, width: Int? = nil) throws -> RecordableModel {
+    let module = weights == "random" ? make() : try load(weights)
+    module.eval()
+    return try recorder(module, height, width)
   }
 
   /// The receptive fields of `layer`'s units for an input of `height x width` (default: the model's).

@@ -1,4 +1,5 @@
 import Engine
+import ModelInterface
 
 /// Registry entries of the torchvision zoo: 224 x 224 RGB, ImageNet normalisation, any input of at
 /// least the minimum side (adaptive pooling before the classifier). Layers by torchvision's module

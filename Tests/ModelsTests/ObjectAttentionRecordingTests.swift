@@ -1,14 +1,14 @@
 import Engine
 import Foundation
-import Models
+import ModelInterface
 import Stimuli
 import Testing
 
-@testable import Recording
+@testable import Models
 
 /// Sweeps run in micro-batches on all workers; that must not change what is recorded.
-@Suite("Micro-batched recording")
-struct MicroBatchRecordingTests {
+@Suite("Object-attention recording adapter")
+struct ObjectAttentionRecordingTests {
   @Test("micro-batches give the single batch's activity, selections and predictions")
   func matchesOneBatch() throws {
     let digit = (0..<784).map { Float(($0 * 37) % 255) / 255 }
@@ -22,7 +22,7 @@ struct MicroBatchRecordingTests {
     let stimuli = (0..<spec.count).map { spec.stimulus($0) }  // 36: two full micro-batches and a partial one
     let net = ObjectAttentionNet(.mnist(), seed: 4)
     net.eval()
-    let micro = try net.record(stimuli, condition: .glimpses, layers: ["conv1", "conv2"])
+    let micro = try net.record(stimuli, condition: .model("glimpses"), layers: ["conv1", "conv2"])
     let whole = withNoGrad { net.recordGlimpses(stimuli, layers: [0, 1]) }
     #expect(micro.attendedGlimpse == whole.attendedGlimpse)
     #expect(micro.predictions == whole.predictions)

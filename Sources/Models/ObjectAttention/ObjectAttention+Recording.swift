@@ -1,32 +1,74 @@
 import Engine
 import Foundation
-import Models
+import ImageIO
+import ModelInterface
 import Stimuli
 
+/// The object-attention network's recording adapter: its own conditions (`glimpses`, `cue`) and the
+/// layer conditions every CNN has, on its post-ReLU, pre-pool conv outputs at the last pass of a glimpse.
 extension ObjectAttentionNet: RecordableModel {
-  public var inputShape: (channels: Int, height: Int, width: Int) {
-    (config.channels[0], config.inputHeight, config.inputWidth)
+  public var inputGeometry: InputGeometry {
+    InputGeometry(
+      channels: config.channels[0], height: config.inputHeight, width: config.inputWidth, normalization: .none)
   }
 
-  /// conv1 ... convL (post-ReLU, pre-pool). Receptive fields follow the k = 4 convs and 2 x 2 pools.
+  /// conv1 ... convL (post-ReLU, pre-pool), receptive fields from the registry entry's window steps.
   public var recordableLayers: [LayerGeometry] {
     let sizes = config.blockInputSizes
+    let entry = ModelRegistry.entry("object-attention-\(config.variant.rawValue)")
     return (0..<config.blocks).map { l in
       let s = config.convSize(sizes[l])
-      let level = l
-      return LayerGeometry(name: "conv\(l + 1)", channels: config.channels[l + 1], height: s.h, width: s.w) { y, x in
-        var r = (y, y + 3)
-        var c = (x, x + 3)
-        for _ in 0..<level {
-          r = (2 * r.0, 2 * r.1 + 1 + 3)
-          c = (2 * c.0, 2 * c.1 + 1 + 3)
-        }
-        return (r.0...r.1, c.0...c.1)
+      let name = "conv\(l + 1)"
+      let map = entry?.receptiveFields(name, height: config.inputHeight, width: config.inputWidth)
+      return LayerGeometry(name: name, channels: config.channels[l + 1], height: s.h, width: s.w) { y, x in
+        map!.field(y: y, x: x)
       }
     }
   }
 
-  public func supports(_ condition: AttentionCondition) -> Bool { true }
+  public var ownConditions: [String] { ["glimpses", "cue"] }
+
+  public var unitDefinition: String { "one (channel, y, x) position of a conv layer's output map" }
+
+  public var responseDefinition: String { "post-ReLU, pre-pool conv output at the last pass of the recorded glimpse" }
+
+  public func phaseDefinition(_ condition: AttentionCondition) -> String {
+    switch condition {
+    case .model("glimpses"):
+      return
+        "attended = the glimpse (of the model's own 2, with IOR) in which the swept object was selected; unattended = the glimpse that selected the distractor"
+    case .model("cue"):
+      return
+        "attended = glimpse 1 with the distractor's region pre-inhibited (cue on the swept object); unattended = glimpse 1 with the swept object's region pre-inhibited"
+    default:
+      return condition.layerPhaseDefinition ?? condition.name
+    }
+  }
+
+  public var summaryDetails: [String: Any] {
+    ["strength": config.strength, "passes": config.passes, "glimpses": 2, "ior_threshold": config.iorThreshold]
+  }
+
+  /// The MNIST variant's gating evaluation: inhibition statistics on the held-out test composites
+  /// (inhibition.csv, one row per image) and attention visualisations of the first four (attention_N.png).
+  public func writeModelOutputs(into dir: String) throws -> [String: String] {
+    guard config.variant == .mnist else { return [:] }
+    let task = try ObjectAttentionTask.mnist(config: config)
+    var result = ObjectEvaluation()
+    for b in 0..<task.test.count { evaluate(try task.test.make(b), into: &result, visualize: 4) }
+    var lines = ["image,inhibition_attended,inhibition_outside"]
+    for (i, (a, o)) in zip(result.inhibitionAttended, result.inhibitionOutside).enumerated() {
+      lines.append("\(i),\(a),\(o)")
+    }
+    try writeFileAtomically(Array((lines.joined(separator: "\n") + "\n").utf8), to: dir + "/inhibition.csv")
+    for (i, v) in result.visuals.enumerated() {
+      try attentionFigure(v, config: config).writePNG(to: dir + "/attention_\(i).png")
+    }
+    return [
+      "inhibition.csv": "gating evaluation on the held-out composites: inhibition on the attended object and outside",
+      "attention_N.png": "input, gated input, mask and IOR mask per glimpse for four test composites",
+    ]
+  }
 
   public func record(_ stimuli: [Stimulus], condition: AttentionCondition, layers: [String]) throws -> BatchRecording {
     let names = config.convLayerNames
@@ -36,17 +78,17 @@ extension ObjectAttentionNet: RecordableModel {
       }
       return i
     }
-    if case .spatialGain(let layer, _, _) = condition, !names.contains(layer) {
-      throw RecordingError("spatial-gain layer '\(layer)' is not one of \(names.joined(separator: ", "))")
+    if let layer = condition.modulatedLayer, !names.contains(layer) {
+      throw RecordingError("\(condition.name) layer '\(layer)' is not one of \(names.joined(separator: ", "))")
     }
-    let shape = inputShape
+    let shape = inputGeometry
     eval()
     switch condition {
-    case .glimpses:
+    case .model("glimpses"):
       return recordInMicroBatches(stimuli, layers: idx) { recordGlimpses($0, layers: idx) }
-    case .cue:
+    case .model("cue"):
       return recordInMicroBatches(stimuli, layers: idx) { part in
-        let x = batchTensor(part.map(\.image), channels: shape.channels, height: shape.height, width: shape.width)
+        let x = inputBatch(part, geometry: shape)
         var activity: [[Tensor<Float>]] = []
         var predictions: [[Int]] = []
         for cueObject in [true, false] {
@@ -56,38 +98,33 @@ extension ObjectAttentionNet: RecordableModel {
           activity.append(idx.map { r.last.convOutputs[$0] })
           predictions.append(r.last.logits.argmax(dim: 1).values)
         }
-        return BatchRecording(
-          activity: activity, attendedGlimpse: [Int](repeating: -1, count: part.count), predictions: predictions)
+        return BatchRecording(activity: activity, predictions: predictions)
       }
-    case .spatialGain(let layer, let beta, let sigma):
+    case .model(let other):
+      throw RecordingError("the object-attention network has no condition '\(other)' (glimpses, cue)")
+    case .spatialGain, .channelGain:
       // The gain is a module-wide forward modifier, so this condition runs the whole batch at once.
-      return withNoGrad { recordSpatialGain(stimuli, layers: idx, layer: layer, beta: beta, sigma: sigma) }
+      return withNoGrad { recordLayerGain(stimuli, layers: idx, condition: condition) }
     }
   }
 
-  /// The `.spatialGain` condition: a multiplicative Gaussian gain (1 + beta G, sigma in pixels) on `layer`'s
-  /// output around the attended object's centroid, the object's and then the distractor's.
-  func recordSpatialGain(_ stimuli: [Stimulus], layers idx: [Int], layer: String, beta: Float, sigma: Double)
-    -> BatchRecording
-  {
-    let shape = inputShape
-    let n = stimuli.count
-    let x = batchTensor(stimuli.map(\.image), channels: shape.channels, height: shape.height, width: shape.width)
-    let l = config.convLayerNames.firstIndex(of: layer)!
+  /// A layer condition (spatial or channel gain on a conv layer's output), both phases.
+  func recordLayerGain(_ stimuli: [Stimulus], layers idx: [Int], condition: AttentionCondition) -> BatchRecording {
+    let shape = inputGeometry
+    let x = inputBatch(stimuli, geometry: shape)
+    let l = config.convLayerNames.firstIndex(of: condition.modulatedLayer!)!
     let geometry = recordableLayers[l]
     var activity: [[Tensor<Float>]] = []
     var predictions: [[Int]] = []
-    for attendObject in [true, false] {
-      let centres = stimuli.map { st in centroid(attendObject ? st.object : st.distractor, width: shape.width) }
-      let gain = gainMap(geometry, centres: centres, beta: beta, sigma: sigma)
-      let handle = reluProbes[l].registerForwardModifier { _, _, y in y * gain }
-      let r = glimpse(x, ior: emptyIOR(batch: n))
-      handle.remove()
+    for phase in 0..<2 {
+      let gain = layerGain(condition, phase: phase, stimuli: stimuli, layer: geometry, canvasWidth: shape.width)
+      let handle = gain.map { g in reluProbes[l].registerForwardModifier { _, _, y in y * g } }
+      let r = glimpse(x, ior: emptyIOR(batch: stimuli.count))
+      handle?.remove()
       activity.append(idx.map { r.last.convOutputs[$0] })
       predictions.append(r.last.logits.argmax(dim: 1).values)
     }
-    return BatchRecording(
-      activity: activity, attendedGlimpse: [Int](repeating: -1, count: n), predictions: predictions)
+    return BatchRecording(activity: activity, predictions: predictions)
   }
 
   /// Runs `body` on micro-batches of `stimuli` on all workers (see `forEachMicroBatch`) and joins the
@@ -99,6 +136,7 @@ extension ObjectAttentionNet: RecordableModel {
     let geometries = recordableLayers
     let phases = (0..<2).map { _ in idx.map { l in SharedBuffer<Float>(count: n * geometries[l].units, value: 0) } }
     let attendedGlimpse = SharedBuffer<Int>(count: n, value: -1)
+    let glimpseModel = SharedBuffer<Int>(count: 1, value: 0)
     let predictions = SharedBuffer<Int>(count: 2 * n, value: -1)
     forEachMicroBatch(n, size: Self.microBatch) { range in
       let part = body(Array(stimuli[range]))
@@ -112,15 +150,18 @@ extension ObjectAttentionNet: RecordableModel {
         }
         for (i, v) in part.predictions[p].enumerated() { predictions[p * n + range.lowerBound + i] = v }
       }
-      for (i, g) in part.attendedGlimpse.enumerated() { attendedGlimpse[range.lowerBound + i] = g }
+      if let glimpses = part.attendedGlimpse {
+        glimpseModel[0] = 1
+        for (i, g) in glimpses.enumerated() { attendedGlimpse[range.lowerBound + i] = g }
+      }
     }
     let activity = (0..<2).map { p in
       idx.enumerated().map { k, l in Tensor<Float>(shape: [n] + geometries[l].shapeCHW, scalars: phases[p][k].array()) }
     }
     let predicted = predictions.array()
     return BatchRecording(
-      activity: activity, attendedGlimpse: attendedGlimpse.array(),
-      predictions: [Array(predicted[0..<n]), Array(predicted[n...])])
+      activity: activity, predictions: [Array(predicted[0..<n]), Array(predicted[n...])],
+      attendedGlimpse: glimpseModel[0] == 1 ? attendedGlimpse.array() : nil)
   }
 
   /// Stimuli per micro-batch in sweeps: small enough that a micro-batch's activations stay in one core's
@@ -130,16 +171,21 @@ extension ObjectAttentionNet: RecordableModel {
   /// The `.glimpses` condition on a batch: two glimpses with IOR; the phase of each image's glimpse is
   /// given by the object it selected (phase 0: the swept object, 1: the distractor).
   func recordGlimpses(_ stimuli: [Stimulus], layers idx: [Int]) -> BatchRecording {
-    let shape = inputShape
+    let shape = inputGeometry
     let m = stimuli.count
     let s = config.strength
-    let x = batchTensor(stimuli.map(\.image), channels: shape.channels, height: shape.height, width: shape.width)
-    let objectTarget = batchTensor(
-      stimuli.map { st in zip(st.image, st.object).map { (1 - s) * $0 + s * $1 } }, channels: shape.channels,
-      height: shape.height, width: shape.width)
-    let distractorTarget = batchTensor(
-      stimuli.map { st in zip(st.image, st.distractor).map { (1 - s) * $0 + s * $1 } }, channels: shape.channels,
-      height: shape.height, width: shape.width)
+    let x = inputBatch(stimuli, geometry: shape)
+    func blended(_ part: (Stimulus) -> [Float]) -> Tensor<Float> {
+      inputBatch(
+        stimuli.map { st in
+          var b = st
+          b.image = zip(st.image, part(st)).map { (1 - s) * $0 + s * $1 }
+          b.colour = nil
+          return b
+        }, geometry: shape)
+    }
+    let objectTarget = blended(\.object)
+    let distractorTarget = blended(\.distractor)
     let geometries = recordableLayers
     var ior = emptyIOR(batch: m)
     var selected = [[Bool]](repeating: [false, false], count: m)
@@ -169,7 +215,7 @@ extension ObjectAttentionNet: RecordableModel {
     let activity = (0..<2).map { p in
       idx.enumerated().map { k, l in Tensor<Float>(shape: [m] + geometries[l].shapeCHW, scalars: phases[p][k]) }
     }
-    return BatchRecording(activity: activity, attendedGlimpse: attendedGlimpse, predictions: predictions)
+    return BatchRecording(activity: activity, predictions: predictions, attendedGlimpse: attendedGlimpse)
   }
 
   /// IOR masks that are 1 over each image's `regions` (pixels above 10% of the region's peak):
@@ -220,29 +266,4 @@ extension ObjectAttentionNet: RecordableModel {
     }
     return masks
   }
-}
-
-/// The spatial gain 1 + beta exp(-d^2 / (2 sigma^2)) over a layer's positions for each image
-/// (no gain where the centre is nil), broadcast over channels: [N, 1, H, W].
-func gainMap(_ g: LayerGeometry, centres: [(x: Double, y: Double)?], beta: Float, sigma: Double) -> Tensor<Float> {
-  var v = [Float](repeating: 1, count: centres.count * g.height * g.width)
-  for (i, c) in centres.enumerated() {
-    guard let c else { continue }
-    for y in 0..<g.height {
-      for x in 0..<g.width {
-        let rf = g.receptiveField(y, x)
-        let cy = Double(rf.rows.lowerBound + rf.rows.upperBound) / 2
-        let cx = Double(rf.cols.lowerBound + rf.cols.upperBound) / 2
-        let d2 = (cx - c.x) * (cx - c.x) + (cy - c.y) * (cy - c.y)
-        let falloff = Float(exp(-d2 / (2 * sigma * sigma)))
-        v[(i * g.height + y) * g.width + x] = 1 + beta * falloff
-      }
-    }
-  }
-  return Tensor(shape: [centres.count, 1, g.height, g.width], scalars: v)
-}
-
-extension LayerGeometry {
-  /// [C, H, W].
-  public var shapeCHW: [Int] { [channels, height, width] }
 }

@@ -1,0 +1,47 @@
+/// How attention is directed while recording. Every recording has two phases per stimulus: 0 =
+/// attended (attention on the swept object) and 1 = unattended.
+public enum AttentionCondition: Sendable, Equatable {
+  /// Any CNN: the chosen layer's output is multiplied by 1 + beta * exp(-d^2 / (2 sigma^2)), d the
+  /// distance (input pixels) from each unit's receptive-field centre to the attended object's
+  /// centroid: the swept object (attended) or the distractor (unattended; no gain without one).
+  case spatialGain(layer: String, beta: Float, sigma: Double)
+  /// Any CNN: channel k of the chosen layer's output is multiplied by max(0, 1 + beta * values[k])
+  /// in the attended phase (the feature-similarity gain form); the unattended phase runs without gain.
+  case channelGain(layer: String, beta: Float, values: [Float])
+  /// A condition of the model's own, by name (object attention's "glimpses" and "cue"); the model's
+  /// adapter says what its phases are.
+  case model(String)
+
+  /// The conditions every CNN supports, by protocol name.
+  public static let layerConditions = ["spatial-gain", "channel-gain"]
+
+  /// A short name for tables and reports.
+  public var name: String {
+    switch self {
+    case .spatialGain: return "spatial-gain"
+    case .channelGain: return "channel-gain"
+    case .model(let name): return name
+    }
+  }
+
+  /// The layer a forward-modifier condition acts on.
+  public var modulatedLayer: String? {
+    switch self {
+    case .spatialGain(let layer, _, _), .channelGain(let layer, _, _): return layer
+    case .model: return nil
+    }
+  }
+
+  /// What the two phases are, for conditions every CNN supports (nil for a model's own).
+  public var layerPhaseDefinition: String? {
+    switch self {
+    case .spatialGain(let layer, let beta, let sigma):
+      return
+        "spatial gain 1 + \(beta) exp(-d^2 / (2 * \(sigma)^2)) on \(layer); attended = gain centred on the swept object, unattended = centred on the distractor"
+    case .channelGain(let layer, let beta, let values):
+      return
+        "channel gain max(0, 1 + \(beta) v_k) on the \(values.count) channels of \(layer); attended = with the gain, unattended = without"
+    case .model: return nil
+    }
+  }
+}
