@@ -104,9 +104,11 @@ public enum ProtocolFile {
     // attention: the model's own conditions and the layer conditions every CNN has
     var condition = AttentionCondition.model(entry?.conditions.first ?? "")
     // An unknown architecture is reported once; its mode is then checked against every model's.
-    let ownModes = entry?.conditions ?? ModelRegistry.entries.flatMap(\.conditions).reduce(into: [String]()) {
-      if !$0.contains($1) { $0.append($1) }
-    }
+    let ownModes =
+      entry?.conditions
+      ?? ModelRegistry.entries.flatMap(\.conditions).reduce(into: [String]()) {
+        if !$0.contains($1) { $0.append($1) }
+      }
     let modes = ownModes + AttentionCondition.layerConditions
     let an = m["attention"]
     if an == nil, entry != nil, entry?.conditions.isEmpty ?? false {
@@ -149,7 +151,9 @@ public enum ProtocolFile {
         }
       default:
         for k in ["layer", "beta", "sigma", "values"] where am[k] != nil {
-          r.log.add(am[k], "attention.\(k)", "only used with mode: \(AttentionCondition.layerConditions.joined(separator: " or "))")
+          r.log.add(
+            am[k], "attention.\(k)",
+            "only used with mode: \(AttentionCondition.layerConditions.joined(separator: " or "))")
         }
         condition = .model(mode)
       }
@@ -251,7 +255,8 @@ public enum ProtocolFile {
 
   /// The input canvas (height, width) a protocol runs at, pixels: the stimulus's canvas for a model
   /// that takes any size, else the model's own size.
-  public static func inputCanvas(_ architecture: String, stimulus: StimulusRequest? = nil) -> (height: Int, width: Int) {
+  public static func inputCanvas(_ architecture: String, stimulus: StimulusRequest? = nil) -> (height: Int, width: Int)
+  {
     guard let entry = ModelRegistry.entry(architecture) else { return (28, 42) }  // validated names are registered
     if entry.variableSize, let c = stimulus?.canvas { return c }
     return (entry.height, entry.width)

@@ -126,7 +126,11 @@ extension ProtocolRunner {
     let tiles = picks.map { i -> RasterImage in
       let s = spec.stimulus(i)
       let peak = max(1, s.image.max() ?? 1)
-      var img = RasterImage(grey: s.image.map { $0 / peak }, width: spec.canvasWidth, height: spec.canvasHeight).rgb()
+      var img =
+        s.colour.map { c in
+          RasterImage(
+            planarRGB: c.map { $0 / max(1, c.max() ?? 1) }, width: spec.canvasWidth, height: spec.canvasHeight)
+        } ?? RasterImage(grey: s.image.map { $0 / peak }, width: spec.canvasWidth, height: spec.canvasHeight).rgb()
       if let d = spec.distractor, d.top < spec.canvasHeight, d.left < spec.canvasWidth, d.height > 0, d.width > 0 {
         for y in max(0, d.top)..<min(spec.canvasHeight, d.top + d.height) {
           for x in max(0, d.left)..<min(spec.canvasWidth, d.left + d.width)

@@ -15,7 +15,8 @@ struct InputAndGainTests {
   @Test("luminance fills every channel; the identity normalisation keeps values bit-exact")
   func luminance() {
     let image: [Float] = [0.1, 0.2, 0.3, 0.4]
-    let x = inputBatch([stimulus(image)], geometry: InputGeometry(channels: 3, height: 2, width: 2, normalization: .none))
+    let x = inputBatch(
+      [stimulus(image)], geometry: InputGeometry(channels: 3, height: 2, width: 2, normalization: .none))
     #expect(x.shape == [1, 3, 2, 2])
     #expect(x.scalars == image + image + image)
   }

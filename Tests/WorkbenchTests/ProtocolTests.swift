@@ -1,7 +1,7 @@
 import Engine
 import Foundation
-import Models
 import ModelInterface
+import Models
 import Recording
 import Testing
 import Workbench

@@ -1,7 +1,6 @@
 import Engine
 import ImageIO
 
-
 /// One image's attention figure: input, then per glimpse the gated input, the mask after pass T-1 and
 /// the IOR mask, each enlarged 4x, in one row.
 public func attentionFigure(_ v: AttentionVisual, config: ObjectAttentionConfig) -> RasterImage {

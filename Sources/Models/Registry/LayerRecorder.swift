@@ -47,7 +47,10 @@ public final class LayerRecorder: RecordableModel {
       let name = layer.name
       handles.append(m.registerForwardHook { _, _, y in shapes[name] = y.shape })
     }
-    _ = withNoGrad { module(Tensor<Float>(shape: [1, entry.channels, h, w], scalars: .init(repeating: 0, count: entry.channels * h * w))) }
+    _ = withNoGrad {
+      module(
+        Tensor<Float>(shape: [1, entry.channels, h, w], scalars: .init(repeating: 0, count: entry.channels * h * w)))
+    }
     for handle in handles { handle.remove() }
     recordableLayers = try entry.layers.map { layer in
       guard let shape = shapes[layer.name] else {
@@ -68,7 +71,8 @@ public final class LayerRecorder: RecordableModel {
 
   public func record(_ stimuli: [Stimulus], condition: AttentionCondition, layers: [String]) throws -> BatchRecording {
     if case .model(let name) = condition {
-      throw RecordingError("\(entry.name) has no condition '\(name)' of its own (layer conditions: spatial-gain, channel-gain)")
+      throw RecordingError(
+        "\(entry.name) has no condition '\(name)' of its own (layer conditions: spatial-gain, channel-gain)")
     }
     let geometries = try layers.map { try geometry(of: $0) }
     let gainLayer = try condition.modulatedLayer.map { try geometry(of: $0) }
@@ -85,7 +89,8 @@ public final class LayerRecorder: RecordableModel {
         if let g = gainLayer, let target = module.module(named: g.name),
           let gain = layerGain(condition, phase: phase, stimuli: part, layer: g, canvasWidth: inputGeometry.width)
         {
-          handles.append(target.registerForwardModifier { _, _, y in y * gain.reshaped(Self.broadcastShape(gain, like: y)) })
+          handles.append(
+            target.registerForwardModifier { _, _, y in y * gain.reshaped(Self.broadcastShape(gain, like: y)) })
         }
         for (k, g) in geometries.enumerated() {
           handles.append(module.module(named: g.name)!.registerForwardHook { _, _, y in captured[k] = y })
