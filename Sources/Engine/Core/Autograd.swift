@@ -21,6 +21,28 @@ extension Tensor {
     GradMode.isEnabled && inputs.contains { $0.requiresGrad }
   }
 
+  /// Defines an op outside the Engine (Models, Attribution, user code): `scalars` of `shape` are the
+  /// forward values the caller computed from `inputs`, and `pullback` maps dL/d(output) (flat, the
+  /// output's layout) to dL/d(each input) (flat, each input's layout; nil for an input that gets no
+  /// gradient). Recorded on the tape when grad mode is on and an input requires a gradient, so
+  /// `backward()` and `gradients(of:wrt:)` go through it like any built-in op.
+  public static func customOp(
+    shape: [Int], scalars: [Scalar], inputs: [Tensor], pullback: @escaping ([Scalar]) -> [[Scalar]?]
+  ) -> Tensor {
+    precondition(shape.reduce(1, *) == scalars.count, "customOp: \(scalars.count) values for shape \(shape)")
+    return result(shape: shape, scalars: scalars, inputs: inputs) { g in
+      let grads = pullback(g)
+      precondition(
+        grads.count == inputs.count, "customOp: pullback gave \(grads.count) gradients for \(inputs.count) inputs")
+      for (k, d) in grads.enumerated() {
+        precondition(
+          d == nil || d!.count == inputs[k].count,
+          "customOp: gradient \(k) has \(d?.count ?? 0) values for an input of \(inputs[k].count)")
+      }
+      return grads
+    }
+  }
+
   /// The result of an op: attaches `pullback` when grad mode is on and an input requires a gradient.
   @inlinable
   static func result(

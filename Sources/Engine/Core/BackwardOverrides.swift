@@ -1,20 +1,24 @@
 import Kernels
 
 /// Op kinds whose backward rule a caller can replace inside a block: what guided backprop,
-/// deconvnet, LRP and Excitation Backprop change.
+/// deconvnet, LRP and Excitation Backprop change. `maxPool` covers max pooling with and without
+/// indices; `avgPool` covers average and adaptive-average pooling; `add` is the residual sum.
 public enum OverridableOp: String, Sendable, CaseIterable {
-  case relu, conv2d, linear, add
+  case relu, conv2d, linear, add, maxPool, avgPool
 }
 
 /// What a replacement backward rule is given: the op, its inputs (values as in the forward pass),
-/// its output values and shape, and dL/d(output). It returns dL/d(each input), nil for inputs that
-/// get none.
+/// its output values and shape, dL/d(output), and the op's own backward rule (`standard`), which a
+/// replacement may call on a transformed signal (Excitation Backprop routes a max pool's signal to
+/// the winner exactly as the gradient does; an average pool's in proportion to its inputs is
+/// x * standard(g / output)). It returns dL/d(each input), nil for inputs that get none.
 public struct BackwardContext<Scalar: KernelScalar> {
   public let op: OverridableOp
   public let inputs: [Tensor<Scalar>]
   public let output: [Scalar]
   public let outputShape: [Int]
   public let gradient: [Scalar]
+  public let standard: ([Scalar]) -> [[Scalar]?]
 }
 
 /// Replacement backward rules by op kind, for Float and Double graphs. In force inside
@@ -73,7 +77,9 @@ extension Tensor {
       return result(shape: shape, scalars: scalars, inputs: inputs, pullback: pullback)
     }
     return result(shape: shape, scalars: scalars, inputs: inputs) { g in
-      rule(BackwardContext(op: op, inputs: inputs, output: scalars, outputShape: shape, gradient: g))
+      rule(
+        BackwardContext(
+          op: op, inputs: inputs, output: scalars, outputShape: shape, gradient: g, standard: pullback))
     }
   }
 }

@@ -42,7 +42,7 @@ public func maxPool2d<T: KernelScalar>(
   }
   let chosen = idx
   let total = x.count
-  let y = Tensor.result(shape: outShape, scalars: v, inputs: [x]) { gout in
+  let y = Tensor.result(shape: outShape, scalars: v, inputs: [x], op: .maxPool) { gout in
     [
       makeZeroArray(total) { dx in
         gout.withUnsafeBufferPointer { pg in
@@ -89,7 +89,7 @@ public func maxPool<T: KernelScalar>(
     }
   }
   let total = x.count
-  return .result(shape: outShape, scalars: v, inputs: [x]) { [scalars = x.scalars] gout in
+  return .result(shape: outShape, scalars: v, inputs: [x], op: .maxPool) { [scalars = x.scalars] gout in
     [
       makeZeroArray(total) { dx in
         scalars.withUnsafeBufferPointer { px in
@@ -130,7 +130,7 @@ public func avgPool2d<T: KernelScalar>(
     }
   }
   let total = x.count
-  return .result(shape: outShape, scalars: v, inputs: [x]) { gout in
+  return .result(shape: outShape, scalars: v, inputs: [x], op: .avgPool) { gout in
     [
       makeZeroArray(total) { dx in
         gout.withUnsafeBufferPointer {
@@ -156,7 +156,7 @@ public func adaptiveAvgPool2d<T: KernelScalar>(_ x: Tensor<T>, outputSize: Pair)
     }
   }
   let total = x.count
-  return .result(shape: outShape, scalars: v, inputs: [x]) { gout in
+  return .result(shape: outShape, scalars: v, inputs: [x], op: .avgPool) { gout in
     [
       makeZeroArray(total) { dx in
         gout.withUnsafeBufferPointer {
