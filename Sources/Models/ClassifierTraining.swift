@@ -1,6 +1,8 @@
 import Datasets
 import Engine
 import Foundation
+import ModelInterface
+import Stimuli
 
 /// Settings for training a digit classifier.
 public struct ClassifierTrainingConfig: Sendable {
@@ -44,15 +46,45 @@ func shifted(_ image: ArraySlice<Float>, dy: Int, dx: Int) -> [Float] {
   return out
 }
 
-/// Trains `model` on `data` with Adam and cross-entropy; calls `progress` after each epoch
-/// (and `batchProgress(done, total)` within it). Stops with an error if the loss becomes NaN.
+/// Digits as a model's input [N, C, H, W]: each 28 x 28 digit (in [0, 1]) resized bilinearly to the
+/// input's height x width when they differ, repeated in every channel, then normalised per channel.
+public func digitBatch(_ digits: [[Float]], input g: InputGeometry) -> Tensor<Float> {
+  let side = MNIST.side
+  let plane = g.height * g.width
+  var v = [Float]()
+  v.reserveCapacity(digits.count * g.channels * plane)
+  for d in digits {
+    let resized = resizeBilinear(d, height: side, width: side, toHeight: g.height, toWidth: g.width)
+    for c in 0..<g.channels {
+      if g.normalization.isIdentity {
+        v += resized
+      } else {
+        let (mean, std) = g.normalization.stats(channel: c)
+        v += resized.map { ($0 - mean) / std }
+      }
+    }
+  }
+  return Tensor(shape: [digits.count, g.channels, g.height, g.width], scalars: v)
+}
+
+/// MNIST's own input: one channel, 28 x 28, values in [0, 1].
+public let mnistInput = InputGeometry(channels: 1, height: MNIST.side, width: MNIST.side, normalization: .none)
+
+/// Trains `model` (any classifier with at least 10 outputs, e.g. a registry network) on `data` with
+/// Adam and cross-entropy, digits presented at `input` (see `digitBatch`); calls `progress` after each
+/// epoch (and `batchProgress(done, total)` within it). With `replica` (a builder of the same
+/// architecture) each batch is data parallel (`DataParallel`, slices of at least 8 digits); without,
+/// it runs as one batch. Stops with an error if the loss becomes NaN or infinite.
 public func trainClassifier(
-  _ model: Module, on data: MNIST, config: ClassifierTrainingConfig,
-  batchProgress: (Int, Int) -> Void = { _, _ in }, progress: (EpochReport) throws -> Void = { _ in }
+  _ model: Module, replica: (() -> Module)? = nil, on data: MNIST, input: InputGeometry = mnistInput,
+  config: ClassifierTrainingConfig, batchProgress: (Int, Int) -> Void = { _, _ in },
+  progress: (EpochReport) throws -> Void = { _ in }
 ) throws {
   var rng = RandomGenerator(seed: config.seed)
   let opt = Adam(model.parameters(), lr: config.learningRate)
+  let parallel = replica.map { DataParallel(model: model, replica: $0) }
   model.train()
+  let side = MNIST.side
   let batches = (data.count + config.batchSize - 1) / config.batchSize
   let schedule = config.schedule ?? .cosine(tMax: config.epochs, etaMin: 0)
   for epoch in 0..<config.epochs {
@@ -63,34 +95,56 @@ public func trainClassifier(
     var correct = 0
     for b in 0..<batches {
       let idx = Array(order[(b * config.batchSize)..<min(data.count, (b + 1) * config.batchSize)])
-      var pixels = [Float]()
-      pixels.reserveCapacity(idx.count * 784)
+      var digits: [[Float]] = []
+      digits.reserveCapacity(idx.count)
       for i in idx {
-        let img = data.pixels[(i * 784)..<((i + 1) * 784)]
+        let img = data.pixels[(i * side * side)..<((i + 1) * side * side)]
         if config.maxShift > 0 {
           let span = UInt64(2 * config.maxShift + 1)
-          pixels += shifted(
-            img, dy: Int(rng.next() % span) - config.maxShift, dx: Int(rng.next() % span) - config.maxShift)
+          digits.append(
+            shifted(img, dy: Int(rng.next() % span) - config.maxShift, dx: Int(rng.next() % span) - config.maxShift))
         } else {
-          pixels += img
+          digits.append(Array(img))
         }
       }
-      let x = Tensor(shape: [idx.count, 1, 28, 28], scalars: pixels)
+      let x = digitBatch(digits, input: input)
       let y = IntTensor(idx.map { data.labels[$0] })
-      opt.zeroGrad()
-      let logits = model(x)
-      let loss = crossEntropy(logits, y)
-      guard loss.item.isFinite else {
+      let value: Double
+      var predictions: [Int] = []
+      if let parallel {
+        let per = x.count / max(1, idx.count)
+        let n = idx.count
+        var sliceLogits = [[Int]](repeating: [], count: parallel.slices(n).count)
+        value = sliceLogits.withUnsafeMutableBufferPointer { buf in
+          let out = SharedPointer(buf.baseAddress!)
+          let cut = parallel.slices(n)
+          return parallel.lossAndGradients(batchSize: n) { net, range in
+            let xs = Tensor(
+              shape: [range.count] + Array(x.shape.dropFirst()),
+              scalars: Array(x.scalars[(range.lowerBound * per)..<(range.upperBound * per)]))
+            let logits = net(xs)
+            out.pointer[cut.firstIndex(of: range)!] = logits.argmax(dim: 1).values
+            return crossEntropy(logits, IntTensor(Array(y.values[range])), reduction: .sum) / Float(n)
+          }
+        }
+        predictions = sliceLogits.flatMap { $0 }
+      } else {
+        opt.zeroGrad()
+        let logits = model(x)
+        let loss = crossEntropy(logits, y)
+        value = Double(loss.item)
+        if value.isFinite { loss.backward() }
+        predictions = logits.argmax(dim: 1).values
+      }
+      guard value.isFinite else {
         throw TrainingError(
           message:
-            "loss became \(loss.item) in epoch \(epoch + 1), batch \(b + 1); stopped (the last saved checkpoint is kept)"
+            "loss became \(value) in epoch \(epoch + 1), batch \(b + 1); stopped (the last saved checkpoint is kept)"
         )
       }
-      loss.backward()
       opt.step()
-      lossSum += Double(loss.item) * Double(idx.count)
-      let pred = logits.argmax(dim: 1).values
-      correct += zip(pred, y.values).filter { $0 == $1 }.count
+      lossSum += value * Double(idx.count)
+      correct += zip(predictions, y.values).filter { $0 == $1 }.count
       batchProgress(b + 1, batches)
     }
     try progress(
@@ -101,17 +155,21 @@ public func trainClassifier(
   model.eval()
 }
 
-/// Fraction of digits the model classifies correctly (evaluation mode, no gradients).
-public func accuracy(of model: Module, on data: MNIST, batchSize: Int = 250) -> Double {
+/// Fraction of digits the model classifies correctly, digits presented at `input` (evaluation mode,
+/// no gradients).
+public func accuracy(of model: Module, on data: MNIST, input: InputGeometry = mnistInput, batchSize: Int = 250)
+  -> Double
+{
   model.eval()
+  let side = MNIST.side
   var correct = 0
   withNoGrad {
     var i = 0
     while i < data.count {
       let idx = Array(i..<min(data.count, i + batchSize))
-      let b = data.batch(idx)
-      let pred = model(b.images).argmax(dim: 1).values
-      correct += zip(pred, b.labels.values).filter { $0 == $1 }.count
+      let x = digitBatch(idx.map { Array(data.pixels[($0 * side * side)..<(($0 + 1) * side * side)]) }, input: input)
+      let pred = model(x).argmax(dim: 1).values
+      correct += zip(pred, idx.map { data.labels[$0] }).filter { $0 == $1 }.count
       i += batchSize
     }
   }

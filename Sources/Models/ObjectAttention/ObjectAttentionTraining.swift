@@ -27,24 +27,24 @@ public struct TrainStepStats: Sendable {
 /// through all of them, the attended object chosen by least squared error, loss
 /// CE(logits, label) + phi * MSE(gated input, target), and one Adam step.
 ///
-/// Data parallel on the engine's workers: each worker runs its contiguous slice of the batch through
-/// its own copy of the network (single-threaded ops, no synchronisation between them), the slices'
-/// losses are scaled so that they add up to the full batch's mean loss, and their parameter gradients
-/// are summed in worker order before the one Adam step. Results depend on the thread count only
-/// through float rounding (and are identical for the same thread count).
+/// Data parallel on the engine's workers (`DataParallel`): each worker runs its contiguous slice of
+/// the batch through its own copy of the network, the slices' losses are scaled so that they add up
+/// to the full batch's mean loss, and their parameter gradients are summed in worker order before the
+/// one Adam step per glimpse.
 public final class ObjectAttentionTrainer {
   public let net: ObjectAttentionNet
   public let optimizer: Adam
   public let config: ObjectAttentionTrainingConfig
   private let weights: Tensor<Float>?
-  /// Copies of `net` for workers 1, 2, ... (worker 0 trains `net` itself).
-  private var replicas: [ObjectAttentionNet] = []
+  private let parallel: DataParallel<ObjectAttentionNet>
 
   public init(net: ObjectAttentionNet, config: ObjectAttentionTrainingConfig) {
     self.net = net
     self.config = config
     optimizer = Adam(net.parameters(), lr: config.learningRate)
     weights = config.classWeights.map { Tensor(shape: [$0.count], scalars: $0) }
+    let architecture = net.config
+    parallel = DataParallel(model: net) { ObjectAttentionNet(architecture, seed: 0) }
   }
 
   /// One worker's slice of the batch and its state across glimpses.
@@ -70,32 +70,19 @@ public final class ObjectAttentionTrainer {
   /// One batch: every glimpse with its own optimiser step. Throws when the loss is not finite
   /// (the caller keeps its last good checkpoint).
   public func step(_ batch: ObjectBatch) throws -> TrainStepStats {
-    net.train()
     let n = batch.count
-    let count = max(1, min(config.workers ?? Parallel.threads, n / 8))
-    let slices = (0..<count).map { w in (n * w / count)..<(n * (w + 1) / count) }
-    while replicas.count < slices.count - 1 {
-      let r = ObjectAttentionNet(net.config, seed: 0)
-      replicas.append(r)
-    }
+    let slices = parallel.slices(n, limit: config.workers)
+    let networks = parallel.prepare(workers: slices.count)
     let workers = slices.enumerated().map { w, range in
-      Worker(net: w == 0 ? net : replicas[w - 1], batch: slices.count == 1 ? batch : batch.slice(range))
+      Worker(net: networks[w], batch: slices.count == 1 ? batch : batch.slice(range))
     }
-    let parameters = net.parameters()
     let per = batch.images.count / max(1, n)
     var lossSum = 0.0
     var correct = 0
     for g in 0..<net.config.objects {
-      optimizer.zeroGrad()
-      for w in workers.dropFirst() {
-        w.net.train()
-        for (p, q) in zip(w.net.parameters(), parameters) {
-          p.assign(q.scalars)
-          p.grad = nil
-        }
-      }
+      if g > 0 { _ = parallel.prepare(workers: slices.count) }
       // Forward passes and object selection, each worker on its slice.
-      Parallel.run(workers.count) { i in
+      parallel.forEachWorker(workers.count) { i in
         let w = workers[i]
         let glimpse = w.net.glimpse(w.batch.images, ior: w.ior)
         let choice = ObjectAttentionNet.selectObjects(
@@ -111,7 +98,7 @@ public final class ObjectAttentionTrainer {
         weights.map { wt in workers.reduce(0) { $0 + $1.labels.values.reduce(0) { $0 + wt.scalars[$1] } } }
         ?? Float(n)
       let phi = config.phi
-      Parallel.run(workers.count) { i in
+      parallel.forEachWorker(workers.count) { i in
         let w = workers[i]
         let p = w.pass!
         var loss = crossEntropy(p.logits, w.labels, weight: weights, reduction: .sum) / labelWeight
@@ -123,18 +110,7 @@ public final class ObjectAttentionTrainer {
       guard value.isFinite else {
         throw TrainingError(message: "loss became \(value) at glimpse \(g + 1); training stopped")
       }
-      for w in workers.dropFirst() {
-        for (p, q) in zip(parameters, w.net.parameters()) {
-          guard let dq = q.grad else { continue }
-          guard let dp = p.grad else {
-            p.grad = dq
-            continue
-          }
-          dp.withMutableScalars { d in
-            dq.scalars.withUnsafeBufferPointer { Elementwise.addInPlace(d.baseAddress!, $0.baseAddress!, d.count) }
-          }
-        }
-      }
+      parallel.reduceGradients(workers: workers.count)
       optimizer.step()
       lossSum += value
       for w in workers {
