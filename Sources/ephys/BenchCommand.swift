@@ -7,25 +7,30 @@ import Foundation
 struct Bench: ParsableCommand {
   static let configuration = CommandConfiguration(
     abstract:
-      "Measure training and sweep throughput of the object-attention model, plus conv/GEMM/small-op micro-benchmarks.",
+      "Measure training and sweep throughput of the object-attention model, zoo networks (VGG16 inference, a ResNet-18 training step) and conv/GEMM/small-op micro-benchmarks.",
     discussion: """
       The workloads match ../shared/bench/pytorch_object_attention.py (a training batch of 64: 2 glimpses x T = 5
-      with BPTT and an Adam step per glimpse; an inference sweep of 4,096 stimuli, 2 glimpses x 5 passes). With
-      --peer SCRIPT (and a python3 that imports torch), the PyTorch figures are measured in the same run and the
-      ratios printed. Figures are the best of several runs; the machine is shared, so compare ratios.
+      with BPTT and an Adam step per glimpse; an inference sweep of 4,096 stimuli, 2 glimpses x 5 passes) and
+      ../shared/bench/pytorch_zoo.py (VGG16 inference, batch 8 at 224x224; a ResNet-18 SGD step, batch 16 at
+      112x112). With --peer SCRIPT (repeatable; a python3 that imports torch), the PyTorch figures are measured in
+      the same run and the ratios printed. Figures are the best of several runs; the machine is shared, so compare
+      ratios.
       """)
 
   @Option(help: "Worker threads (default: all cores).") var threads: Int?
   @Option(help: "Timed repeats per figure.") var repeats = 5
-  @Option(help: "PyTorch peer script to run in the same session.") var peer: String?
+  @Option(help: "PyTorch peer script to run in the same session (repeatable).") var peer: [String] = []
+  @Flag(inversion: .prefixedNo, help: "Include the zoo workloads (VGG16 inference, ResNet-18 training step).")
+  var zoo = true
   @Option(help: "Python interpreter for the peer.") var python = "python3"
   @Flag(help: "Print one JSON object.") var json = false
 
   func run() throws {
     if let threads { setBenchmarkThreads(threads) }
     let report = try runBenchmarks(repeats: repeats)
+    let zooFigures = zoo ? runZooBenchmarks(repeats: max(1, min(repeats, 3))) : [:]
     var peerFigures: [String: Double] = [:]
-    if let peer {
+    for peer in peer {
       let p = Process()
       p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
       p.arguments = [python, peer, "--threads", "\(report.threads)"]
@@ -37,10 +42,14 @@ struct Bench: ParsableCommand {
       if p.terminationStatus == 0, let line = String(data: data, encoding: .utf8)?.split(separator: "\n").last,
         let obj = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any]
       {
-        for k in ["train_images_per_s", "sweep_stimuli_per_s"] { peerFigures[k] = (obj[k] as? NSNumber)?.doubleValue }
+        for k in [
+          "train_images_per_s", "sweep_stimuli_per_s", "vgg16_infer_images_per_s", "resnet18_train_images_per_s",
+        ] {
+          if let v = (obj[k] as? NSNumber)?.doubleValue { peerFigures[k] = v }
+        }
       } else {
         FileHandle.standardError.write(
-          Data("peer script failed (exit \(p.terminationStatus)); reporting Ephys only\n".utf8))
+          Data("peer script \(peer) failed (exit \(p.terminationStatus)); reporting Ephys only for it\n".utf8))
       }
     }
     if json {
@@ -49,6 +58,7 @@ struct Bench: ParsableCommand {
         "sweep_stimuli_per_s": report.sweepStimuliPerSecond,
         "micro": report.micro,
       ]
+      for (k, v) in zooFigures { out[k] = v }
       for (k, v) in peerFigures { out["pytorch_" + k] = v }
       let data = try JSONSerialization.data(withJSONObject: out, options: [.sortedKeys])
       say(String(decoding: data, as: UTF8.self))
@@ -65,6 +75,10 @@ struct Bench: ParsableCommand {
     say("threads \(report.threads)")
     line("train images/s", report.trainImagesPerSecond, "train_images_per_s")
     line("sweep stimuli/s", report.sweepStimuliPerSecond, "sweep_stimuli_per_s")
+    if let v = zooFigures["vgg16_infer_images_per_s"] { line("vgg16 infer images/s", v, "vgg16_infer_images_per_s") }
+    if let v = zooFigures["resnet18_train_images_per_s"] {
+      line("resnet18 train images/s", v, "resnet18_train_images_per_s")
+    }
     for (k, v) in report.micro.sorted(by: { $0.key < $1.key }) { say(padded(k) + String(format: "%10.3f", v)) }
   }
 }

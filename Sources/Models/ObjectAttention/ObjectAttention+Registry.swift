@@ -34,6 +34,30 @@ extension ObjectAttentionNet {
           )
         }
         return net
-      })
+      },
+      extract: { request in try extractGlimpses(config, request) })
+  }
+
+  /// `ephys extract` for object attention: the glimpse dynamics with the settings `glimpses`, `passes`,
+  /// `strength` and `theta` (IOR threshold) over the checkpoint's; per layer [N, glimpses, C, H, W].
+  static func extractGlimpses(_ defaults: ObjectAttentionConfig, _ r: ExtractionRequest) throws {
+    let known = ["glimpses", "passes", "strength", "theta"]
+    if let unknown = r.settings.keys.sorted().first(where: { !known.contains($0) }) {
+      throw ExtractionError("object attention has no setting '\(unknown)' (\(known.joined(separator: ", ")))")
+    }
+    let loaded =
+      r.weights == "random" ? ObjectAttentionNet(defaults, seed: 0) : try load(from: r.weights, defaults: defaults)
+    var config = loaded.config
+    if let g = r.settings["glimpses"] { config.objects = Int(g) }  // glimpses run; the input size stays the checkpoint's
+    if let p = r.settings["passes"] { config.passes = Int(p) }
+    if let t = r.settings["theta"] { config.iorThreshold = Float(t) }
+    if let s = r.settings["strength"] { config.strength = Float(s) }
+    guard config.objects >= 1, config.passes >= 2 else {
+      throw ExtractionError("glimpses must be at least 1 and passes at least 2")
+    }
+    let net = ObjectAttentionNet(config, seed: 0)
+    try net.loadStateDict(loaded.stateDict())
+    try net.extract(
+      r.input, layers: r.layers, into: NPZStreamWriter(path: r.out), batchSize: r.batchSize, progress: r.progress)
   }
 }

@@ -44,14 +44,21 @@ public struct ModelEntry: Sendable {
   /// model's own size). By default the generic `LayerRecorder` (forward hooks on the named layers);
   /// a model with conditions of its own supplies its adapter.
   public var recorder: @Sendable (Module, Int?, Int?) throws -> RecordableModel
+  /// The share of the resized image its evaluation transform keeps: torchvision's zoo resizes the
+  /// shorter side to 256 and crops 224 (0.875); 1 keeps the whole shorter side.
+  public var cropFraction: Double
+  /// `ephys extract` for this model. By default the named modules' outputs (`extractModuleOutputs`).
+  public var extract: @Sendable (ExtractionRequest) throws -> Void
 
   public init(
     name: String, summary: String, channels: Int, height: Int, width: Int, variableSize: Bool, minimumSide: Int,
     normalization: InputNormalization, layers: [RecordableLayer], conditions: [String] = [],
     make: @escaping @Sendable () -> Module, load: (@Sendable (String) throws -> Module)? = nil,
     steps: (@Sendable (String) -> [WindowStep]?)? = nil,
-    recorder: (@Sendable (Module, Int?, Int?) throws -> RecordableModel)? = nil
+    recorder: (@Sendable (Module, Int?, Int?) throws -> RecordableModel)? = nil, cropFraction: Double = 1,
+    extract: (@Sendable (ExtractionRequest) throws -> Void)? = nil
   ) {
+    self.cropFraction = cropFraction
     self.name = name
     self.summary = summary
     self.channels = channels
@@ -73,11 +80,13 @@ public struct ModelEntry: Sendable {
     let name = self.name
     self.steps = steps ?? { layer in LayerStepsCache.steps(of: name, make: make)[layer] }
     self.recorder = { _, _, _ in throw RecordingError("no recorder") }
+    self.extract = { _ in }
     let described = self
     self.recorder =
       recorder ?? { module, height, width in
         try LayerRecorder(module: module, entry: described, height: height, width: width)
       }
+    self.extract = extract ?? { request in try extractModuleOutputs(described, request) }
   }
 
   /// The input geometry at the model's own size.
@@ -88,9 +97,7 @@ public struct ModelEntry: Sendable {
   /// The network's weights from `weights` ("random": PyTorch's default initialisation from seed 0),
   /// wrapped in its recording adapter at an input of height x width (nil: the model's own size).
   public func recordable(weights: String, height: Int? = nil, width: Int? = nil) throws -> RecordableModel {
-    let module = weights == "random" ? make() : try load(weights)
-    module.eval()
-    return try recorder(module, height, width)
+    try recorder(network(weights: weights), height, width)
   }
 
   /// The receptive fields of `layer`'s units for an input of `height x width` (default: the model's).

@@ -1,7 +1,8 @@
 import Engine
 import ModelInterface
 
-/// Registry entries of the torchvision zoo: 224 x 224 RGB, ImageNet normalisation, any input of at
+/// Registry entries of the torchvision zoo: 224 x 224 RGB, ImageNet normalisation, torchvision's
+/// evaluation transform for image files (shorter side to 256, central 224 crop), any input of at
 /// least the minimum side (adaptive pooling before the classifier). Layers by torchvision's module
 /// names; a ReLU's output is the post-ReLU response of the conv or linear layer before it.
 extension AlexNet {
@@ -17,7 +18,7 @@ extension AlexNet {
       RecordableLayer("classifier.2", "fc6, post-ReLU"), RecordableLayer("classifier.5", "fc7, post-ReLU"),
       RecordableLayer("classifier.6", "fc8, class scores"),
     ],
-    make: { AlexNet() })
+    make: { AlexNet() }, cropFraction: 0.875)
 }
 
 extension VGG {
@@ -56,7 +57,7 @@ extension VGG {
       summary:
         "torchvision VGG-\(depth.rawValue)\(bn ? " with batch norm" : "") (\(depth.configuration.filter { $0 > 0 }.count) convs, 3 fully connected layers)",
       channels: 3, height: 224, width: 224, variableSize: true, minimumSide: 32, normalization: .imagenet,
-      layers: layers, make: { VGG(depth, batchNorm: bn) })
+      layers: layers, make: { VGG(depth, batchNorm: bn) }, cropFraction: 0.875)
   }
 }
 
@@ -75,6 +76,6 @@ extension ResNet {
       summary:
         "torchvision ResNet-\(depth.rawValue) (\(depth.bottleneck ? "bottleneck" : "basic") blocks \(depth.blocks.map(String.init).joined(separator: "-")))",
       channels: 3, height: 224, width: 224, variableSize: true, minimumSide: 32, normalization: .imagenet,
-      layers: layers, make: { ResNet(depth) })
+      layers: layers, make: { ResNet(depth) }, cropFraction: 0.875)
   }
 }
