@@ -1,5 +1,6 @@
 import ArgumentParser
 import Engine
+import Models
 
 /// `ephys inspect FILE`: lists the tensors of a weights file.
 struct Inspect: ParsableCommand {
@@ -7,9 +8,34 @@ struct Inspect: ParsableCommand {
     abstract: "List the tensors (name, dtype, shape) in a safetensors, PyTorch .pt/.pth or NumPy .npz file.")
 
   @Argument(help: "The weights file.") var file: String
+  @Option(help: "Check the file against a model of `ephys models`: missing, unexpected and misshapen tensors.")
+  var model: String?
 
   func run() throws {
     let archive = try readTensorFile(file)
+    if let model {
+      let entry = try registryEntry(model)
+      let expected = entry.make().namedState()
+      let found = Dictionary(archive.tensors.map { ($0.name, $0.shape) }, uniquingKeysWith: { a, _ in a })
+      let names = Set(expected.map(\.name))
+      var problems: [String] = []
+      for e in expected {
+        guard let shape = found[e.name] else {
+          problems.append("missing \(e.name) \(e.tensor.shape)")
+          continue
+        }
+        if shape != e.tensor.shape { problems.append("\(e.name): \(shape) in the file, \(e.tensor.shape) in \(model)") }
+      }
+      for t in archive.tensors where !names.contains(t.name) && !t.name.hasSuffix("num_batches_tracked") {
+        problems.append("unexpected \(printable(t.name)) \(t.shape)")
+      }
+      for p in problems { say(p) }
+      say(
+        problems.isEmpty ? "matches \(model): \(expected.count) tensors" : "\(problems.count) problems against \(model)"
+      )
+      if !problems.isEmpty { throw ExitCode(1) }
+      return
+    }
     for t in archive.tensors {
       say("\(printable(t.name))\t\(t.dtype.rawValue)\t\(t.shape)")
     }

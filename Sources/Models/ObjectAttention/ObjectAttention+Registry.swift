@@ -48,7 +48,8 @@ extension ObjectAttentionNet {
     let loaded =
       r.weights == "random" ? ObjectAttentionNet(defaults, seed: 0) : try load(from: r.weights, defaults: defaults)
     var config = loaded.config
-    if let g = r.settings["glimpses"] { config.objects = Int(g) }  // glimpses run; the input size stays the checkpoint's
+    // Glimpses run; the input size stays the checkpoint's.
+    if let g = r.settings["glimpses"] { config.objects = Int(g) }
     if let p = r.settings["passes"] { config.passes = Int(p) }
     if let t = r.settings["theta"] { config.iorThreshold = Float(t) }
     if let s = r.settings["strength"] { config.strength = Float(s) }
