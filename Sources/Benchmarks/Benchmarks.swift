@@ -12,6 +12,13 @@ public struct BenchmarkReport: Codable, Sendable {
   /// microseconds per call for the small op.
   public var micro: [String: Double]
 
+  public init(threads: Int, trainImagesPerSecond: Double, sweepStimuliPerSecond: Double, micro: [String: Double]) {
+    self.threads = threads
+    self.trainImagesPerSecond = trainImagesPerSecond
+    self.sweepStimuliPerSecond = sweepStimuliPerSecond
+    self.micro = micro
+  }
+
   enum CodingKeys: String, CodingKey {
     case threads, micro
     case trainImagesPerSecond = "train_images_per_s"

@@ -42,11 +42,13 @@ public struct ConvGeometry: Sendable, Equatable {
 
 /// im2col: unfolds one image [channels, H, W] into columns [C*kh*kw, outH*outW], written with row
 /// stride `ldCol` (so several images can sit side by side in one wide matrix). Padding reads as 0.
+/// With `outputRows`, only the columns of those output rows (a band of outW * rows.count columns).
 @inlinable
 public func im2col<T: KernelScalar>(
-  _ image: UnsafePointer<T>, _ g: ConvGeometry, _ col: UnsafeMutablePointer<T>, ldCol: Int
+  _ image: UnsafePointer<T>, _ g: ConvGeometry, _ col: UnsafeMutablePointer<T>, ldCol: Int,
+  outputRows: Range<Int>? = nil
 ) {
-  let oh = g.outHeight
+  let rows = outputRows ?? 0..<g.outHeight
   let ow = g.outWidth
   var row = 0
   for c in 0..<g.channels {
@@ -56,26 +58,25 @@ public func im2col<T: KernelScalar>(
         let dst = col + row * ldCol
         let offI = ki * g.dilationH - g.padH
         let offJ = kj * g.dilationW - g.padW
-        for y in 0..<oh {
+        for y in rows {
           let iy = y * g.strideH + offI
-          let d = dst + y * ow
+          let d = dst + (y - rows.lowerBound) * ow
           if iy < 0 || iy >= g.height {
             for x in 0..<ow { d[x] = 0 }
             continue
           }
           let src = plane + iy * g.width
-          if g.strideW == 1 && offJ >= 0 && ow - 1 + offJ < g.width {
-            // Whole row inside the image (every row when there is no padding): a plain copy.
-            d.update(from: src + offJ, count: ow)
-          } else if g.strideW == 1 {
-            for x in 0..<ow {
-              let ix = x + offJ
-              d[x] = (ix >= 0 && ix < g.width) ? src[ix] : 0
-            }
-          } else {
-            for x in 0..<ow {
-              let ix = x * g.strideW + offJ
-              d[x] = (ix >= 0 && ix < g.width) ? src[ix] : 0
+          // Output columns whose input column ix = x * stride + offJ lies inside the image: zeros
+          // before and after, a copy (stride 1) or a strided gather between.
+          let (x0, x1) = validColumns(ow: ow, stride: g.strideW, offset: offJ, width: g.width)
+          if x0 > 0 { d.update(repeating: 0, count: x0) }
+          if x1 < ow { (d + x1).update(repeating: 0, count: ow - x1) }
+          if x0 < x1 {
+            if g.strideW == 1 {
+              (d + x0).update(from: src + x0 + offJ, count: x1 - x0)
+            } else {
+              let st = g.strideW
+              for x in x0..<x1 { d[x] = src[x * st + offJ] }
             }
           }
         }
@@ -83,6 +84,16 @@ public func im2col<T: KernelScalar>(
       }
     }
   }
+}
+
+/// The output columns [x0, x1) whose input column x * stride + offset lies in 0..<width (x1 <= x0:
+/// none), for an output row of `ow` columns.
+@inlinable
+func validColumns(ow: Int, stride: Int, offset: Int, width: Int) -> (Int, Int) {
+  // x * stride + offset >= 0  <=>  x >= ceil(-offset / stride); x * stride + offset < width.
+  let x0 = offset >= 0 ? 0 : (-offset + stride - 1) / stride
+  let x1 = width - offset <= 0 ? 0 : min(ow, (width - offset + stride - 1) / stride)
+  return (min(x0, ow), x1)
 }
 
 /// col2im: the adjoint of `im2col`; adds columns [C*kh*kw, outH*outW] (row stride `ldCol`) back into
@@ -106,14 +117,13 @@ public func col2imAdd<T: KernelScalar>(
           if iy < 0 || iy >= g.height { continue }
           let dst = plane + iy * g.width
           let s = src + y * ow
-          if g.strideW == 1 && offJ >= 0 && ow - 1 + offJ < g.width {
+          let (x0, x1) = validColumns(ow: ow, stride: g.strideW, offset: offJ, width: g.width)
+          if g.strideW == 1 {
             let d = dst + offJ
-            for x in 0..<ow { d[x] += s[x] }
-            continue
-          }
-          for x in 0..<ow {
-            let ix = x * g.strideW + offJ
-            if ix >= 0 && ix < g.width { dst[ix] += s[x] }
+            for x in x0..<max(x0, x1) { d[x] += s[x] }
+          } else {
+            let st = g.strideW
+            for x in x0..<max(x0, x1) { dst[x * st + offJ] += s[x] }
           }
         }
         row += 1

@@ -111,14 +111,25 @@ public enum Conv2dKernel {
     }
     Parallel.forEachRange(batch, minimum: minimumImages(rows: k, cols: p)) { range, _ in
       if p >= directColumns {
-        // Wide images: one GEMM per image, straight into the output.
-        let col = UnsafeMutablePointer<T>.allocate(capacity: kb * p)
+        // Wide images: bands of output rows whose columns stay in cache, one GEMM per band straight
+        // into the output (row stride: the whole map).
+        let ow = gg.outWidth
+        let bandRows = max(1, min(gg.outHeight, bandColumns(rows: kb) / max(1, ow)))
+        let col = UnsafeMutablePointer<T>.allocate(capacity: kb * bandRows * ow)
         defer { col.deallocate() }
-        (col + k * p).initialize(repeating: 1, count: (kb - k) * p)
         for n in range {
           for grp in 0..<groups {
-            im2col(input + (n * g.channels + grp * gg.channels) * hw, gg, col, ldCol: p)
-            gemm(m: og, n: p, k: kb, a: augmented + grp * og * kb, b: col, c: output + (n * outChannels + grp * og) * p)
+            var y0 = 0
+            while y0 < gg.outHeight {
+              let rows = y0..<min(gg.outHeight, y0 + bandRows)
+              let cols = rows.count * ow
+              im2col(input + (n * g.channels + grp * gg.channels) * hw, gg, col, ldCol: cols, outputRows: rows)
+              if kb > k { (col + k * cols).update(repeating: 1, count: cols) }
+              gemm(
+                m: og, n: cols, k: kb, a: augmented + grp * og * kb, b: col, ldb: cols,
+                c: output + (n * outChannels + grp * og) * p + y0 * ow, ldc: p)
+              y0 = rows.upperBound
+            }
           }
         }
         return
@@ -148,9 +159,17 @@ public enum Conv2dKernel {
     }
   }
 
-  /// Output positions per image from which a convolution runs one GEMM per image, written straight
+  /// Output positions per image from which a convolution runs GEMMs per image, written straight
   /// into the output, instead of folding several images into one GEMM.
   public static let directColumns = 512
+
+  /// Columns per band of a wide image's column matrix with `rows` rows: about `bandElements` values,
+  /// so the band stays in the core's cache while the GEMM reads it.
+  @inlinable
+  public static func bandColumns(rows: Int) -> Int { max(1, bandElements / max(1, rows)) }
+
+  /// Values in one band of columns (4 MB of floats).
+  public static let bandElements = 1 << 20
 
   /// Backward pass. Given dL/dOutput, adds dL/dWeight into `gradWeight` and dL/dBias into
   /// `gradBias` (when non-nil), and writes dL/dInput into `gradInput` (when non-nil, overwritten).

@@ -22,13 +22,17 @@ struct Bench: ParsableCommand {
   @Option(help: "PyTorch peer script to run in the same session (repeatable).") var peer: [String] = []
   @Flag(inversion: .prefixedNo, help: "Include the zoo workloads (VGG16 inference, ResNet-18 training step).")
   var zoo = true
+  @Flag(help: "Only the zoo workloads (skip the object-attention model and the micro-benchmarks).") var zooOnly = false
   @Option(help: "Python interpreter for the peer.") var python = "python3"
   @Flag(help: "Print one JSON object.") var json = false
 
   func run() throws {
     if let threads { setBenchmarkThreads(threads) }
-    let report = try runBenchmarks(repeats: repeats)
-    let zooFigures = zoo ? runZooBenchmarks(repeats: max(1, min(repeats, 3))) : [:]
+    let report =
+      zooOnly
+      ? BenchmarkReport(threads: Parallel.threads, trainImagesPerSecond: 0, sweepStimuliPerSecond: 0, micro: [:])
+      : try runBenchmarks(repeats: repeats)
+    let zooFigures = zoo || zooOnly ? runZooBenchmarks(repeats: max(1, min(repeats, 3))) : [:]
     var peerFigures: [String: Double] = [:]
     for peer in peer {
       let p = Process()
@@ -73,8 +77,10 @@ struct Bench: ParsableCommand {
       }
     }
     say("threads \(report.threads)")
-    line("train images/s", report.trainImagesPerSecond, "train_images_per_s")
-    line("sweep stimuli/s", report.sweepStimuliPerSecond, "sweep_stimuli_per_s")
+    if !zooOnly {
+      line("train images/s", report.trainImagesPerSecond, "train_images_per_s")
+      line("sweep stimuli/s", report.sweepStimuliPerSecond, "sweep_stimuli_per_s")
+    }
     if let v = zooFigures["vgg16_infer_images_per_s"] { line("vgg16 infer images/s", v, "vgg16_infer_images_per_s") }
     if let v = zooFigures["resnet18_train_images_per_s"] {
       line("resnet18 train images/s", v, "resnet18_train_images_per_s")
