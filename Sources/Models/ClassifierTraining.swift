@@ -15,6 +15,14 @@ public struct ClassifierTrainingConfig: Sendable {
   public var maxShift = 2
   public var seed: UInt64 = 1
   public init() {}
+
+  /// The defaults with the settings a command line gives.
+  public init(epochs: Int, batchSize: Int, learningRate: Double, seed: UInt64) {
+    self.epochs = epochs
+    self.batchSize = batchSize
+    self.learningRate = learningRate
+    self.seed = seed
+  }
 }
 
 /// Progress of one epoch, reported to a callback.

@@ -64,11 +64,7 @@ struct TrainClassifier: ParsableCommand {
       "\(entry.name) at \(input.channels)x\(input.height)x\(input.width): \(train.count) training, \(test.count) held-out digits"
     )
     let net = entry.make()
-    var config = ClassifierTrainingConfig()
-    config.epochs = epochs
-    config.batchSize = batch
-    config.learningRate = lr
-    config.seed = seed
+    let config = ClassifierTrainingConfig(epochs: epochs, batchSize: batch, learningRate: lr, seed: seed)
     var bar = ProgressBar(total: epochs * ((train.count + batch - 1) / batch), label: "train", unit: "img")
     var done = 0
     try trainClassifier(

@@ -36,11 +36,7 @@ struct TrainSmokeCNN: ParsableCommand {
     let (train, test) = all.split(testFraction: 0.2, seed: 7)
     say("MNIST: \(train.count) training and \(test.count) held-out test digits (disjoint)")
     let model = SmallCNN(seed: seed)
-    var config = ClassifierTrainingConfig()
-    config.epochs = epochs
-    config.batchSize = batch
-    config.learningRate = lr
-    config.seed = seed
+    let config = ClassifierTrainingConfig(epochs: epochs, batchSize: batch, learningRate: lr, seed: seed)
     var bar = ProgressBar(total: epochs * ((train.count + batch - 1) / batch), label: "train", unit: "img")
     var done = 0
     try trainClassifier(
