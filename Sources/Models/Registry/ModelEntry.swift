@@ -40,15 +40,13 @@ public struct ModelEntry: Sendable {
   /// The window steps from the input to a layer (nil: not a layer of this model). By default they
   /// are read off the module tree (`ReceptiveFieldMap.steps(in:to:)`).
   public var steps: @Sendable (String) -> [WindowStep]?
-  /// The recording adapter of a built or loaded network at an input of height x width (nil: the
-  /// model's own size). By default the generic `LayerRecorder` (forward hooks on the named layers);
-  /// a model with conditions of its own supplies its adapter.
-  public var recorder: @Sendable (Module, Int?, Int?) throws -> RecordableModel
+  /// A model's own recording adapter (nil: the generic `LayerRecorder`); see `recorder(_:_:_:)`.
+  public var customRecorder: (@Sendable (Module, Int?, Int?) throws -> RecordableModel)?
   /// The share of the resized image its evaluation transform keeps: torchvision's zoo resizes the
   /// shorter side to 256 and crops 224 (0.875); 1 keeps the whole shorter side.
   public var cropFraction: Double
-  /// `ephys extract` for this model. By default the named modules' outputs (`extractModuleOutputs`).
-  public var extract: @Sendable (ExtractionRequest) throws -> Void
+  /// A model's own extraction (nil: the named modules' outputs); see `extract(_:)`.
+  public var customExtract: (@Sendable (ExtractionRequest) throws -> Void)?
 
   public init(
     name: String, summary: String, channels: Int, height: Int, width: Int, variableSize: Bool, minimumSide: Int,
@@ -79,14 +77,22 @@ public struct ModelEntry: Sendable {
       }
     let name = self.name
     self.steps = steps ?? { layer in LayerStepsCache.steps(of: name, make: make)[layer] }
-    self.recorder = { _, _, _ in throw RecordingError("no recorder") }
-    self.extract = { _ in }
-    let described = self
-    self.recorder =
-      recorder ?? { module, height, width in
-        try LayerRecorder(module: module, entry: described, height: height, width: width)
-      }
-    self.extract = extract ?? { request in try extractModuleOutputs(described, request) }
+    self.customRecorder = recorder
+    self.customExtract = extract
+  }
+
+  /// The recording adapter of a built or loaded network at an input of height x width (nil: the
+  /// model's own size): the model's own when it has conditions of its own, else the generic
+  /// `LayerRecorder` (forward hooks on the named layers).
+  public func recorder(_ module: Module, _ height: Int?, _ width: Int?) throws -> RecordableModel {
+    if let customRecorder { return try customRecorder(module, height, width) }
+    return try LayerRecorder(module: module, entry: self, height: height, width: width)
+  }
+
+  /// `ephys extract` for this model: its own extraction, else the named modules' outputs.
+  public func extract(_ request: ExtractionRequest) throws {
+    if let customExtract { return try customExtract(request) }
+    try extractModuleOutputs(self, request)
   }
 
   /// The input geometry at the model's own size.
