@@ -48,7 +48,7 @@ extension ModelEntry {
   /// take any size, at least its minimum side), or [N, H, W] for one channel; errors name the file.
   public func inputBatch(_ a: StoredTensor, file: String) throws -> Tensor<Float> {
     let size = variableSize ? "H, W >= \(minimumSide)" : "\(height), \(width)"
-    let expected = "float32 array [N, \(channels), \(size)]" + (channels == 1 ? " or [N, H, W]" : "")
+    let expected = "float32 array [N, \(channels), \(size)]" + (channels == 1 ? " or [N, \(size)]" : "")
     var shape = a.shape
     if channels == 1 && shape.count == 3 { shape.insert(1, at: 1) }
     guard a.dtype == .f32, shape.count == 4, shape[0] > 0, shape[1] == channels,
