@@ -8,6 +8,7 @@ import Foundation
 public func resampleBilinear(
   _ planes: [Float], channels: Int, height: Int, width: Int, toHeight: Int, toWidth: Int, eightBit: Bool = false
 ) -> [Float] {
+  if height == toHeight && width == toWidth && !eightBit { return planes }
   func quantised(_ v: Float) -> Float { eightBit ? min(255, max(0, (v * 255).rounded())) / 255 : v }
   let horizontal = triangleWeights(from: width, to: toWidth)
   let vertical = triangleWeights(from: height, to: toHeight)

@@ -1,8 +1,8 @@
 import Datasets
 import Engine
 import Foundation
+import ImageIO
 import ModelInterface
-import Stimuli
 
 /// Settings for training a digit classifier.
 public struct ClassifierTrainingConfig: Sendable {
@@ -54,7 +54,8 @@ func shifted(_ image: ArraySlice<Float>, dy: Int, dx: Int) -> [Float] {
   return out
 }
 
-/// Digits as a model's input [N, C, H, W]: each 28 x 28 digit (in [0, 1]) resized bilinearly to the
+/// Digits as a model's input [N, C, H, W]: each 28 x 28 digit (in [0, 1]) resized bilinearly
+/// (`resampleBilinear`) to the
 /// input's height x width when they differ, repeated in every channel, then normalised per channel.
 public func digitBatch(_ digits: [[Float]], input g: InputGeometry) -> Tensor<Float> {
   let side = MNIST.side
@@ -62,7 +63,7 @@ public func digitBatch(_ digits: [[Float]], input g: InputGeometry) -> Tensor<Fl
   var v = [Float]()
   v.reserveCapacity(digits.count * g.channels * plane)
   for d in digits {
-    let resized = resizeBilinear(d, height: side, width: side, toHeight: g.height, toWidth: g.width)
+    let resized = resampleBilinear(d, channels: 1, height: side, width: side, toHeight: g.height, toWidth: g.width)
     for c in 0..<g.channels {
       if g.normalization.isIdentity {
         v += resized
@@ -122,20 +123,19 @@ public func trainClassifier(
       if let parallel {
         let per = x.count / max(1, idx.count)
         let n = idx.count
-        var sliceLogits = [[Int]](repeating: [], count: parallel.slices(n).count)
-        value = sliceLogits.withUnsafeMutableBufferPointer { buf in
+        var slicePredictions = [[Int]](repeating: [], count: parallel.slices(n).count)
+        value = slicePredictions.withUnsafeMutableBufferPointer { buf in
           let out = SharedPointer(buf.baseAddress!)
-          let cut = parallel.slices(n)
-          return parallel.lossAndGradients(batchSize: n) { net, range in
+          return parallel.lossAndGradients(batchSize: n) { worker, net, range in
             let xs = Tensor(
               shape: [range.count] + Array(x.shape.dropFirst()),
               scalars: Array(x.scalars[(range.lowerBound * per)..<(range.upperBound * per)]))
             let logits = net(xs)
-            out.pointer[cut.firstIndex(of: range)!] = logits.argmax(dim: 1).values
+            out.pointer[worker] = logits.argmax(dim: 1).values
             return crossEntropy(logits, IntTensor(Array(y.values[range])), reduction: .sum) / Float(n)
           }
         }
-        predictions = sliceLogits.flatMap { $0 }
+        predictions = slicePredictions.flatMap { $0 }
       } else {
         opt.zeroGrad()
         let logits = model(x)

@@ -1,5 +1,6 @@
 import Engine
 import Foundation
+import ImageIO
 
 /// How a swept bar is drawn.
 public enum BarRendering: String, Sendable, CaseIterable {
@@ -81,9 +82,9 @@ public struct Distractor: Sendable, Equatable {
       let side = Int(Double(image.count).squareRoot().rounded())
       ph = min(height, width)
       pw = ph
-      patch = resizeBilinear(image, height: side, width: side, toHeight: ph, toWidth: pw)
+      patch = resampleBilinear(image, channels: 1, height: side, width: side, toHeight: ph, toWidth: pw)
     case .picture(let pixels, let h, let w):
-      patch = resizeBilinear(pixels, height: h, width: w, toHeight: height, toWidth: width)
+      patch = resampleBilinear(pixels, channels: 1, height: h, width: w, toHeight: height, toWidth: width)
     case .bar(let b):
       patch = b.render(height: height, width: width)
     case .grating(let g):
@@ -103,32 +104,6 @@ public struct Distractor: Sendable, Equatable {
     }
     return out
   }
-}
-
-/// Resamples a `height x width` image to `toHeight x toWidth` bilinearly with half-pixel centres
-/// (PyTorch's `interpolate(mode="bilinear", align_corners=False)` without antialiasing); the image
-/// itself when the sizes agree.
-public func resizeBilinear(_ image: [Float], height: Int, width: Int, toHeight: Int, toWidth: Int) -> [Float] {
-  if height == toHeight && width == toWidth { return image }
-  var out = [Float](repeating: 0, count: toHeight * toWidth)
-  let sy = Double(height) / Double(toHeight)
-  let sx = Double(width) / Double(toWidth)
-  for y in 0..<toHeight {
-    let fy = max(0, (Double(y) + 0.5) * sy - 0.5)
-    let y0 = min(Int(fy), height - 1)
-    let y1 = min(y0 + 1, height - 1)
-    let wy = Float(fy - Double(y0))
-    for x in 0..<toWidth {
-      let fx = max(0, (Double(x) + 0.5) * sx - 0.5)
-      let x0 = min(Int(fx), width - 1)
-      let x1 = min(x0 + 1, width - 1)
-      let wx = Float(fx - Double(x0))
-      let top = image[y0 * width + x0] * (1 - wx) + image[y0 * width + x1] * wx
-      let bottom = image[y1 * width + x0] * (1 - wx) + image[y1 * width + x1] * wx
-      out[y * toWidth + x] = top * (1 - wy) + bottom * wy
-    }
-  }
-  return out
 }
 
 /// How the stimulus and the distractor combine.
@@ -238,7 +213,7 @@ extension StimulusSpec {
   /// Renders stimulus `i` of the sweep.
   public func stimulus(_ i: Int) -> Stimulus {
     let given = grid.combination(i)
-    let p = pixelsPerDegree.map { inPixels(given, pixelsPerDegree: $0) } ?? given
+    let p = pixelsPerDegree.map { degreesToPixels(given, pixelsPerDegree: $0) } ?? given
     let h = canvasHeight
     let w = canvasWidth
     let object: [Float]
@@ -290,18 +265,40 @@ extension StimulusSpec {
     }
     return Stimulus(index: i, parameters: given, image: image, object: object, distractor: other, colour: colour)
   }
+}
 
-  /// Parameters converted from degrees of visual angle to pixels: positions and sizes times
-  /// `pixelsPerDegree`, spatial frequencies divided by it; angles, phases and contrasts unchanged.
-  public func inPixels(_ p: [String: Double], pixelsPerDegree ppd: Double) -> [String: Double] {
-    var out = p
-    for (name, v) in p {
-      if StimulusKind.spatialParameters.contains(name) { out[name] = v * ppd }
-      if name == "frequency" { out[name] = v / ppd }
-    }
-    return out
+/// `parameters` (by name) converted from degrees of visual angle to pixels: the spatial parameters
+/// (`StimulusKind.spatialParameters`) times `ppd`, `frequency` (cycles per degree) divided by it.
+public func degreesToPixels(_ parameters: [String: Double], pixelsPerDegree ppd: Double) -> [String: Double] {
+  var out = parameters
+  for (name, v) in parameters {
+    if StimulusKind.spatialParameters.contains(name) { out[name] = v * ppd }
+    if name == "frequency" { out[name] = v / ppd }
   }
+  return out
+}
 
+extension GaussianBar {
+  /// The bar with position, width and length given in degrees converted to pixels.
+  public func inPixels(pixelsPerDegree ppd: Double) -> GaussianBar {
+    let p = degreesToPixels(["x": x, "y": y, "width": width, "length": length], pixelsPerDegree: ppd)
+    return GaussianBar(
+      orientation: orientation, x: p["x"]!, y: p["y"]!, width: p["width"]!, length: p["length"]!, contrast: contrast)
+  }
+}
+
+extension Grating {
+  /// The grating with position, envelope and aperture in degrees and frequency in cycles per degree
+  /// converted to pixels.
+  public func inPixels(pixelsPerDegree ppd: Double) -> Grating {
+    let p = degreesToPixels(["x": x, "y": y, "frequency": frequency], pixelsPerDegree: ppd)
+    return Grating(
+      orientation: orientation, frequency: p["frequency"]!, phase: phase, contrast: contrast, mean: mean, x: p["x"]!,
+      y: p["y"]!, envelopeSigma: envelopeSigma.map { $0 * ppd }, aperture: aperture.map { $0 * ppd })
+  }
+}
+
+extension StimulusSpec {
   /// The condition table as CSV: one row per stimulus, every parameter a column.
   public func conditionTableCSV() -> String {
     let g = grid

@@ -69,17 +69,8 @@ public enum ProtocolRunner {
           chosen = (Array(test.pixels[(i * plane)..<((i + 1) * plane)]), classLabel ?? 0)
         }
         kind = .digit(image: chosen.image, label: chosen.label)
-      case .bar(var b):
-        if let ppd = r.pixelsPerDegree {
-          (b.x, b.y, b.width, b.length) = (b.x * ppd, b.y * ppd, b.width * ppd, b.length * ppd)
-        }
-        kind = .bar(b)
-      case .grating(var g):
-        if let ppd = r.pixelsPerDegree {
-          (g.x, g.y, g.frequency) = (g.x * ppd, g.y * ppd, g.frequency / ppd)
-          g.envelopeSigma = g.envelopeSigma.map { $0 * ppd }
-        }
-        kind = .grating(g)
+      case .bar(let b): kind = .bar(r.pixelsPerDegree.map { b.inPixels(pixelsPerDegree: $0) } ?? b)
+      case .grating(let g): kind = .grating(r.pixelsPerDegree.map { g.inPixels(pixelsPerDegree: $0) } ?? g)
       case .noise(let a): kind = .noise(amplitude: a, seed: seed)
       case .image(let path):
         let picture = try RasterImage.read(path)

@@ -59,7 +59,6 @@ extension ProtocolRunner {
     try writePNG(
       exampleTuningCurves(r, values: values, sem: sem, axisName: p.tuningAxis), to: dir + "/tuning_examples.png")
     let modelFiles = try net.writeModelOutputs(into: dir)
-    try write("summary.json", summaryJSON(p, spec: spec, net: net, result: r, seed: seed))
     let record = RunRecord(
       protocolName: p.name, architecture: p.architecture, weights: p.weights, stimulusSource: p.stimulusSource,
       stimuli: spec.count, sweptParameters: spec.sweptParameters, tuningAxis: p.tuningAxis,
@@ -67,6 +66,7 @@ extension ProtocolRunner {
       definitions: definitions(p, net: net),
       glimpseCounts: r.attendedGlimpse.map { g in (g.filter { $0 == 0 }.count, g.filter { $0 == 1 }.count) },
       axis: axis, tuning: values, units: r.units.units)
+    try write("summary.json", summaryJSON(p, spec: spec, net: net, result: r, record: record))
     try writeRunAnalysis(record, into: dir)
     return modelFiles
   }
@@ -202,7 +202,7 @@ extension ProtocolRunner {
   }
 
   static func summaryJSON(
-    _ p: ProtocolSpec, spec: StimulusSpec, net: RecordableModel, result r: RecordingResult, seed: UInt64
+    _ p: ProtocolSpec, spec: StimulusSpec, net: RecordableModel, result r: RecordingResult, record: RunRecord
   ) throws -> String {
     let silent = silentUnits(r)
     var layers: [[String: Any]] = []
@@ -232,17 +232,17 @@ extension ProtocolRunner {
       "protocol": p.name, "description": p.description, "protocol_file": p.file, "architecture": p.architecture,
       "weights": p.weights, "stimulus": p.stimulusSource, "stimuli": spec.count,
       "swept_parameters": spec.sweptParameters, "tuning_axis": p.tuningAxis, "tuning_reduce": p.reduce.rawValue,
-      "attention_mode": p.condition.name, "seed": seed, "ephys_version": ephysVersion,
-      "definitions": definitions(p, net: net),
+      "attention_mode": record.attentionMode, "seed": record.seed, "ephys_version": record.ephysVersion,
+      "definitions": record.definitions,
       "layers": layers, "units_total": r.units.units.count,
       "distractor_digit_accuracy_when_attended": digitAccuracy,
       "files": files,
     ]
     let details = net.summaryDetails
     if !details.isEmpty { summary["model"] = details }
-    if let g = r.attendedGlimpse {
-      summary["object_attended_first"] = g.filter { $0 == 0 }.count
-      summary["object_attended_second"] = g.filter { $0 == 1 }.count
+    if let g = record.glimpseCounts {
+      summary["object_attended_first"] = g.first
+      summary["object_attended_second"] = g.second
     }
     if net.inputGeometry.channels != 1 || !net.inputGeometry.normalization.isIdentity {
       let n = net.inputGeometry.normalization

@@ -22,7 +22,7 @@ struct DataParallelTests {
     loss.backward()
     let model = Self.network(seed: 3)
     let parallel = DataParallel(model: model) { Self.network(seed: 99) }
-    let total = parallel.lossAndGradients(batchSize: n, minimumPerWorker: 8, limit: 4) { net, range in
+    let total = parallel.lossAndGradients(batchSize: n, minimumPerWorker: 8, limit: 4) { _, net, range in
       let xs = Tensor<Float>(
         shape: [range.count, 6], scalars: Array(x.scalars[(range.lowerBound * 6)..<(range.upperBound * 6)]))
       return crossEntropy(net(xs), IntTensor(Array(labels.values[range])), reduction: .sum) / Float(n)

@@ -119,33 +119,33 @@ struct ZooProtocolTests {
   func errors() throws {
     let dir = try folder()
     defer { try? FileManager.default.removeItem(atPath: dir) }
+    /// The problems `ProtocolFile.load` reports for `text` (an issue is recorded when it accepts it).
+    func problems(_ text: String, _ name: String, _ what: String) throws -> [ProtocolIssue] {
+      try text.write(toFile: dir + "/" + name, atomically: true, encoding: .utf8)
+      do {
+        _ = try ProtocolFile.load(dir + "/" + name)
+        Issue.record("\(what) was accepted")
+        return []
+      } catch let e as ProtocolErrors {
+        return e.issues
+      }
+    }
     let noMode = protocolText("vgg11", layers: "features.4", gainLayer: "features.4").replacingOccurrences(
       of: "attention: {mode: spatial-gain, layer: features.4, beta: 1, sigma: 12}\n", with: "")
-    try noMode.write(toFile: dir + "/a.yaml", atomically: true, encoding: .utf8)
-    #expect(throws: ProtocolErrors.self) { try ProtocolFile.load(dir + "/a.yaml") }
-    do { _ = try ProtocolFile.load(dir + "/a.yaml") } catch let e as ProtocolErrors {
-      #expect(e.issues.contains { $0.key == "attention" && $0.message.contains("needs an attention mode") })
-    }
+    #expect(
+      try problems(noMode, "a.yaml", "a zoo protocol without an attention mode").contains {
+        $0.key == "attention" && $0.message.contains("needs an attention mode")
+      })
     let wrongCount = protocolText("vgg11", layers: "features.4", gainLayer: "features.4")
       .replacingOccurrences(of: "mode: spatial-gain", with: "mode: channel-gain")
       .replacingOccurrences(of: ", sigma: 12", with: ", values: [1, 2, 3]")
-    try wrongCount.write(toFile: dir + "/b.yaml", atomically: true, encoding: .utf8)
-    do {
-      _ = try ProtocolFile.load(dir + "/b.yaml")
-      Issue.record("a channel gain with 3 values for 128 channels was accepted")
-    } catch let e as ProtocolErrors {
-      #expect(
-        e.issues.contains { $0.key == "attention.values" && $0.message.contains("128 channels") && $0.line == 17 },
-        "\(e)")
-    }
+    let countIssues = try problems(wrongCount, "b.yaml", "a channel gain with 3 values for 128 channels")
+    #expect(
+      countIssues.contains { $0.key == "attention.values" && $0.message.contains("128 channels") && $0.line == 17 },
+      "\(countIssues)")
     let grey = protocolText("smoke-cnn", layers: "conv1", gainLayer: "conv2")
       .replacingOccurrences(of: "canvas: [64, 64]", with: "canvas: [28, 28]")
-    try grey.write(toFile: dir + "/c.yaml", atomically: true, encoding: .utf8)
-    do {
-      _ = try ProtocolFile.load(dir + "/c.yaml")
-      Issue.record("colours on a one-channel model were accepted")
-    } catch let e as ProtocolErrors {
-      #expect(e.issues.contains { $0.key == "stimulus.colour" })
-    }
+    #expect(
+      try problems(grey, "c.yaml", "colours on a one-channel model").contains { $0.key == "stimulus.colour" })
   }
 }

@@ -67,13 +67,13 @@ public final class DataParallel<Model: Module> {
     }
   }
 
-  /// One data-parallel backward pass over a batch of `n` items: `loss(network, slice)` returns the
+  /// One data-parallel backward pass over a batch of `n` items: `loss(worker, network, slice)` returns the
   /// slice's share of the batch loss (one element); each share is back-propagated on its worker (not
   /// when it is not finite) and the gradients reduced into `model`. Returns the batch loss (the sum
   /// of the shares); the caller refuses a non-finite one before stepping.
   public func lossAndGradients(
     batchSize n: Int, minimumPerWorker: Int = 8, limit: Int? = nil,
-    _ loss: (Model, Range<Int>) -> Tensor<Float>
+    _ loss: (_ worker: Int, _ network: Model, _ slice: Range<Int>) -> Tensor<Float>
   ) -> Double {
     let cut = slices(n, minimumPerWorker: minimumPerWorker, limit: limit)
     let networks = prepare(workers: cut.count)
@@ -81,7 +81,7 @@ public final class DataParallel<Model: Module> {
     shares.withUnsafeMutableBufferPointer { buf in
       let out = SharedPointer(buf.baseAddress!)
       forEachWorker(cut.count) { w in
-        let l = loss(networks[w], cut[w])
+        let l = loss(w, networks[w], cut[w])
         out.pointer[w] = Double(l.item)
         if l.item.isFinite { l.backward() }
       }
