@@ -1,4 +1,3 @@
-internal import CGSL
 import Foundation
 
 /// Tuning-curve models with parameters [baseline B, amplitude A, preferred value, width].
@@ -88,63 +87,15 @@ public func fitTuning(x: [Double], y: [Double], model: TuningModel, start: [Doub
   case .gaussian: width = max(1e-6, ((x.max() ?? 1) - (x.min() ?? 0)) / 4)
   }
   let p0 = start ?? [lo, hi - lo, peak, width]
-  final class Data {
-    let x: [Double], y: [Double], model: TuningModel
-    init(_ x: [Double], _ y: [Double], _ m: TuningModel) {
-      self.x = x
-      self.y = y
-      model = m
-    }
-  }
-  let data = Data(x, y, model)
-  let box = Unmanaged.passRetained(data)
-  defer { box.release() }
-  func params(_ v: UnsafePointer<gsl_vector>) -> [Double] { (0..<4).map { gsl_vector_get(v, $0) } }
-  var fdf = gsl_multifit_nlinear_fdf()
-  fdf.f = { x, raw, f in
-    let d = Unmanaged<Data>.fromOpaque(raw!).takeUnretainedValue()
-    let p = (0..<4).map { gsl_vector_get(x, $0) }
-    for i in 0..<d.x.count { gsl_vector_set(f, i, d.model.value(d.x[i], p) - d.y[i]) }
-    return Int32(GSL_SUCCESS)
-  }
-  fdf.df = { x, raw, jacobian in
-    let d = Unmanaged<Data>.fromOpaque(raw!).takeUnretainedValue()
-    let p = (0..<4).map { gsl_vector_get(x, $0) }
-    for i in 0..<d.x.count {
-      let g = d.model.gradient(d.x[i], p)
-      gsl_matrix_set(jacobian, i, 0, g.0)
-      gsl_matrix_set(jacobian, i, 1, g.1)
-      gsl_matrix_set(jacobian, i, 2, g.2)
-      gsl_matrix_set(jacobian, i, 3, g.3)
-    }
-    return Int32(GSL_SUCCESS)
-  }
-  fdf.fvv = nil
-  fdf.n = n
-  fdf.p = 4
-  fdf.params = box.toOpaque()
-  var fitParams = gsl_multifit_nlinear_default_parameters()
-  guard let w = gsl_multifit_nlinear_alloc(ephys_nlinear_trust(), &fitParams, n, 4) else { return nil }
-  defer { gsl_multifit_nlinear_free(w) }
-  let start = gsl_vector_alloc(4)!
-  defer { gsl_vector_free(start) }
-  for (k, v) in p0.enumerated() { gsl_vector_set(start, k, v) }
-  let previous = gsl_set_error_handler_off()
-  defer { gsl_set_error_handler(previous) }
-  guard gsl_multifit_nlinear_init(start, &fdf, w) == GSL_SUCCESS else { return nil }
-  var info: Int32 = 0
-  let status = gsl_multifit_nlinear_driver(500, 1e-12, 1e-12, 1e-12, nil, nil, &info, w)
-  var p = params(gsl_multifit_nlinear_position(w))
-  guard p.allSatisfy(\.isFinite) else { return nil }
-  let residuals = gsl_multifit_nlinear_residual(w)!
-  let sse = (0..<n).reduce(0.0) { $0 + pow(gsl_vector_get(residuals, $1), 2) }
-  let mean = y.reduce(0, +) / Double(n)
-  let sst = y.reduce(0) { $0 + ($1 - mean) * ($1 - mean) }
-  let covar = gsl_matrix_alloc(4, 4)!
-  defer { gsl_matrix_free(covar) }
-  gsl_multifit_nlinear_covar(gsl_multifit_nlinear_jac(w), 0, covar)
-  let scale = n > 4 ? sse / Double(n - 4) : .nan
-  let se = (0..<4).map { (max(0, gsl_matrix_get(covar, $0, $0)) * scale).squareRoot() }
+  guard
+    let solution = leastSquares(
+      points: y, start: p0, model: { i, p in model.value(x[i], p) },
+      jacobian: { i, p in
+        let g = model.gradient(x[i], p)
+        return [g.0, g.1, g.2, g.3]
+      })
+  else { return nil }
+  var p = solution.parameters
   // Canonical form: positive width, preferred value within one period.
   switch model {
   case .wrappedGaussian(let period), .vonMises(let period):
@@ -154,8 +105,8 @@ public func fitTuning(x: [Double], y: [Double], model: TuningModel, start: [Doub
   }
   if case .vonMises = model {} else { p[3] = abs(p[3]) }
   return TuningFit(
-    model: model, parameters: p, standardErrors: se, r2: sst > 0 ? 1 - sse / sst : .nan, residualSS: sse,
-    converged: status == GSL_SUCCESS)
+    model: model, parameters: p, standardErrors: solution.standardErrors, r2: solution.r2,
+    residualSS: solution.residualSS, converged: solution.converged)
 }
 
 /// How attention changed a unit's fitted tuning (McAdams & Maunsell 1999): amplitude ratio A_att/A_un,

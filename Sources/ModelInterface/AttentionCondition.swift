@@ -8,18 +8,22 @@ public enum AttentionCondition: Sendable, Equatable {
   /// Any CNN: channel k of the chosen layer's output is multiplied by max(0, 1 + beta * values[k])
   /// in the attended phase (the feature-similarity gain form); the unattended phase runs without gain.
   case channelGain(layer: String, beta: Float, values: [Float])
+  /// No attention: one forward pass, recorded as both phases (receptive-field mapping, V1 property
+  /// measures); attended and unattended responses are identical by construction.
+  case none
   /// A condition of the model's own, by name (object attention's "glimpses" and "cue"); the model's
   /// adapter says what its phases are.
   case model(String)
 
   /// The conditions every CNN supports, by protocol name.
-  public static let layerConditions = ["spatial-gain", "channel-gain"]
+  public static let layerConditions = ["spatial-gain", "channel-gain", "none"]
 
   /// A short name for tables and reports.
   public var name: String {
     switch self {
     case .spatialGain: return "spatial-gain"
     case .channelGain: return "channel-gain"
+    case .none: return "none"
     case .model(let name): return name
     }
   }
@@ -28,7 +32,7 @@ public enum AttentionCondition: Sendable, Equatable {
   public var modulatedLayer: String? {
     switch self {
     case .spatialGain(let layer, _, _), .channelGain(let layer, _, _): return layer
-    case .model: return nil
+    case .model, .none: return nil
     }
   }
 
@@ -41,6 +45,7 @@ public enum AttentionCondition: Sendable, Equatable {
     case .channelGain(let layer, let beta, let values):
       return
         "channel gain max(0, 1 + \(beta) v_k) on the \(values.count) channels of \(layer); attended = with the gain, unattended = without"
+    case .none: return "no attention: both phases are the same forward pass"
     case .model: return nil
     }
   }

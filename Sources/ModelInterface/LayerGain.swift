@@ -15,7 +15,7 @@ public func layerGain(
   case .channelGain(_, let beta, let values):
     guard phase == 0 else { return nil }
     return channelGain(beta: beta, values: values)
-  case .model:
+  case .model, .none:
     return nil
   }
 }

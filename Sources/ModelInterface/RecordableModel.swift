@@ -39,6 +39,18 @@ public protocol RecordableModel: AnyObject {
   /// Writes the model's own evaluation files into a run folder (e.g. the gating evaluation of
   /// object attention); returns their names with one line on each.
   func writeModelOutputs(into dir: String) throws -> [String: String]
+  /// Recurrent models: passes per forward run (1 for feedforward models). A layer of pass t
+  /// (1-based) records as "LAYER@passT"; plain "LAYER" is the last pass.
+  var passes: Int { get }
+}
+
+/// The layer name of `layer` at pass `t` (1-based) of a recurrent model.
+public func passLayerName(_ layer: String, pass t: Int) -> String { "\(layer)@pass\(t)" }
+
+/// Splits "LAYER@passT" into the layer and the pass (nil: no pass suffix, the last pass).
+public func splitPassLayerName(_ name: String) -> (layer: String, pass: Int?) {
+  guard let r = name.range(of: "@pass"), let t = Int(name[r.upperBound...]) else { return (name, nil) }
+  return (String(name[..<r.lowerBound]), t)
 }
 
 extension RecordableModel {
@@ -50,9 +62,22 @@ extension RecordableModel {
     "one (channel, y, x) position of a layer's output map (a fully connected layer's map is features x 1 x 1)"
   }
   public func writeModelOutputs(into dir: String) throws -> [String: String] { [:] }
+  public var passes: Int { 1 }
 
   /// The geometry of `layer`, or an error naming the recordable layers.
   public func geometry(of layer: String) throws -> LayerGeometry {
+    let (base, pass) = splitPassLayerName(layer)
+    if let pass {
+      guard (1...max(1, passes)).contains(pass), passes > 1 else {
+        throw RecordingError(
+          passes > 1
+            ? "layer '\(layer)': this model runs passes 1 to \(passes)"
+            : "layer '\(layer)': this model is feedforward (one pass); record '\(base)'")
+      }
+      var g = try geometry(of: base)
+      g.name = layer
+      return g
+    }
     guard let g = recordableLayers.first(where: { $0.name == layer }) else {
       throw RecordingError(
         "layer '\(layer)' cannot be recorded; this model has \(recordableLayers.map(\.name).joined(separator: ", "))")
@@ -65,6 +90,7 @@ extension RecordableModel {
   public func supports(_ condition: AttentionCondition) -> Bool {
     switch condition {
     case .model(let name): return ownConditions.contains(name)
+    case .none: return true
     case .spatialGain(let layer, _, _):
       return recordableLayers.first { $0.name == layer }?.isSpatial ?? false
     case .channelGain(let layer, _, let values):

@@ -90,7 +90,7 @@ struct UnitAnalysisTests {
       ])
     #expect(layers[0].included == 1 && layers[0].excluded.values.reduce(0, +) == 3)
     let csv = unitsCSV(units).split(separator: "\n")
-    #expect(csv[0].hasPrefix("unit,layer,n,mean_attended,mean_unattended,t,df,p,q_bh"))
+    #expect(csv[0].hasPrefix("unit,layer,n,trials,duplicate_conditions,mean_attended,mean_unattended,t,df,p,trial_f"))
     #expect(csv[1].hasSuffix("silent (attended + unattended = 0 everywhere)"))
   }
 

@@ -70,14 +70,22 @@ extension ObjectAttentionNet: RecordableModel {
     ]
   }
 
+  /// Passes per glimpse: "convL@passT" records pass T (1-based) of the recorded glimpse.
+  public var passes: Int { config.passes }
+
   public func record(_ stimuli: [Stimulus], condition: AttentionCondition, layers: [String]) throws -> BatchRecording {
     let names = config.convLayerNames
-    let idx = try layers.map { name -> Int in
-      guard let i = names.firstIndex(of: name) else {
+    let requests = try layers.map { name -> PassLayer in
+      let (base, pass) = splitPassLayerName(name)
+      guard let i = names.firstIndex(of: base) else {
         throw RecordingError("layer '\(name)' is not one of \(names.joined(separator: ", "))")
       }
-      return i
+      if let pass, !(1...config.passes).contains(pass) {
+        throw RecordingError("layer '\(name)': the network runs passes 1 to \(config.passes)")
+      }
+      return PassLayer(index: i, pass: pass)
     }
+    let idx = requests.map(\.index)
     if let layer = condition.modulatedLayer, !names.contains(layer) {
       throw RecordingError("\(condition.name) layer '\(layer)' is not one of \(names.joined(separator: ", "))")
     }
@@ -85,7 +93,7 @@ extension ObjectAttentionNet: RecordableModel {
     eval()
     switch condition {
     case .model("glimpses"):
-      return recordInMicroBatches(stimuli, layers: idx) { recordGlimpses($0, layers: idx) }
+      return recordInMicroBatches(stimuli, layers: idx) { recordGlimpses($0, layers: requests) }
     case .model("cue"):
       return recordInMicroBatches(stimuli, layers: idx) { part in
         let x = inputBatch(part, geometry: shape)
@@ -94,35 +102,58 @@ extension ObjectAttentionNet: RecordableModel {
         for cueObject in [true, false] {
           // Pre-inhibit the other object's region: the IOR masks are 1 there from the first pass on.
           let regions = part.map { st in cueObject ? st.distractor : st.object }
-          let r = glimpse(x, ior: cueMasks(regions, batch: part.count))
-          activity.append(idx.map { r.last.convOutputs[$0] })
+          let (r, outputs) = capturedGlimpse(x, ior: cueMasks(regions, batch: part.count), layers: requests)
+          activity.append(outputs)
           predictions.append(r.last.logits.argmax(dim: 1).values)
         }
         return BatchRecording(activity: activity, predictions: predictions)
       }
     case .model(let other):
       throw RecordingError("the object-attention network has no condition '\(other)' (glimpses, cue)")
-    case .spatialGain, .channelGain:
+    case .spatialGain, .channelGain, .none:
       // The gain is a module-wide forward modifier, so this condition runs the whole batch at once.
-      return withNoGrad { recordLayerGain(stimuli, layers: idx, condition: condition) }
+      return withNoGrad { recordLayerGain(stimuli, layers: requests, condition: condition) }
     }
   }
 
+  /// A recorded conv layer (index into conv1...convL) at a pass (1-based; nil = the glimpse's last).
+  struct PassLayer {
+    var index: Int
+    var pass: Int?
+  }
+
+  /// Runs one glimpse and returns it with the requested layers' outputs, each from its pass.
+  func capturedGlimpse(_ x: Tensor<Float>, ior: [Tensor<Float>], layers: [PassLayer]) -> (Glimpse, [Tensor<Float>]) {
+    var captured = [Tensor<Float>?](repeating: nil, count: layers.count)
+    let g = glimpse(x, ior: ior) { t, p in
+      for (k, l) in layers.enumerated() where l.pass == t + 1 { captured[k] = p.convOutputs[l.index] }
+    }
+    return (g, layers.enumerated().map { k, l in captured[k] ?? g.last.convOutputs[l.index] })
+  }
+
   /// A layer condition (spatial or channel gain on a conv layer's output), both phases.
-  func recordLayerGain(_ stimuli: [Stimulus], layers idx: [Int], condition: AttentionCondition) -> BatchRecording {
+  func recordLayerGain(_ stimuli: [Stimulus], layers: [PassLayer], condition: AttentionCondition) -> BatchRecording {
     let shape = inputGeometry
     let x = inputBatch(stimuli, geometry: shape)
-    let l = config.convLayerNames.firstIndex(of: condition.modulatedLayer!)!
-    let geometry = recordableLayers[l]
     var activity: [[Tensor<Float>]] = []
     var predictions: [[Int]] = []
-    for phase in 0..<2 {
-      let gain = layerGain(condition, phase: phase, stimuli: stimuli, layer: geometry, canvasWidth: shape.width)
-      let handle = gain.map { g in reluProbes[l].registerForwardModifier { _, _, y in y * g } }
-      let r = glimpse(x, ior: emptyIOR(batch: stimuli.count))
+    // Without attention both phases are the same glimpse: run it once.
+    for phase in 0..<(condition == .none ? 1 : 2) {
+      var handle: HookHandle? = nil
+      if let layer = condition.modulatedLayer, let l = config.convLayerNames.firstIndex(of: layer),
+        let gain = layerGain(
+          condition, phase: phase, stimuli: stimuli, layer: recordableLayers[l], canvasWidth: shape.width)
+      {
+        handle = reluProbes[l].registerForwardModifier { _, _, y in y * gain }
+      }
+      let (r, outputs) = capturedGlimpse(x, ior: emptyIOR(batch: stimuli.count), layers: layers)
       handle?.remove()
-      activity.append(idx.map { r.last.convOutputs[$0] })
+      activity.append(outputs)
       predictions.append(r.last.logits.argmax(dim: 1).values)
+    }
+    if condition == .none {
+      activity.append(activity[0])
+      predictions.append(predictions[0])
     }
     return BatchRecording(activity: activity, predictions: predictions)
   }
@@ -170,7 +201,8 @@ extension ObjectAttentionNet: RecordableModel {
 
   /// The `.glimpses` condition on a batch: two glimpses with IOR; the phase of each image's glimpse is
   /// given by the object it selected (phase 0: the swept object, 1: the distractor).
-  func recordGlimpses(_ stimuli: [Stimulus], layers idx: [Int]) -> BatchRecording {
+  func recordGlimpses(_ stimuli: [Stimulus], layers: [PassLayer]) -> BatchRecording {
+    let idx = layers.map(\.index)
     let shape = inputGeometry
     let m = stimuli.count
     let s = config.strength
@@ -193,7 +225,7 @@ extension ObjectAttentionNet: RecordableModel {
     var attendedGlimpse = [Int](repeating: -1, count: m)
     var predictions = [[Int]](repeating: [Int](repeating: -1, count: m), count: 2)
     for g in 0..<2 {
-      let r = glimpse(x, ior: ior)
+      let (r, outputs) = capturedGlimpse(x, ior: ior, layers: layers)
       let choice = ObjectAttentionNet.selectObjects(
         gated: r.last.gatedInput, targets: [objectTarget, distractorTarget], alreadySelected: &selected)
       let pred = r.last.logits.argmax(dim: 1).values
@@ -203,7 +235,7 @@ extension ObjectAttentionNet: RecordableModel {
         predictions[phase][i] = pred[i]
         for (k, l) in idx.enumerated() {
           let per = geometries[l].units
-          r.last.convOutputs[l].scalars.withUnsafeBufferPointer { src in
+          outputs[k].scalars.withUnsafeBufferPointer { src in
             phases[phase][k].withUnsafeMutableBufferPointer { dst in
               (dst.baseAddress! + i * per).update(from: src.baseAddress! + i * per, count: per)
             }

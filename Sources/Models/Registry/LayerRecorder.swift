@@ -79,7 +79,8 @@ public final class LayerRecorder: RecordableModel {
     let n = stimuli.count
     var activity: [[Tensor<Float>]] = []
     var predictions: [[Int]] = []
-    for phase in 0..<2 {
+    // Without attention both phases are the same pass: run it once.
+    for phase in 0..<(condition == .none ? 1 : 2) {
       var buffers = geometries.map { [Float](repeating: 0, count: n * $0.units) }
       var predicted = [Int](repeating: -1, count: n)
       for start in stride(from: 0, to: n, by: microBatch) {
@@ -112,6 +113,10 @@ public final class LayerRecorder: RecordableModel {
       activity.append(
         zip(geometries, buffers).map { g, b in Tensor(shape: [n] + g.shapeCHW, scalars: b) })
       predictions.append(predicted)
+    }
+    if condition == .none {
+      activity.append(activity[0])
+      predictions.append(predictions[0])
     }
     return BatchRecording(activity: activity, predictions: predictions)
   }

@@ -1,0 +1,90 @@
+internal import CGSL
+import Foundation
+
+/// A nonlinear least-squares solution: parameters, their standard errors (covariance scaled by the
+/// residual variance SS / (n - p), as scipy.optimize.curve_fit reports them), the residual sum of
+/// squares, R^2 against the data's mean, and whether the solver met its tolerances.
+public struct LeastSquaresSolution: Sendable, Equatable {
+  public var parameters: [Double]
+  public var standardErrors: [Double]
+  public var residualSS: Double
+  public var r2: Double
+  public var converged: Bool
+}
+
+/// Minimises sum_i (model(i, p) - y_i)^2 over p from `start` with GSL's multifit_nlinear trust-region
+/// Levenberg-Marquardt solver and the analytic Jacobian `jacobian(i, p)` (d model(i, p) / d p); up to
+/// 500 iterations, tolerances 1e-12 on step, gradient and residual. Returns nil when the solver cannot
+/// start or ends on non-finite parameters. `i` indexes the data points, so one call can fit several
+/// curves that share parameters.
+public func leastSquares(
+  points y: [Double], start: [Double], model: @escaping (Int, [Double]) -> Double,
+  jacobian: @escaping (Int, [Double]) -> [Double]
+) -> LeastSquaresSolution? {
+  let n = y.count
+  let k = start.count
+  guard n >= k, k > 0, y.allSatisfy(\.isFinite), start.allSatisfy(\.isFinite) else { return nil }
+  final class Problem {
+    let y: [Double]
+    let k: Int
+    let model: (Int, [Double]) -> Double
+    let jacobian: (Int, [Double]) -> [Double]
+    init(
+      _ y: [Double], _ k: Int, _ model: @escaping (Int, [Double]) -> Double,
+      _ jacobian: @escaping (Int, [Double]) -> [Double]
+    ) {
+      self.y = y
+      self.k = k
+      self.model = model
+      self.jacobian = jacobian
+    }
+    func parameters(_ v: UnsafePointer<gsl_vector>) -> [Double] { (0..<k).map { gsl_vector_get(v, $0) } }
+  }
+  let problem = Problem(y, k, model, jacobian)
+  let box = Unmanaged.passRetained(problem)
+  defer { box.release() }
+  var fdf = gsl_multifit_nlinear_fdf()
+  fdf.f = { x, raw, f in
+    let d = Unmanaged<Problem>.fromOpaque(raw!).takeUnretainedValue()
+    let p = d.parameters(x!)
+    for i in 0..<d.y.count { gsl_vector_set(f, i, d.model(i, p) - d.y[i]) }
+    return Int32(GSL_SUCCESS)
+  }
+  fdf.df = { x, raw, j in
+    let d = Unmanaged<Problem>.fromOpaque(raw!).takeUnretainedValue()
+    let p = d.parameters(x!)
+    for i in 0..<d.y.count {
+      for (c, g) in d.jacobian(i, p).enumerated() { gsl_matrix_set(j, i, c, g) }
+    }
+    return Int32(GSL_SUCCESS)
+  }
+  fdf.fvv = nil
+  fdf.n = n
+  fdf.p = k
+  fdf.params = box.toOpaque()
+  var settings = gsl_multifit_nlinear_default_parameters()
+  guard let w = gsl_multifit_nlinear_alloc(ephys_nlinear_trust(), &settings, n, k) else { return nil }
+  defer { gsl_multifit_nlinear_free(w) }
+  let x0 = gsl_vector_alloc(k)!
+  defer { gsl_vector_free(x0) }
+  for (i, v) in start.enumerated() { gsl_vector_set(x0, i, v) }
+  let previous = gsl_set_error_handler_off()
+  defer { gsl_set_error_handler(previous) }
+  guard gsl_multifit_nlinear_init(x0, &fdf, w) == GSL_SUCCESS else { return nil }
+  var info: Int32 = 0
+  let status = gsl_multifit_nlinear_driver(500, 1e-12, 1e-12, 1e-12, nil, nil, &info, w)
+  let p = problem.parameters(gsl_multifit_nlinear_position(w))
+  guard p.allSatisfy(\.isFinite) else { return nil }
+  let residuals = gsl_multifit_nlinear_residual(w)!
+  let sse = (0..<n).reduce(0.0) { $0 + pow(gsl_vector_get(residuals, $1), 2) }
+  let mean = y.reduce(0, +) / Double(n)
+  let sst = y.reduce(0) { $0 + ($1 - mean) * ($1 - mean) }
+  let covar = gsl_matrix_alloc(k, k)!
+  defer { gsl_matrix_free(covar) }
+  gsl_multifit_nlinear_covar(gsl_multifit_nlinear_jac(w), 0, covar)
+  let scale = n > k ? sse / Double(n - k) : .nan
+  let se = (0..<k).map { (max(0, gsl_matrix_get(covar, $0, $0)) * scale).squareRoot() }
+  return LeastSquaresSolution(
+    parameters: p, standardErrors: se, residualSS: sse, r2: sst > 0 ? 1 - sse / sst : .nan,
+    converged: status == GSL_SUCCESS)
+}
