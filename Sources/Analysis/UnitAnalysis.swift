@@ -236,7 +236,9 @@ public func analyzeUnits(
     summary.fractionUnmodulated = share { $0.verdict == "none" }
     summary.test = ok.contains { $0.trialTest != nil } ? "F-test over trials" : "paired t-test across conditions"
     if contrastAxis {
-      for v in ["none"] + ContrastEffect.allCases.map(\.rawValue) { summary.contrastShares[v] = share { $0.contrastVerdict == v } }
+      for v in ["none"] + ContrastEffect.allCases.map(\.rawValue) {
+        summary.contrastShares[v] = share { $0.contrastVerdict == v }
+      }
     }
     if tuning != nil {
       let effects = ok.compactMap(\.effects)

@@ -129,7 +129,8 @@ public func readUnitTable(_ path: String) throws -> [UnitObservations] {
     if it != nil, let earlier = byUnit[key]!.rows[condition]?.first(where: { $0.trial == trial }) {
       throw TableError(
         message:
-          "\(path):\(line): unit '\(unit)', condition '\(condition)', trial '\(trial)' appears twice (also line \(earlier.line))")
+          "\(path):\(line): unit '\(unit)', condition '\(condition)', trial '\(trial)' appears twice (also line \(earlier.line))"
+      )
     }
     byUnit[key]!.rows[condition, default: []].append((trial, a, u, line))
     byUnit[key]!.flat.append((condition, a, u))

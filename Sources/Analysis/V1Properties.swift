@@ -123,3 +123,152 @@ public func surroundSuppressionIndex(_ responses: [Double], radii: [Double]) -> 
   }
   return (peak - responses[largest]) / peak
 }
+
+/// A unit's V1 properties from its mean responses over a grating grid (see `measureV1`); nil where
+/// the sweep lacks the parameter or the curve does not define the measure.
+public struct V1Measures: Sendable, Equatable {
+  public var preferredOrientation: Double
+  public var circularVariance: Double?
+  public var orientationBandwidth: Double?
+  public var orthogonalPreferredRatio: Double?
+  public var preferredFrequency: Double?
+  public var frequencyBandwidth: Double?
+  /// Log-Gaussian fit of the frequency curve (when it fits with R^2 >= 0.5): peak and bandwidth.
+  public var fittedPeakFrequency: Double?
+  public var fittedFrequencyBandwidth: Double?
+  public var modulationRatio: Double?
+  public var surroundSuppression: Double?
+  public var preferredAperture: Double?
+
+  /// The measures by column name, for tables and per-layer distributions.
+  public var named: [(String, Double?)] {
+    [
+      ("preferred_orientation", preferredOrientation), ("circular_variance", circularVariance),
+      ("orientation_bandwidth", orientationBandwidth), ("orth_pref_ratio", orthogonalPreferredRatio),
+      ("preferred_frequency", preferredFrequency), ("frequency_bandwidth_octaves", frequencyBandwidth),
+      ("log_gaussian_peak", fittedPeakFrequency), ("log_gaussian_bandwidth_octaves", fittedFrequencyBandwidth),
+      ("modulation_ratio_f1_f0", modulationRatio), ("surround_suppression_index", surroundSuppression),
+      ("preferred_aperture", preferredAperture),
+    ]
+  }
+}
+
+/// V1 property measures of one unit from its mean responses `means` over the full grid of the
+/// grating parameters `names` (any of orientation, frequency, phase, aperture; values `values`,
+/// combinations in grid order, the last name varying fastest). The procedure, after brain-score's
+/// V1 benchmarks: at the largest aperture (0 = the whole canvas counts as largest) and averaged over
+/// phase, the preferred orientation and frequency are the grid's maximum; the orientation curve at
+/// the preferred frequency gives circular variance, bandwidth and the orthogonal/preferred ratio; the
+/// frequency curve at the preferred orientation gives the preferred frequency and bandwidth (and a
+/// log-Gaussian fit); the phase curve at both preferences gives F1/F0; the aperture curve at both
+/// preferences (averaged over phase) gives the surround suppression index.
+public func measureV1(names: [String], values: [[Double]], means: [Double]) -> V1Measures? {
+  guard let oi = names.firstIndex(of: "orientation") else { return nil }
+  let fi = names.firstIndex(of: "frequency")
+  let pi = names.firstIndex(of: "phase")
+  let ai = names.firstIndex(of: "aperture")
+  let counts = values.map(\.count)
+  func flat(_ idx: [Int]) -> Int { zip(idx, counts).reduce(0) { $0 * $1.1 + $1.0 } }
+  // Aperture 0 (none) is the whole canvas: the largest.
+  let apertureRadius = ai.map { a in values[a].map { $0 == 0 ? Double.infinity : $0 } }
+  let largestAperture = apertureRadius.map { r in r.indices.max { r[$0] < r[$1] }! } ?? 0
+  /// The mean over phase (and every unnamed axis fixed) at orientation o, frequency f, aperture a.
+  func response(o: Int, f: Int, a: Int) -> Double {
+    let phases = pi.map { counts[$0] } ?? 1
+    var s = 0.0
+    for p in 0..<phases {
+      var idx = [Int](repeating: 0, count: names.count)
+      idx[oi] = o
+      if let fi { idx[fi] = f }
+      if let pi { idx[pi] = p }
+      if let ai { idx[ai] = a }
+      s += means[flat(idx)]
+    }
+    return s / Double(phases)
+  }
+  let nf = fi.map { counts[$0] } ?? 1
+  var best = (o: 0, f: 0, r: -Double.infinity)
+  for o in 0..<counts[oi] {
+    for f in 0..<nf where response(o: o, f: f, a: largestAperture) > best.r {
+      best = (o, f, response(o: o, f: f, a: largestAperture))
+    }
+  }
+  let theta = values[oi]
+  let orientationCurve = (0..<counts[oi]).map { response(o: $0, f: best.f, a: largestAperture) }
+  var m = V1Measures(preferredOrientation: theta[best.o])
+  m.circularVariance = circularVariance(orientationCurve, orientationsDegrees: theta)
+  m.orientationBandwidth = orientationBandwidth(orientationCurve, orientationsDegrees: theta)
+  m.orthogonalPreferredRatio = orthogonalPreferredRatio(orientationCurve, orientationsDegrees: theta)
+  if let fi, counts[fi] >= 3 {
+    let curve = (0..<counts[fi]).map { response(o: best.o, f: $0, a: largestAperture) }
+    if let t = frequencyTuning(curve, frequencies: values[fi]) {
+      m.preferredFrequency = t.peak
+      m.frequencyBandwidth = t.bandwidth
+    }
+    if let fit = fitLogGaussian(frequency: values[fi], response: curve), fit.converged, fit.r2 >= 0.5 {
+      m.fittedPeakFrequency = fit.peak
+      m.fittedFrequencyBandwidth = fit.bandwidthOctaves
+    }
+  } else if let fi {
+    m.preferredFrequency = values[fi][best.f]
+  }
+  if let pi, counts[pi] >= 3 {
+    let curve = (0..<counts[pi]).map { p -> Double in
+      var idx = [Int](repeating: 0, count: names.count)
+      idx[oi] = best.o
+      if let fi { idx[fi] = best.f }
+      idx[pi] = p
+      if let ai { idx[ai] = largestAperture }
+      return means[flat(idx)]
+    }
+    m.modulationRatio = modulationRatio(curve, phasesDegrees: values[pi])
+  }
+  if let ai, let radii = apertureRadius, counts[ai] >= 2 {
+    let curve = (0..<counts[ai]).map { response(o: best.o, f: best.f, a: $0) }
+    m.surroundSuppression = surroundSuppressionIndex(curve, radii: radii)
+    if let k = curve.indices.max(by: { curve[$0] < curve[$1] }) { m.preferredAperture = values[ai][k] }
+  }
+  return m
+}
+
+/// A unit's receptive field measured with a probe at every position of an x-y grid: weights
+/// w = |r(x, y) - r_blank| (the response change the probe causes), the centre the w-weighted mean
+/// position and the size the w-weighted root-mean-square distance from it (input pixels); `coverage`
+/// is the share of probe positions that changed the response. Changes below 1e-5 of the largest are
+/// float round-off, not response, and count as none. nil when no probe changed the response.
+public struct MeasuredReceptiveField: Sendable, Equatable {
+  public var centreX, centreY, size, coverage: Double
+
+  /// `responses[ix * ys.count + iy]` is the response with the probe at (xs[ix], ys[iy]).
+  public init?(responses: [Double], xs: [Double], ys: [Double], blank: Double) {
+    var total = 0.0
+    var sx = 0.0
+    var sy = 0.0
+    var hits = 0
+    let largest = responses.map { abs($0 - blank) }.filter(\.isFinite).max() ?? 0
+    let floor = 1e-5 * largest
+    for (ix, x) in xs.enumerated() {
+      for (iy, y) in ys.enumerated() {
+        let w = abs(responses[ix * ys.count + iy] - blank)
+        guard w > floor, w.isFinite else { continue }
+        total += w
+        sx += w * x
+        sy += w * y
+        hits += 1
+      }
+    }
+    guard total > 0 else { return nil }
+    centreX = sx / total
+    centreY = sy / total
+    var spread = 0.0
+    for (ix, x) in xs.enumerated() {
+      for (iy, y) in ys.enumerated() {
+        let w = abs(responses[ix * ys.count + iy] - blank)
+        guard w > floor, w.isFinite else { continue }
+        spread += w * ((x - centreX) * (x - centreX) + (y - centreY) * (y - centreY))
+      }
+    }
+    size = (spread / total).squareRoot()
+    coverage = Double(hits) / Double(xs.count * ys.count)
+  }
+}

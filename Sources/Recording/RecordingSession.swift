@@ -11,6 +11,9 @@ public struct RecordingPlan: Sendable {
   public var tuningAxis: String
   public var reduce: TuningReduce
   public var batchSize: Int
+  /// Stimulus parameters whose full grid of mean responses is kept (V1 property measures); empty:
+  /// tuning curves only.
+  public var keep: [String] = []
 
   public init(
     stimulus: StimulusSpec, condition: AttentionCondition, layers: [String], units: UnitSelection = .all,
@@ -30,31 +33,68 @@ public struct RecordingPlan: Sendable {
 public struct RecordingResult: Sendable {
   public var units: UnitTable
   public var tuning: TuningAccumulator
+  /// The pixels each object of the sweep covers (what the units' receptive-field classes come from).
+  public var footprint: SweepFootprint
+  /// Mean responses per combination of the `keep` parameters (V1 property measures), when asked for.
+  public var conditions: ConditionAccumulator?
+  /// Warnings about the selection (units on the distractor, silent units, ...) for the run's output.
+  public var warnings: [String] = []
   /// Per stimulus: the glimpse (0-based) that attended the swept object, or -1; nil for models that
   /// do not attend in glimpses.
   public var attendedGlimpse: [Int]?
   /// Per stimulus: predicted class in the attended and the unattended phase.
   public var predictions: [(attended: Int, unattended: Int)]
+
+  public init(
+    units: UnitTable, tuning: TuningAccumulator, footprint: SweepFootprint, conditions: ConditionAccumulator?,
+    warnings: [String], attendedGlimpse: [Int]?, predictions: [(attended: Int, unattended: Int)]
+  ) {
+    self.units = units
+    self.tuning = tuning
+    self.footprint = footprint
+    self.conditions = conditions
+    self.warnings = warnings
+    self.attendedGlimpse = attendedGlimpse
+    self.predictions = predictions
+  }
 }
 
-/// The units a plan records on a model (layers checked, selection resolved).
-public func resolveUnits(_ plan: RecordingPlan, on model: RecordableModel) throws -> UnitTable {
-  let spec = plan.stimulus
+/// The units a plan records on a model (layers checked, selection resolved, receptive fields
+/// classified against the sweep's footprint), with warnings about what the selection holds.
+public func resolveUnits(_ plan: RecordingPlan, on model: RecordableModel, footprint: SweepFootprint) throws -> (
+  UnitTable, [String]
+) {
   let geometries = try plan.layers.map { try model.geometry(of: $0) }
-  var objectMask: [Bool]? = nil
-  if plan.units == .covering {
-    var mask = [Bool](repeating: false, count: spec.canvasHeight * spec.canvasWidth)
-    for i in 0..<spec.count {
-      let o = spec.stimulus(i).object
-      let peak = o.max() ?? 0
-      for j in o.indices where peak > 0 && o[j] > 0.1 * peak { mask[j] = true }
-    }
-    objectMask = mask
+  let table = try UnitTable.resolve(plan.units, layers: geometries, footprint: footprint)
+  let hasDistractor = footprint.distractor.contains(true)
+  guard !table.units.isEmpty else {
+    let why =
+      plan.units == .object
+      ? " (no unit's receptive field covers the swept object without also covering the distractor\(hasDistractor ? "" : ": the swept object covers no pixel above 10% of its peak") ; use units: all to record every unit, stratified by receptive-field class)"
+      : ""
+    throw RecordingError("the unit selection leaves no units to record\(why)")
   }
-  let table = try UnitTable.resolve(
-    plan.units, layers: geometries, objectMask: objectMask, canvasWidth: spec.canvasWidth)
-  guard !table.units.isEmpty else { throw RecordingError("the unit selection leaves no units to record") }
-  return table
+  var warnings: [String] = []
+  if let classes = table.classes {
+    for (layer, range) in table.layerRanges {
+      var counts: [ReceptiveFieldClass: Int] = [:]
+      for i in range { counts[classes[i], default: 0] += 1 }
+      if range.isEmpty {
+        warnings.append("\(layer): no unit's receptive field covers the swept object alone; the layer has no units")
+        continue
+      }
+      let onDistractor = (counts[.distractor] ?? 0) + (counts[.both] ?? 0)
+      if onDistractor > 0 && plan.units != .all {
+        warnings.append(
+          "\(layer): \(onDistractor) of \(range.count) selected units have a receptive field on the distractor (\(counts[.distractor] ?? 0) on it only, \(counts[.both] ?? 0) on both objects); results are reported per receptive-field class"
+        )
+      }
+      if counts[.neither] == range.count {
+        warnings.append("\(layer): no selected unit's receptive field covers the swept object")
+      }
+    }
+  }
+  return (table, warnings)
 }
 
 /// Runs a plan on a model: renders stimuli batch by batch (in parallel), records both phases, streams
@@ -80,9 +120,18 @@ public func record(
     throw RecordingError(
       "tuning axis '\(plan.tuningAxis)' is not a stimulus parameter (\(spec.grid.names.joined(separator: ", ")))")
   }
-  let table = try resolveUnits(plan, on: model)
+  let footprint = SweepFootprint(spec)
+  let (table, warnings) = try resolveUnits(plan, on: model, footprint: footprint)
   let responses = try responsesPath.map { try NPYStreamWriter(path: $0, shape: [spec.count, 2, table.units.count]) }
-  var tuning = TuningAccumulator(axisValues: spec.grid.values[axis], phases: 2, units: table.units.count)
+  let axisValues = spec.grid.values[axis]
+  var tuning = TuningAccumulator(
+    axisValues: axisValues, phases: 2, units: table.units.count, trials: spec.repeats)
+  let repeatAxis = spec.repeats > 1 ? spec.grid.names.firstIndex(of: "repeat") : nil
+  func slot(_ i: Int) -> Int {
+    let idx = spec.grid.indices(i)
+    return (repeatAxis.map { idx[$0] } ?? 0) * axisValues.count + idx[axis]
+  }
+  var conditions = plan.keep.isEmpty ? nil : ConditionAccumulator(spec: spec, keep: plan.keep, units: table.units.count)
   var attendedGlimpse: [Int]? = nil
   var predictions: [(Int, Int)] = []
   var start = 0
@@ -121,7 +170,8 @@ public func record(
       }
     }
     chunk.withUnsafeBufferPointer { buf in
-      tuning.add(axisIndices: (0..<n).map { spec.grid.indices(start + $0)[axis] }, rows: buf.baseAddress!)
+      tuning.add(axisIndices: (0..<n).map { slot(start + $0) }, rows: buf.baseAddress!)
+      conditions?.add(stimuli: start..<(start + n), rows: buf.baseAddress!)
     }
     if let g = rec.attendedGlimpse { attendedGlimpse = (attendedGlimpse ?? []) + g }
     for i in 0..<n { predictions.append((rec.predictions[0][i], rec.predictions[1][i])) }
@@ -130,5 +180,7 @@ public func record(
     progress(start)
   }
   try responses?.finish()
-  return RecordingResult(units: table, tuning: tuning, attendedGlimpse: attendedGlimpse, predictions: predictions)
+  return RecordingResult(
+    units: table, tuning: tuning, footprint: footprint, conditions: conditions, warnings: warnings,
+    attendedGlimpse: attendedGlimpse, predictions: predictions)
 }

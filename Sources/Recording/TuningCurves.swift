@@ -8,29 +8,34 @@ public enum TuningReduce: String, Sendable, CaseIterable {
   case mean
 }
 
-/// Accumulates tuning curves while responses stream past: for every (axis value, phase, unit), the
-/// maximum, sum and sum of squares over the stimuli at that axis value.
+/// Accumulates tuning curves while responses stream past: for every (trial, axis value, phase, unit),
+/// the maximum, sum and sum of squares over the stimuli of that trial at that axis value. Without
+/// repeats there is one trial; slots are numbered trial * axis count + axis index.
 public struct TuningAccumulator: Sendable {
   public let axisValues: [Double]
   public let phases: Int
   public let units: Int
+  /// Trials (repeats of the sweep's conditions).
+  public let trials: Int
   var maximum: [Float]
   var sum: [Double]
   var sumSquares: [Double]
   var count: [Int]
 
-  public init(axisValues: [Double], phases: Int, units: Int) {
+  public init(axisValues: [Double], phases: Int, units: Int, trials: Int = 1) {
     self.axisValues = axisValues
     self.phases = phases
     self.units = units
-    let n = axisValues.count * phases * units
+    self.trials = max(1, trials)
+    let n = axisValues.count * self.trials * phases * units
     maximum = [Float](repeating: -.infinity, count: n)
     sum = [Double](repeating: 0, count: n)
     sumSquares = [Double](repeating: 0, count: n)
-    count = [Int](repeating: 0, count: axisValues.count)
+    count = [Int](repeating: 0, count: axisValues.count * self.trials)
   }
 
-  /// Adds a batch: row i of `rows` ([n, phases * units]) is a stimulus at axis position `axisIndices[i]`.
+  /// Adds a batch: row i of `rows` ([n, phases * units]) is a stimulus in slot `axisIndices[i]`
+  /// (trial * axis count + axis index).
   /// Rows are added in order; the units are split across the engine's workers.
   public mutating func add(axisIndices: [Int], rows: UnsafePointer<Float>) {
     for a in axisIndices { count[a] += 1 }
@@ -59,15 +64,41 @@ public struct TuningAccumulator: Sendable {
     }
   }
 
-  /// Tuning values [axis, phase, unit] reduced by `reduce`, and for `.mean` their standard errors.
+  /// Tuning values [axis, phase, unit], the mean over trials of each trial's curve reduced by `reduce`
+  /// over the other parameters, with standard errors: over trials when there are several, else (for
+  /// `.mean`) over the other parameters' stimuli.
   public func curves(_ reduce: TuningReduce) -> (values: [Float], sem: [Float]?) {
+    let perTrial = trialCurves(reduce)
+    guard trials > 1 else { return perTrial }
+    let width = axisValues.count * phases * units
+    var values = [Float](repeating: 0, count: width)
+    var sem = values
+    for j in 0..<width {
+      var s = 0.0
+      var q = 0.0
+      for t in 0..<trials {
+        let v = Double(perTrial.values[t * width + j])
+        s += v
+        q += v * v
+      }
+      let n = Double(trials)
+      let m = s / n
+      values[j] = Float(m)
+      sem[j] = Float((max(0, (q - n * m * m) / (n - 1)) / n).squareRoot())
+    }
+    return (values, sem)
+  }
+
+  /// Each trial's tuning values [trial, axis, phase, unit] reduced by `reduce` over the other
+  /// parameters, and for `.mean` their standard errors over those parameters' stimuli.
+  public func trialCurves(_ reduce: TuningReduce) -> (values: [Float], sem: [Float]?) {
     switch reduce {
     case .max:
       return (maximum, nil)
     case .mean:
       var values = [Float](repeating: 0, count: sum.count)
       var sem = values
-      for a in 0..<axisValues.count {
+      for a in 0..<(axisValues.count * trials) {
         let n = Double(max(1, count[a]))
         for i in (a * phases * units)..<((a + 1) * phases * units) {
           let m = sum[i] / n

@@ -3,6 +3,9 @@ import Stimuli
 
 /// Which units of each recorded layer are kept. A unit is one (channel, y, x) position of a conv map.
 public enum UnitSelection: Sendable, Equatable {
+  /// Units whose receptive field covers the swept object (in some stimulus) and never the distractor:
+  /// what a physiologist records (the default). See `ReceptiveFieldClass`.
+  case object
   /// Every unit.
   case all
   /// Every channel at the map's central position (H/2, W/2).
@@ -35,39 +38,47 @@ public struct UnitTable: Sendable {
   public var layerRanges: [(layer: String, range: Range<Int>)]
   /// Receptive field of each unit (input rows and columns).
   public var receptiveFields: [(rows: ClosedRange<Int>, cols: ClosedRange<Int>)]
+  /// Geometric receptive-field centre of each unit (input row, column; not clamped to the canvas).
+  public var centres: [(y: Double, x: Double)] = []
+  /// Receptive-field class of each unit in the sweep (nil without a sweep footprint).
+  public var classes: [ReceptiveFieldClass]? = nil
 
-  /// Resolves `selection` for `layers` of a model; `objectMask` (canvas pixels covered by the swept
-  /// object somewhere in the sweep) is needed for `.covering`.
+  /// Resolves `selection` for `layers` of a model; the sweep's `footprint` (the pixels each object
+  /// covers) classifies every unit's receptive field and is needed for `.object` and `.covering`.
   public static func resolve(
-    _ selection: UnitSelection, layers: [LayerGeometry], objectMask: [Bool]?, canvasWidth: Int
+    _ selection: UnitSelection, layers: [LayerGeometry], footprint: SweepFootprint?
   ) throws -> UnitTable {
     var t = UnitTable(units: [], flatIndex: [], layerRanges: [], receptiveFields: [])
+    var classes: [ReceptiveFieldClass] = []
     for g in layers {
       let start = t.units.count
       func add(_ c: Int, _ y: Int, _ x: Int) {
         t.units.append(UnitID(layer: g.name, channel: c, y: y, x: x))
         t.flatIndex.append((c * g.height + y) * g.width + x)
-        t.receptiveFields.append(g.receptiveField(y, x))
+        let rf = g.receptiveField(y, x)
+        t.receptiveFields.append(rf)
+        t.centres.append(g.centre(y, x))
+        if let footprint { classes.append(footprint.classify(rf)) }
       }
       switch selection {
+      case .object:
+        guard let footprint else { throw RecordingError("units: object needs the stimulus sweep") }
+        var positions: [(Int, Int)] = []
+        for y in 0..<g.height {
+          for x in 0..<g.width where footprint.classify(g.receptiveField(y, x)) == .object { positions.append((y, x)) }
+        }
+        for c in 0..<g.channels { for (y, x) in positions { add(c, y, x) } }
       case .all:
         for c in 0..<g.channels { for y in 0..<g.height { for x in 0..<g.width { add(c, y, x) } } }
       case .center:
         for c in 0..<g.channels { add(c, g.height / 2, g.width / 2) }
       case .covering:
-        guard let mask = objectMask else { throw RecordingError("units: covering needs the stimulus sweep") }
+        guard let footprint else { throw RecordingError("units: covering needs the stimulus sweep") }
         var positions: [(Int, Int)] = []
         for y in 0..<g.height {
           for x in 0..<g.width {
-            let rf = g.receptiveField(y, x)
-            var hit = false
-            for r in rf.rows where !hit {
-              for c in rf.cols where r * canvasWidth + c < mask.count && c < canvasWidth && mask[r * canvasWidth + c] {
-                hit = true
-                break
-              }
-            }
-            if hit { positions.append((y, x)) }
+            let k = footprint.classify(g.receptiveField(y, x))
+            if k == .object || k == .both { positions.append((y, x)) }
           }
         }
         for c in 0..<g.channels { for (y, x) in positions { add(c, y, x) } }
@@ -83,6 +94,7 @@ public struct UnitTable: Sendable {
       }
       t.layerRanges.append((g.name, start..<t.units.count))
     }
+    if footprint != nil { t.classes = classes }
     if case .list(let ids) = selection {
       let names = Set(layers.map(\.name))
       if let bad = ids.first(where: { !names.contains($0.layer) }) {
@@ -94,13 +106,17 @@ public struct UnitTable: Sendable {
     return t
   }
 
-  /// The unit table as CSV: unit, layer, channel, y, x and the receptive field's input box.
+  /// The unit table as CSV: unit, layer, channel, y, x, the receptive field's input box (clamped to
+  /// the canvas) and geometric centre, and the unit's receptive-field class in the sweep.
   public func csv() -> String {
-    var lines = ["unit,layer,channel,y,x,rf_row_min,rf_row_max,rf_col_min,rf_col_max"]
+    var lines = [
+      "unit,layer,channel,y,x,rf_row_min,rf_row_max,rf_col_min,rf_col_max,rf_centre_row,rf_centre_col,rf_class"
+    ]
     for (i, u) in units.enumerated() {
       let rf = receptiveFields[i]
+      let c = centres[i]
       lines.append(
-        "\(i),\(u.layer),\(u.channel),\(u.y),\(u.x),\(rf.rows.lowerBound),\(rf.rows.upperBound),\(rf.cols.lowerBound),\(rf.cols.upperBound)"
+        "\(i),\(u.layer),\(u.channel),\(u.y),\(u.x),\(rf.rows.lowerBound),\(rf.rows.upperBound),\(rf.cols.lowerBound),\(rf.cols.upperBound),\(formatNumber(c.y)),\(formatNumber(c.x)),\(classes?[i].rawValue ?? "")"
       )
     }
     return lines.joined(separator: "\n") + "\n"

@@ -52,3 +52,69 @@ public struct Grating: Sendable, Equatable {
     return out
   }
 }
+
+/// A plaid: two superimposed gratings of the same frequency, phase and contrast whose orientations
+/// differ by `angle` degrees: value = mean + contrast/4 (cos(2 pi f u1 + phase) + cos(2 pi f u2 + phase))
+/// inside the aperture (so each component has half the plaid's contrast), clipped to [0, 1].
+public struct Plaid: Sendable, Equatable {
+  public var first: Grating
+  public var angle: Double
+
+  public init(_ first: Grating, angle: Double) {
+    self.first = first
+    self.angle = angle
+  }
+
+  /// Renders on a `height x width` canvas (pixel centres sampled).
+  public func render(height: Int, width: Int) -> [Float] {
+    var a = first
+    a.contrast = first.contrast / 2
+    a.mean = 0
+    var b = a
+    b.orientation += angle
+    // Each component rendered around 0 would be clipped at 0; draw them unclipped instead.
+    let t1 = a.orientation * Double.pi / 180
+    let t2 = b.orientation * Double.pi / 180
+    var out = [Float](repeating: Float(first.mean), count: height * width)
+    for py in 0..<height {
+      for px in 0..<width {
+        let dx = Double(px) - first.x
+        let dy = Double(py) - first.y
+        if let r = first.aperture, dx * dx + dy * dy > r * r { continue }
+        let u1 = dx * cos(t1) - dy * sin(t1)
+        let u2 = dx * cos(t2) - dy * sin(t2)
+        let phase = first.phase * Double.pi / 180
+        var v = cos(2 * Double.pi * first.frequency * u1 + phase) + cos(2 * Double.pi * first.frequency * u2 + phase)
+        if let s = first.envelopeSigma { v *= exp(-(dx * dx + dy * dy) / (2 * s * s)) }
+        out[py * width + px] = Float(min(1, max(0, first.mean + first.contrast / 4 * v)))
+      }
+    }
+    return out
+  }
+}
+
+/// A Gaussian dot: contrast * exp(-r^2 / (2 size^2)) about (x, y) (pixels), the probe of
+/// receptive-field mapping.
+public struct GaussianDot: Sendable, Equatable {
+  public var x, y, size, contrast: Double
+
+  public init(x: Double, y: Double, size: Double, contrast: Double = 1) {
+    self.x = x
+    self.y = y
+    self.size = size
+    self.contrast = contrast
+  }
+
+  /// Renders on a `height x width` canvas (pixel centres sampled; exactly 0 beyond 4 sizes).
+  public func render(height: Int, width: Int) -> [Float] {
+    var out = [Float](repeating: 0, count: height * width)
+    let reach = 4 * size
+    for py in max(0, Int((y - reach).rounded(.down)))..<min(height, Int((y + reach).rounded(.up)) + 1) {
+      for px in max(0, Int((x - reach).rounded(.down)))..<min(width, Int((x + reach).rounded(.up)) + 1) {
+        let d2 = (Double(px) - x) * (Double(px) - x) + (Double(py) - y) * (Double(py) - y)
+        if d2 <= reach * reach { out[py * width + px] = Float(contrast * exp(-d2 / (2 * size * size))) }
+      }
+    }
+    return out
+  }
+}

@@ -39,7 +39,7 @@ public enum StimulusLimits {
       return ParameterBounds(lower: -3600, upper: 3600, lowerExclusive: false, unit: "degrees")
     case "x", "y":
       return ParameterBounds(lower: -4 * canvas, upper: 4 * canvas, lowerExclusive: false, unit: "pixels")
-    case "width", "length", "sigma":
+    case "width", "length", "sigma", "size":
       return ParameterBounds(lower: 0, upper: canvas, lowerExclusive: true, unit: "pixels")
     case "aperture":
       return ParameterBounds(lower: 0, upper: canvas, lowerExclusive: false, unit: "pixels")

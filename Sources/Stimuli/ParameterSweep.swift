@@ -1,15 +1,20 @@
+import Foundation
+
 /// Values a stimulus parameter takes in a sweep: a fixed value, an evenly spaced range, or a list.
 public enum ParameterValues: Sendable, Equatable {
   case fixed(Double)
   /// `steps` values from `from` to `to` inclusive (like numpy.linspace).
   case range(from: Double, to: Double, steps: Int)
+  /// `steps` values from `from` to `to` inclusive, evenly spaced in log (like numpy.geomspace; both
+  /// ends positive): contrasts, spatial frequencies, sizes.
+  case logRange(from: Double, to: Double, steps: Int)
   case list([Double])
 
   /// How many values.
   public var count: Int {
     switch self {
     case .fixed: return 1
-    case .range(_, _, let n): return max(1, n)
+    case .range(_, _, let n), .logRange(_, _, let n): return max(1, n)
     case .list(let l): return l.count
     }
   }
@@ -21,6 +26,12 @@ public enum ParameterValues: Sendable, Equatable {
     case .range(let a, let b, let n):
       if n <= 1 { return [a] }
       return (0..<n).map { a + (b - a) * Double($0) / Double(n - 1) }
+    case .logRange(let a, let b, let n):
+      if n <= 1 { return [a] }
+      let (la, lb) = (log(a), log(b))
+      return (0..<n).map { i in
+        i == 0 ? a : i == n - 1 ? b : exp(la + (lb - la) * Double(i) / Double(n - 1))
+      }
     case .list(let l): return l
     }
   }

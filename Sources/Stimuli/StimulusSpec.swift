@@ -16,6 +16,10 @@ public enum StimulusKind: Sendable, Equatable {
   case gaussianBar(BarRendering)
   case grating
   case gabor
+  /// Two superimposed gratings `angle` degrees apart.
+  case plaid
+  /// A Gaussian dot (receptive-field mapping probe).
+  case dot
 
   /// Parameters each kind takes, with defaults for those a spec leaves out.
   public var parameterDefaults: [(String, Double)] {
@@ -34,11 +38,18 @@ public enum StimulusKind: Sendable, Equatable {
         ("orientation", 0), ("frequency", 0.1), ("phase", 0), ("contrast", 1), ("mean", 0.5), ("x", 14), ("y", 14),
         ("sigma", 4), ("aperture", 0),
       ]
+    case .plaid:
+      return [
+        ("orientation", 0), ("angle", 90), ("frequency", 0.1), ("phase", 0), ("contrast", 1), ("mean", 0.5),
+        ("x", 14), ("y", 14), ("aperture", 0),
+      ]
+    case .dot:
+      return [("x", 14), ("y", 14), ("size", 1.5), ("contrast", 1)]
     }
   }
 
   /// Parameters measured in pixels (or degrees of visual angle): positions, widths, lengths, envelopes.
-  public static let spatialParameters: Set<String> = ["x", "y", "width", "length", "sigma", "aperture"]
+  public static let spatialParameters: Set<String> = ["x", "y", "width", "length", "sigma", "aperture", "size"]
 
   /// Parameter names in canonical order.
   public var parameterNames: [String] { parameterDefaults.map(\.0) }
@@ -143,6 +154,15 @@ public struct StimulusSpec: Sendable, Equatable {
   /// spatial frequencies in cycles per degree (nil: pixels and cycles per pixel). Tables keep the
   /// values as given; rendering converts them.
   public var pixelsPerDegree: Double?
+  /// Trials: each condition is shown `repeats` times (a `repeat` parameter, slowest in the grid), each
+  /// repeat with its own draws of the noise below, so conditions have independent trials.
+  public var repeats: Int = 1
+  /// Standard deviation of Gaussian pixel noise added to every pixel of the composite, drawn per
+  /// stimulus (and so per repeat) from the seed; 0 = none.
+  public var trialNoise: Double = 0
+  /// Position jitter: the swept object's x and y move by U[-jitter, jitter] pixels (or degrees) per
+  /// stimulus, drawn from the seed; 0 = none.
+  public var jitter: Double = 0
 
   public init(
     kind: StimulusKind, parameters: [(String, ParameterValues)], canvasHeight: Int, canvasWidth: Int,
@@ -168,17 +188,28 @@ public struct StimulusSpec: Sendable, Equatable {
       && a.parameters.map(\.values) == b.parameters.map(\.values)
       && a.canvasHeight == b.canvasHeight && a.canvasWidth == b.canvasWidth && a.distractor == b.distractor
       && a.combination == b.combination && a.noise == b.noise && a.seed == b.seed && a.colours == b.colours
-      && a.pixelsPerDegree == b.pixelsPerDegree
+      && a.pixelsPerDegree == b.pixelsPerDegree && a.repeats == b.repeats && a.trialNoise == b.trialNoise
+      && a.jitter == b.jitter
   }
 
-  /// The full-factorial grid (parameters in canonical order; the last varies fastest).
-  public var grid: ParameterGrid { ParameterGrid(parameters.map { ($0.name, $0.values) }) }
+  /// The full-factorial grid (parameters in canonical order; the last varies fastest), with a
+  /// `repeat` parameter first (slowest) when there are several repeats.
+  public var grid: ParameterGrid {
+    let repeatAxis: [(String, ParameterValues)] =
+      repeats > 1 ? [("repeat", .range(from: 0, to: Double(repeats - 1), steps: repeats))] : []
+    return ParameterGrid(repeatAxis + parameters.map { ($0.name, $0.values) })
+  }
+
+  /// Stimuli per repeat (the conditions of the sweep).
+  public var conditionCount: Int { count / max(1, repeats) }
 
   /// Number of stimuli.
   public var count: Int { grid.count }
 
   /// Parameters that take more than one value.
-  public var sweptParameters: [String] { parameters.filter { $0.values.values.count > 1 }.map(\.name) }
+  public var sweptParameters: [String] {
+    (repeats > 1 ? ["repeat"] : []) + parameters.filter { $0.values.values.count > 1 }.map(\.name)
+  }
 }
 
 /// One rendered stimulus: the composite shown to the model and its parts.
@@ -213,7 +244,13 @@ extension StimulusSpec {
   /// Renders stimulus `i` of the sweep.
   public func stimulus(_ i: Int) -> Stimulus {
     let given = grid.combination(i)
-    let p = pixelsPerDegree.map { degreesToPixels(given, pixelsPerDegree: $0) } ?? given
+    var p = pixelsPerDegree.map { degreesToPixels(given, pixelsPerDegree: $0) } ?? given
+    if jitter > 0, p["x"] != nil {
+      var rng = RandomGenerator(seed: seed &+ 0x5EED_0F_7177E5 &+ UInt64(i) &* 0x9E37_79B9)
+      let scale = jitter * (pixelsPerDegree ?? 1)
+      p["x"]! += (2 * rng.nextUnit() - 1) * scale
+      p["y"]! += (2 * rng.nextUnit() - 1) * scale
+    }
     let h = canvasHeight
     let w = canvasWidth
     let object: [Float]
@@ -235,6 +272,16 @@ extension StimulusSpec {
         mean: p["mean"]!, x: p["x"]!, y: p["y"]!, envelopeSigma: kind == .gabor ? p["sigma"]! : nil,
         aperture: p["aperture"]! > 0 ? p["aperture"]! : nil
       ).render(height: h, width: w)
+    case .plaid:
+      object = Plaid(
+        Grating(
+          orientation: p["orientation"]!, frequency: p["frequency"]!, phase: p["phase"]!, contrast: p["contrast"]!,
+          mean: p["mean"]!, x: p["x"]!, y: p["y"]!, aperture: p["aperture"]! > 0 ? p["aperture"]! : nil),
+        angle: p["angle"]!
+      ).render(height: h, width: w)
+    case .dot:
+      object = GaussianDot(x: p["x"]!, y: p["y"]!, size: p["size"]!, contrast: p["contrast"]!).render(
+        height: h, width: w)
     }
     let other = distractor?.render(canvasHeight: h, canvasWidth: w) ?? [Float](repeating: 0, count: h * w)
     var image = zip(object, other).map { $0 + $1 }
@@ -242,6 +289,10 @@ extension StimulusSpec {
     if noise > 0 {
       var rng = RandomGenerator(seed: seed &+ UInt64(i) &* 0x9E37_79B9)
       for j in image.indices where image[j] <= 0 { image[j] += Float(rng.nextUnit() * noise) }
+    }
+    if trialNoise > 0 {
+      var rng = RandomGenerator(seed: seed &+ 0x7121_A1 &+ UInt64(i) &* 0x9E37_79B9)
+      for j in image.indices { image[j] += Float(rng.normal() * trialNoise) }
     }
     var colour: [Float]? = nil
     if let colours {

@@ -31,11 +31,25 @@ public struct ProtocolSpec: Sendable {
   public var seed: UInt64
   /// Output folder, resolved against the current directory.
   public var output: String
+  /// Recurrent models: record every pass of each layer as well (`record.passes: all`).
+  public var allPasses: Bool = false
+  /// Extra measures: receptive-field maps from a probe sweep, V1 property measures from gratings.
+  public var measures: [Measure] = []
+}
+
+/// Measures a protocol can ask for beside the attention statistics.
+public enum Measure: String, Sendable, CaseIterable {
+  /// Each unit's measured receptive field from a probe (a `dot`) at every position of an x-y sweep.
+  case rfMap = "rf-map"
+  /// brain-score's V1 properties from a grating sweep over orientation (and frequency, phase, aperture).
+  case v1
 }
 
 /// Reads and validates protocol files.
 public enum ProtocolFile {
-  static let keys = ["name", "description", "model", "stimulus", "attention", "record", "tuning", "seed", "output"]
+  static let keys = [
+    "name", "description", "model", "stimulus", "attention", "record", "tuning", "seed", "output", "measures",
+  ]
 
   /// Parses `path`; throws `ProtocolErrors` listing every problem (file, line, column, key) found in
   /// the protocol and the stimulus file it names.
@@ -161,12 +175,16 @@ public enum ProtocolFile {
 
     // record
     var layers: [String] = []
-    var units = UnitSelection.all
+    var units = UnitSelection.object
     var responses = true
     var batch = 256
+    var allPasses = false
     if let rn = r.require(m, "record", "", in: root),
-      let rm = r.mapping(rn, "record", allowed: ["layers", "units", "activation", "responses", "batch"])
+      let rm = r.mapping(rn, "record", allowed: ["layers", "units", "activation", "responses", "batch", "passes"])
     {
+      if let pn = rm["passes"], let v = r.choice(pn, "record.passes", ["last", "all"]) {
+        allPasses = v == "all"  // checked against the loaded model, whose passes the checkpoint sets
+      }
       if let ln = r.require(rm, "layers", "record", in: rn), let l = r.list(ln, "record.layers") {
         layers = l.compactMap { r.choice($0, "record.layers", layerNames) }
         if l.isEmpty { r.log.add(ln, "record.layers", "names no layer") }
@@ -176,10 +194,11 @@ public enum ProtocolFile {
       if let b = rm["responses"], let v = r.bool(b, "record.responses") { responses = v }
       if let un = rm["units"] {
         if case .scalar = un {
-          switch r.choice(un, "record.units", ["all", "center", "covering"]) {
+          switch r.choice(un, "record.units", ["object", "all", "center", "covering"]) {
           case "center": units = .center
           case "covering": units = .covering
-          default: units = .all
+          case "all": units = .all
+          default: units = .object
           }
         } else if let l = r.list(un, "record.units") {
           var ids: [UnitID] = []
@@ -218,6 +237,25 @@ public enum ProtocolFile {
       }
     }
 
+    // measures
+    var measures: [Measure] = []
+    if let mn = m["measures"], let l = r.list(mn, "measures") {
+      measures = l.compactMap { r.choice($0, "measures", Measure.allCases.map(\.rawValue)).flatMap(Measure.init) }
+      let swept = Set(stimulus?.parameters.filter { $0.1.count > 1 }.map(\.0) ?? [])
+      if measures.contains(.rfMap), let st = stimulus {
+        if st.kind != .dot || !swept.contains("x") || !swept.contains("y") {
+          r.log.add(mn, "measures", "rf-map needs a dot stimulus (kind: dot) swept over x and y")
+        }
+      }
+      if measures.contains(.v1), let st = stimulus {
+        if ![StimulusKind.grating, .gabor].contains(st.kind) || !swept.contains("orientation") {
+          r.log.add(
+            mn, "measures",
+            "v1 needs a grating or gabor stimulus swept over orientation (and frequency, phase, aperture)")
+        }
+      }
+    }
+
     let seed = m["seed"].flatMap { r.integer($0, "seed", min: 0) } ?? 0
     let output = m["output"].flatMap { r.string($0, "output") } ?? "Reports/\(name.isEmpty ? "protocol" : name)"
 
@@ -250,7 +288,8 @@ public enum ProtocolFile {
       name: name, description: description, file: path, architecture: architecture, weights: weights,
       stimulus: stimulus,
       stimulusSource: stimulusSource, condition: condition, layers: layers, units: units, writeResponses: responses,
-      batchSize: batch, tuningAxis: axis, reduce: reduce, seed: UInt64(seed), output: output)
+      batchSize: batch, tuningAxis: axis, reduce: reduce, seed: UInt64(seed), output: output, allPasses: allPasses,
+      measures: measures)
   }
 
   /// The input canvas (height, width) a protocol runs at, pixels: the stimulus's canvas for a model

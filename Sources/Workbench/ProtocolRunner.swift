@@ -20,6 +20,9 @@ public struct RunOutcome: Sendable {
   public var analysisSeconds: Double = 0
   /// Files of the model's own evaluation (e.g. object attention's gating evaluation), with one line on each.
   public var modelFiles: [String: String] = [:]
+  /// Warnings about the unit selection and caveats about the design, also in summary.json and the report.
+  public var warnings: [String] = []
+  public var caveats: [String] = []
 }
 
 /// Runs validated protocols and writes their results.
@@ -78,9 +81,13 @@ public enum ProtocolRunner {
       }
       distractor = Distractor(kind: kind, top: region.0, left: region.1, height: region.2, width: region.3)
     }
-    return StimulusSpec(
+    var spec = StimulusSpec(
       kind: r.kind, parameters: r.parameters, canvasHeight: height, canvasWidth: width, distractor: distractor,
       combination: r.combination, noise: r.noise, seed: seed, colours: r.colours, pixelsPerDegree: r.pixelsPerDegree)
+    spec.repeats = r.repeats
+    spec.trialNoise = r.trialNoise
+    spec.jitter = r.jitter
+    return spec
   }
 
   /// Loads the protocol's model from the registry, wrapped in its recording adapter at the
@@ -138,21 +145,105 @@ public enum ProtocolRunner {
     _ dir: String, _ p: ProtocolSpec, spec: StimulusSpec, net: RecordableModel, seed: UInt64,
     progress: (Int, Int) -> Void
   ) throws -> RunOutcome {
-    let plan = RecordingPlan(
-      stimulus: spec, condition: p.condition, layers: p.layers, units: p.units, tuningAxis: p.tuningAxis,
+    var layers = p.layers
+    if p.allPasses {
+      guard net.passes > 1 else {
+        throw RecordingError("record.passes: all needs a recurrent model; \(p.architecture) runs one pass")
+      }
+      // The plain layer is the last pass; passes 1 ... T-1 are recorded as LAYER@passT.
+      layers += p.layers.flatMap { l in (1..<net.passes).map { passLayerName(l, pass: $0) } }
+    }
+    var plan = RecordingPlan(
+      stimulus: spec, condition: p.condition, layers: layers, units: p.units, tuningAxis: p.tuningAxis,
       reduce: p.reduce, batchSize: p.batchSize)
+    plan.keep = keptParameters(p, spec: spec)
     let clock = ContinuousClock()
     let t0 = clock.now
     let result = try Recording.record(plan, on: net, responsesPath: p.writeResponses ? dir + "/responses.npy" : nil) {
       progress($0, spec.count)
     }
+    let blank =
+      p.measures.contains(.rfMap) ? try blankResponses(spec, net: net, layers: layers, units: result.units) : nil
     let t1 = clock.now
-    let modelFiles = try writeOutputs(dir, p, spec: spec, net: net, result: result, seed: seed)
     let silent = silentUnits(result)
+    let warnings = result.warnings + silentWarnings(result, silent: silent)
+    let caveats = designCaveats(p, spec: spec, result: result)
+    let modelFiles = try writeOutputs(
+      dir, p, spec: spec, net: net, result: result, seed: seed, blank: blank, warnings: warnings, caveats: caveats)
     func seconds(_ d: Duration) -> Double { Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18 }
     return RunOutcome(
       folder: dir, stimuli: spec.count, units: result.units.units.count, silentUnits: silent,
-      recordingSeconds: seconds(t1 - t0), analysisSeconds: seconds(clock.now - t1), modelFiles: modelFiles)
+      recordingSeconds: seconds(t1 - t0), analysisSeconds: seconds(clock.now - t1), modelFiles: modelFiles,
+      warnings: warnings, caveats: caveats)
+  }
+
+  /// The stimulus parameters whose full grid a protocol's measures need: x and y for receptive-field
+  /// maps; orientation, frequency, phase and aperture (those swept) for V1 properties.
+  static func keptParameters(_ p: ProtocolSpec, spec: StimulusSpec) -> [String] {
+    var keep: [String] = []
+    let swept = Set(spec.sweptParameters)
+    if p.measures.contains(.rfMap) { keep += ["x", "y"] }
+    if p.measures.contains(.v1) { keep += ["orientation", "frequency", "phase", "aperture"].filter(swept.contains) }
+    return keep
+  }
+
+  /// Each recorded unit's response to a blank canvas (the sweep's first stimulus at contrast 0,
+  /// without noise): the baseline of receptive-field maps.
+  static func blankResponses(_ spec: StimulusSpec, net: RecordableModel, layers: [String], units: UnitTable) throws
+    -> [Float]
+  {
+    var blank = spec
+    blank.parameters = spec.parameters.map {
+      ($0.name, $0.name == "contrast" ? .fixed(0) : .fixed($0.values.values[0]))
+    }
+    blank.repeats = 1
+    blank.trialNoise = 0
+    blank.noise = 0
+    blank.distractor = nil
+    let rec = try net.record([blank.stimulus(0)], condition: .none, layers: layers)
+    var out = [Float](repeating: 0, count: units.units.count)
+    for (k, lr) in units.layerRanges.enumerated() {
+      let values = rec.activity[0][k].scalars
+      for u in lr.range { out[u] = values[units.flatIndex[u]] }
+    }
+    return out
+  }
+
+  /// Layers whose recorded units are all silent: a warning each.
+  static func silentWarnings(_ r: RecordingResult, silent: [String: Int]) -> [String] {
+    r.units.layerRanges.compactMap { layer, range in
+      !range.isEmpty && silent[layer] == range.count
+        ? "\(layer): every selected unit is silent (no response in either phase); the layer has nothing to analyse"
+        : nil
+    }
+  }
+
+  /// Design caveats computed from the run: attention confounded with glimpse order, swept objects on
+  /// the distractor, phases identical by construction.
+  static func designCaveats(_ p: ProtocolSpec, spec: StimulusSpec, result r: RecordingResult) -> [String] {
+    var out: [String] = []
+    if let g = r.attendedGlimpse, !g.isEmpty {
+      let second = Double(g.filter { $0 == 1 }.count) / Double(g.count)
+      for (k, share) in [(1, 1 - second), (2, second)] where share >= 0.9 {
+        out.append(
+          String(
+            format:
+              "attention is confounded with glimpse order: the swept object was attended in glimpse %d for %.0f%% of stimuli, so attended-vs-unattended differences include the effects of glimpse order (inhibition of return, recurrent state)",
+            k, 100 * share))
+      }
+    }
+    if r.footprint.overlappingStimuli > 0 {
+      out.append(
+        String(
+          format:
+            "%d of %d stimuli (%.0f%%) put part of the swept object on the distractor (pixels above 10%% of both objects' peaks); units there see both objects",
+          r.footprint.overlappingStimuli, r.footprint.stimuli,
+          100 * Double(r.footprint.overlappingStimuli) / Double(max(1, r.footprint.stimuli))))
+    }
+    if p.condition == .none {
+      out.append("attention mode none: the two phases are the same forward pass, so there are no attention statistics")
+    }
+    return out
   }
 
   /// Units that never respond (A + U = 0 at every axis value), per layer: excluded from analyses and counted.

@@ -13,7 +13,7 @@ extension ProtocolRunner {
   @discardableResult
   static func writeOutputs(
     _ dir: String, _ p: ProtocolSpec, spec: StimulusSpec, net: RecordableModel, result r: RecordingResult,
-    seed: UInt64
+    seed: UInt64, blank: [Float]? = nil, warnings: [String] = [], caveats: [String] = []
   ) throws -> [String: String] {
     func write(_ name: String, _ text: String) throws {
       try writeFileAtomically(Array(text.utf8), to: dir + "/" + name)
@@ -43,6 +43,14 @@ extension ProtocolRunner {
     }
     try NPY.write(
       StoredTensor(name: "axis", shape: [axis.count], floats: axis.map(Float.init)), to: dir + "/tuning_axis.npy")
+    var trialValues: [Float]? = nil
+    if r.tuning.trials > 1 {
+      let t = r.tuning.trialCurves(p.reduce).values
+      trialValues = t
+      try NPY.write(
+        StoredTensor(name: "tuning_trials", shape: [r.tuning.trials, axis.count, 2, u], floats: t),
+        to: dir + "/tuning_trials.npy")
+    }
     var csv =
       "unit,layer,channel,y,x,phase," + axis.map { "\(p.tuningAxis)=\(formatNumber($0))" }.joined(separator: ",") + "\n"
     csv.reserveCapacity(u * 2 * axis.count * 10)
@@ -59,14 +67,29 @@ extension ProtocolRunner {
     try writePNG(
       exampleTuningCurves(r, values: values, sem: sem, axisName: p.tuningAxis), to: dir + "/tuning_examples.png")
     let modelFiles = try net.writeModelOutputs(into: dir)
-    let record = RunRecord(
+    var measureFiles: [String: String] = [:]
+    if let blank, let grid = r.conditions {
+      measureFiles.merge(try writeReceptiveFieldMaps(dir, result: r, grid: grid, blank: blank, net: net)) { a, _ in a }
+    }
+    if p.measures.contains(.v1), let grid = r.conditions {
+      measureFiles.merge(try writeV1Properties(dir, result: r, grid: grid, phases: p.condition == .none ? 1 : 2)) {
+        a, _ in a
+      }
+    }
+    var record = RunRecord(
       protocolName: p.name, architecture: p.architecture, weights: p.weights, stimulusSource: p.stimulusSource,
       stimuli: spec.count, sweptParameters: spec.sweptParameters, tuningAxis: p.tuningAxis,
       tuningReduce: p.reduce.rawValue, attentionMode: p.condition.name, seed: seed, ephysVersion: ephysVersion,
       definitions: definitions(p, net: net),
       glimpseCounts: r.attendedGlimpse.map { g in (g.filter { $0 == 0 }.count, g.filter { $0 == 1 }.count) },
       axis: axis, tuning: values, units: r.units.units)
-    try write("summary.json", summaryJSON(p, spec: spec, net: net, result: r, record: record))
+    record.classes = r.units.classes?.map(\.rawValue)
+    record.trials = r.tuning.trials
+    record.trialTuning = trialValues
+    record.warnings = warnings
+    record.caveats = caveats
+    try write(
+      "summary.json", summaryJSON(p, spec: spec, net: net, result: r, record: record, measureFiles: measureFiles))
     try writeRunAnalysis(record, into: dir)
     return modelFiles
   }
@@ -84,6 +107,39 @@ extension ProtocolRunner {
   /// Statistics and the PDF report of a run record, written into `dir` (where the run's montage and
   /// any model outputs such as the gating evaluation are).
   public static func writeRunAnalysis(_ record: RunRecord, into dir: String) throws {
+    var context = ReportContext(
+      title: "Ephys report: \(record.protocolName)", summaryLines: record.summaryLines, axisName: record.tuningAxis,
+      montagePNG: dir + "/montage.png")
+    context.warnings = record.warnings
+    context.caveats = record.caveats
+    context.measurePages = measurePages(dir)
+    if let text = try? String(contentsOfFile: dir + "/inhibition.csv", encoding: .utf8) {
+      let rows = text.split(separator: "\n").dropFirst().map { $0.split(separator: ",") }.filter { $0.count == 3 }
+      context.inhibition = (rows.compactMap { Double($0[1]) }, rows.compactMap { Double($0[2]) })
+      context.attentionPNGs = (0..<4).map { dir + "/attention_\($0).png" }.filter {
+        FileManager.default.fileExists(atPath: $0)
+      }
+    }
+    guard record.hasAttention else {
+      // No phases to compare: the report holds the summary, the stimuli and the measures.
+      try writeReport(dir + "/report.pdf", obs: [], units: [], layers: [], context: context)
+      return
+    }
+    let (units, layers) = try writeAnalysis(
+      runObservations(record), into: dir, unitsFile: "unit_statistics.csv", layersFile: "layer_statistics.csv",
+      context: context, seed: record.seed,
+      tuning: record.tuningAxis == "orientation" ? .wrappedGaussian(period: 180) : .gaussian,
+      contrastAxis: record.tuningAxis == "contrast")
+    _ = units
+    if layers.contains(where: { splitPassLayerName($0.layer).pass != nil }) {
+      try writeFileAtomically(Array(modulationByPassCSV(layers).utf8), to: dir + "/modulation_by_pass.csv")
+    }
+  }
+
+  /// A run's paired observations: one per unit, its conditions the tuning axis values, A and U its
+  /// attended and unattended tuning values (with the trials' values when there are repeats), grouped
+  /// by its receptive-field class.
+  static func runObservations(_ record: RunRecord) -> [UnitObservations] {
     let axis = record.axis
     let values = record.tuning
     let u = record.units.count
@@ -92,27 +148,54 @@ extension ProtocolRunner {
     obs.reserveCapacity(u)
     for (k, unit) in record.units.enumerated() {
       let name = "\(unit.layer)[\(unit.channel),\(unit.y),\(unit.x)]"
+      let groups = record.classes.map { [(name: "rf_class", value: $0[k])] } ?? []
+      if let trialValues = record.trialTuning, record.trials > 1 {
+        let width = axis.count * 2 * u
+        let a = (0..<axis.count).map { i in
+          (0..<record.trials).map { t in Double(trialValues[t * width + (i * 2) * u + k]) }
+        }
+        let un = (0..<axis.count).map { i in
+          (0..<record.trials).map { t in Double(trialValues[t * width + (i * 2 + 1) * u + k]) }
+        }
+        obs.append(
+          UnitObservations(
+            unit: name, layer: unit.layer, conditions: conditions, attendedTrials: a, unattendedTrials: un,
+            groups: groups))
+        continue
+      }
       var a = [Double](repeating: 0, count: axis.count)
       var un = a
       for i in 0..<axis.count {
         a[i] = Double(values[(i * 2) * u + k])
         un[i] = Double(values[(i * 2 + 1) * u + k])
       }
-      obs.append(UnitObservations(unit: name, layer: unit.layer, conditions: conditions, attended: a, unattended: un))
+      obs.append(
+        UnitObservations(
+          unit: name, layer: unit.layer, conditions: conditions, attended: a, unattended: un, groups: groups))
     }
-    var context = ReportContext(
-      title: "Ephys report: \(record.protocolName)", summaryLines: record.summaryLines, axisName: record.tuningAxis,
-      montagePNG: dir + "/montage.png")
-    if let text = try? String(contentsOfFile: dir + "/inhibition.csv", encoding: .utf8) {
-      let rows = text.split(separator: "\n").dropFirst().map { $0.split(separator: ",") }.filter { $0.count == 3 }
-      context.inhibition = (rows.compactMap { Double($0[1]) }, rows.compactMap { Double($0[2]) })
-      context.attentionPNGs = (0..<4).map { dir + "/attention_\($0).png" }.filter {
-        FileManager.default.fileExists(atPath: $0)
-      }
+    return obs
+  }
+
+  /// modulation_by_pass.csv: per layer, pass (the plain layer is the last pass) and stratum, the AMI
+  /// median and mean with 95% CIs and the shares of enhanced, suppressed and unmodulated units.
+  static func modulationByPassCSV(_ layers: [LayerSummary]) -> String {
+    let lastPass = layers.compactMap { splitPassLayerName($0.layer).pass }.max().map { $0 + 1 } ?? 1
+    var lines = [
+      "layer,pass,stratum,included,ami_median,ami_median_ci_low,ami_median_ci_high,ami_mean,ami_mean_ci_low,ami_mean_ci_high,fraction_enhanced,fraction_suppressed,fraction_unmodulated"
+    ]
+    let rows = layers.map { l -> (String, Int, LayerSummary) in
+      let (base, pass) = splitPassLayerName(l.layer)
+      return (base, pass ?? lastPass, l)
+    }.sorted { ($0.0, $0.2.stratum, $0.1) < ($1.0, $1.2.stratum, $1.1) }
+    for (base, pass, l) in rows {
+      lines.append(
+        [
+          base, "\(pass)", l.stratum.contains(",") ? "\"\(l.stratum)\"" : l.stratum, "\(l.included)",
+          "\(l.amiMedian)", "\(l.amiMedianCI.low)", "\(l.amiMedianCI.high)", "\(l.amiMean)", "\(l.amiMeanCI.low)",
+          "\(l.amiMeanCI.high)", "\(l.fractionEnhanced)", "\(l.fractionSuppressed)", "\(l.fractionUnmodulated)",
+        ].joined(separator: ","))
     }
-    try writeAnalysis(
-      obs, into: dir, unitsFile: "unit_statistics.csv", layersFile: "layer_statistics.csv", context: context,
-      seed: record.seed, tuning: record.tuningAxis == "orientation" ? .wrappedGaussian(period: 180) : .gaussian)
+    return lines.joined(separator: "\n") + "\n"
   }
 
   /// Up to 48 stimuli evenly spread over the sweep, enlarged 3x, 8 per row; the distractor region
@@ -195,19 +278,30 @@ extension ProtocolRunner {
       "unit": net.unitDefinition,
       "response": net.responseDefinition,
       "phases": net.phaseDefinition(p.condition),
-      "tuning": "per axis value, the \(p.reduce.rawValue) over all other stimulus parameters, per phase and unit",
+      "tuning":
+        "per axis value, the \(p.reduce.rawValue) over all other stimulus parameters, per phase and unit (per trial, then the mean over trials, when there are repeats)",
+      "rf_class":
+        "where a unit's receptive field (input box from the layer's kernel/stride/padding chain) lies: object = it contains a pixel of the swept object (above 10% of its peak) in some stimulus and no distractor pixel (above 10% of the distractor's peak); distractor = the reverse; both; neither. Statistics are per class, never pooled across classes",
       "silent_units":
         "units with attended + unattended = 0 at every axis value; excluded from analyses and counted here",
     ]
   }
 
   static func summaryJSON(
-    _ p: ProtocolSpec, spec: StimulusSpec, net: RecordableModel, result r: RecordingResult, record: RunRecord
+    _ p: ProtocolSpec, spec: StimulusSpec, net: RecordableModel, result r: RecordingResult, record: RunRecord,
+    measureFiles: [String: String] = [:]
   ) throws -> String {
     let silent = silentUnits(r)
     var layers: [[String: Any]] = []
     for (layer, range) in r.units.layerRanges {
-      layers.append(["layer": layer, "units": range.count, "silent_units_excluded": silent[layer] ?? 0])
+      var entry: [String: Any] = ["layer": layer, "units": range.count, "silent_units_excluded": silent[layer] ?? 0]
+      if let classes = r.units.classes {
+        var counts: [String: Int] = [:]
+        for c in ReceptiveFieldClass.allCases { counts[c.rawValue] = 0 }
+        for i in range { counts[classes[i].rawValue, default: 0] += 1 }
+        entry["rf_classes"] = counts
+      }
+      layers.append(entry)
     }
     var digitAccuracy: Any = NSNull()
     if case .digit(_, let label)? = spec.distractor?.kind {
@@ -223,6 +317,13 @@ extension ProtocolRunner {
       "tuning.csv": "one row per unit and phase", "montage.png": "stimuli",
       "tuning_examples.png": "example tuning curves",
     ]
+    for (k, v) in measureFiles { files[k] = v }
+    if r.tuning.trials > 1 { files["tuning_trials.npy"] = "[trials, axis, 2, units]: each trial's tuning curves" }
+    if record.hasAttention {
+      files["unit_statistics.csv"] = "per unit: tests, q, AMI, gain fits, verdict, tuning fits; rf_class column"
+      files["layer_statistics.csv"] = "per layer and receptive-field class (stratum)"
+    }
+    if p.allPasses { files["modulation_by_pass.csv"] = "per layer, pass and class: AMI median and mean with 95% CIs" }
     if r.attendedGlimpse != nil {
       files["glimpses.csv"] = "per stimulus: glimpse that attended the swept object, predictions"
     } else {
@@ -236,8 +337,13 @@ extension ProtocolRunner {
       "definitions": record.definitions,
       "layers": layers, "units_total": r.units.units.count,
       "distractor_digit_accuracy_when_attended": digitAccuracy,
-      "files": files,
+      "files": files, "warnings": record.warnings, "caveats": record.caveats,
+      "units_selection": unitSelectionName(p.units),
+      "trials": r.tuning.trials,
     ]
+    if spec.repeats > 1 {
+      summary["trial_noise"] = ["repeats": spec.repeats, "pixel_noise_sd": spec.trialNoise, "jitter": spec.jitter]
+    }
     let details = net.summaryDetails
     if !details.isEmpty { summary["model"] = details }
     if let g = record.glimpseCounts {
@@ -254,6 +360,17 @@ extension ProtocolRunner {
     }
     let data = try JSONSerialization.data(withJSONObject: summary, options: [.prettyPrinted, .sortedKeys])
     return String(decoding: data, as: UTF8.self) + "\n"
+  }
+}
+
+/// The protocol name of a unit selection.
+func unitSelectionName(_ u: UnitSelection) -> String {
+  switch u {
+  case .object: return "object"
+  case .all: return "all"
+  case .center: return "center"
+  case .covering: return "covering"
+  case .list(let l): return "list of \(l.count) units"
   }
 }
 

@@ -27,6 +27,18 @@ public struct RunRecord: Sendable {
   public var tuning: [Float]
   /// Recorded units in output order.
   public var units: [UnitID]
+  /// Each unit's receptive-field class in the sweep (object, distractor, both, neither); nil when the
+  /// run folder predates classes.
+  public var classes: [String]? = nil
+  /// Trials per condition and each trial's tuning curves [trial, axis, 2, units] (nil with one trial).
+  public var trials: Int = 1
+  public var trialTuning: [Float]? = nil
+  /// Warnings about the unit selection and caveats about the design.
+  public var warnings: [String] = []
+  public var caveats: [String] = []
+
+  /// Whether the run has attention phases to compare (attention mode other than none).
+  public var hasAttention: Bool { attentionMode != "none" }
 
   /// Reads the record of a run folder; errors name the file and what is wrong.
   public static func read(_ dir: String) throws -> RunRecord {
@@ -41,6 +53,11 @@ public struct RunRecord: Sendable {
     guard unitRows.count == u else {
       throw RecordingError("\(dir)/units.csv lists \(unitRows.count) units, tuning.npy has \(u)")
     }
+    let header =
+      (try String(contentsOfFile: dir + "/units.csv", encoding: .utf8)).split(separator: "\n").first.map {
+        $0.split(separator: ",").map(String.init)
+      } ?? []
+    let classColumn = header.firstIndex(of: "rf_class")
     let units = try unitRows.enumerated().map { k, row -> UnitID in
       guard row.count >= 5, let c = Int(row[2]), let y = Int(row[3]), let x = Int(row[4]) else {
         throw RecordingError("\(dir)/units.csv:\(k + 2): expected unit, layer, channel, y, x, found \(row.count) cells")
@@ -55,7 +72,18 @@ public struct RunRecord: Sendable {
     if let first = summary["object_attended_first"] as? Int, let second = summary["object_attended_second"] as? Int {
       glimpses = (first, second)
     }
-    return RunRecord(
+    var trials = 1
+    var trialTuning: [Float]? = nil
+    if FileManager.default.fileExists(atPath: dir + "/tuning_trials.npy") {
+      let t = try NPY.read(dir + "/tuning_trials.npy")
+      guard t.shape.count == 4, t.shape[1] == axis.count, t.shape[2] == 2, t.shape[3] == u else {
+        throw RecordingError(
+          "\(dir)/tuning_trials.npy has shape \(t.shape); expected [trials, \(axis.count), 2, \(u)]")
+      }
+      trials = t.shape[0]
+      trialTuning = try t.floats()
+    }
+    var record = RunRecord(
       protocolName: field("protocol"), architecture: field("architecture"), weights: field("weights"),
       stimulusSource: field("stimulus"), stimuli: summary["stimuli"] as? Int ?? 0,
       sweptParameters: summary["swept_parameters"] as? [String] ?? [],
@@ -63,6 +91,15 @@ public struct RunRecord: Sendable {
       attentionMode: field("attention_mode"), seed: (summary["seed"] as? Int).flatMap { UInt64(exactly: $0) } ?? 1,
       ephysVersion: field("ephys_version"), definitions: summary["definitions"] as? [String: String] ?? [:],
       glimpseCounts: glimpses, axis: axis, tuning: try stored.floats(), units: units)
+    if let c = classColumn {
+      let classes = unitRows.map { $0.count > c ? String($0[c]) : "" }
+      if classes.allSatisfy({ !$0.isEmpty }) { record.classes = classes }
+    }
+    record.trials = trials
+    record.trialTuning = trialTuning
+    record.warnings = summary["warnings"] as? [String] ?? []
+    record.caveats = summary["caveats"] as? [String] ?? []
+    return record
   }
 
   /// The report's opening lines: where the data came from and what the phases are.
@@ -77,7 +114,8 @@ public struct RunRecord: Sendable {
     }
     lines += [
       "phases: \(definitions["phases"] ?? "")", "response: \(definitions["response"] ?? "")",
-      "conditions of the statistics: the \(axis.count) tuning values (axis points) of each unit",
+      "conditions of the statistics: the \(axis.count) tuning values (axis points) of each unit"
+        + (trials > 1 ? ", \(trials) trials each (repeats with independent noise draws)" : ""),
     ]
     return lines
   }

@@ -34,14 +34,18 @@ public struct StimulusRequest: Sendable {
   public var pixelsPerDegree: Double? = nil
   /// Side of a digit distractor, pixels (nil: the region's shorter side).
   public var distractorSize: Int? = nil
+  /// Trials per condition, their Gaussian pixel noise (sd) and position jitter (see `StimulusSpec`).
+  public var repeats: Int = 1
+  public var trialNoise: Double = 0
+  public var jitter: Double = 0
 }
 
 enum StimulusFile {
   static let keys = [
     "kind", "rendering", "canvas", "parameters", "distractor", "combine", "noise", "description", "colour", "units",
-    "pixels_per_degree",
+    "pixels_per_degree", "repeats", "trial_noise", "jitter",
   ]
-  static let kinds = ["gaussian-bar", "grating", "gabor"]
+  static let kinds = ["gaussian-bar", "grating", "gabor", "plaid", "dot"]
 
   /// Reads a stimulus mapping (from its own file or inline in a protocol).
   static func parse(_ node: Node, _ path: String, _ r: YAMLReader) -> StimulusRequest? {
@@ -53,6 +57,8 @@ enum StimulusFile {
     switch kindName {
     case "grating": kind = .grating
     case "gabor": kind = .gabor
+    case "plaid": kind = .plaid
+    case "dot": kind = .dot
     default: kind = .gaussianBar(.analytic)
     }
     if let rn = m["rendering"] {
@@ -100,6 +106,27 @@ enum StimulusFile {
       request.combination = Combination(rawValue: v)!
     }
     if let n = m["noise"], let v = r.number(n, p("noise"), min: 0, max: 1) { request.noise = v }
+    if let n = m["trial_noise"], let v = r.number(n, p("trial_noise"), min: 0, max: 10) { request.trialNoise = v }
+    if let n = m["jitter"], let v = r.number(n, p("jitter"), min: 0, max: Double(StimulusLimits.maxCanvas)) {
+      request.jitter = v
+      if !kind.parameterNames.contains("x") {
+        r.log.add(n, p("jitter"), "this stimulus kind has no position to jitter")
+      }
+    }
+    if let n = m["repeats"], let v = r.integer(n, p("repeats"), min: 1, max: 10_000) {
+      request.repeats = v
+      if v > 1 && request.noise == 0 && request.trialNoise == 0 && request.jitter == 0 {
+        r.log.add(
+          n, p("repeats"),
+          "\(v) repeats without trial_noise, noise or jitter would be \(v) identical trials of a deterministic network; add trial_noise (e.g. 0.05) or jitter"
+        )
+      }
+      let counts = parameters.map { $0.1.count } + [v]
+      if StimulusLimits.stimulusCount(counts) == nil {
+        r.log.add(
+          n, p("repeats"), "with the parameters' values this makes more than \(StimulusLimits.maxStimuli) stimuli")
+      }
+    }
     if let d = m["distractor"] { parseDistractor(d, p("distractor"), r, into: &request) }
     if let c = m["colour"], let cm = r.mapping(c, p("colour"), allowed: ["object", "distractor"]) {
       func rgb(_ k: String) -> [Double]? {
@@ -147,13 +174,20 @@ enum StimulusFile {
       if s.isEmpty { r.log.add(node, key, "an empty list gives no stimuli") }
       return values.count == s.count && !s.isEmpty ? .list(values) : nil
     case .mapping:
-      guard let m = r.mapping(node, key, allowed: ["from", "to", "steps"]) else { return nil }
+      guard let m = r.mapping(node, key, allowed: ["from", "to", "steps", "spacing"]) else { return nil }
       guard let f = r.require(m, "from", key, in: node), let t = r.require(m, "to", key, in: node),
         let st = r.require(m, "steps", key, in: node)
       else { return nil }
       guard let a = r.bounded(f, key + ".from", bounds), let b = r.bounded(t, key + ".to", bounds),
         let n = r.integer(st, key + ".steps", min: 1, max: 100_000)
       else { return nil }
+      if let sp = m["spacing"], r.choice(sp, key + ".spacing", ["linear", "log"]) == "log" {
+        guard a > 0, b > 0 else {
+          r.log.add(sp, key + ".spacing", "log spacing needs positive from and to (here \(a) and \(b))")
+          return nil
+        }
+        return .logRange(from: a, to: b, steps: n)
+      }
       return .range(from: a, to: b, steps: n)
     case .alias:
       r.log.add(node, key, "aliases are not supported")

@@ -8,11 +8,13 @@ struct Analyze: ParsableCommand {
   static let configuration = CommandConfiguration(
     abstract: "Statistics and a PDF report for a long-format table of attended and unattended responses.",
     discussion: """
-      TABLE.csv needs a header row with columns unit, condition, attended, unattended and optionally layer (any
-      order; extra columns ignored); one row per unit and stimulus condition. Writes DIR/units.csv (one row per
-      unit: t-test, q, AMI, gain fits, preferred model, exclusion reason), DIR/layers.csv and DIR/report.pdf.
-      Units with non-finite values, fewer than two conditions or no response at all are excluded and counted.
-      See docs/analysis.md.
+      TABLE.csv needs a header row with columns unit, condition, attended, unattended, optionally layer and
+      trial, and any other columns as group labels (subject, session, rf_class, ...; summaries are stratified
+      by them); one row per unit and condition, or per unit, condition and trial (a trial pairs the attended and
+      unattended responses to one stimulus draw). Writes DIR/units.csv (one row per unit: tests, q, AMI, gain
+      fits, verdict with 'none' for units attention does not modulate after FDR, exclusion reason), DIR/layers.csv
+      (per layer and stratum) and DIR/report.pdf. Units with non-finite values, fewer than two conditions or no
+      response at all are excluded and counted. See docs/analysis.md.
       """)
 
   @Argument(help: "Long-format CSV table.") var table: String
@@ -23,6 +25,11 @@ struct Analyze: ParsableCommand {
       "Fit tuning curves to numeric conditions: wrapped-gaussian, von-mises (both periodic, see --period) or gaussian.")
   var tuningModel: String?
   @Option(help: "Period of the tuning axis for periodic models (180 for orientation).") var period: Double = 180
+  @Flag(
+    help:
+      "The conditions are contrasts: fit Naka-Rushton functions per phase and classify attention as contrast, response or activity gain."
+  )
+  var contrast = false
 
   func run() throws {
     let obs: [UnitObservations]
@@ -45,10 +52,13 @@ struct Analyze: ParsableCommand {
       context: ReportContext(
         title: "Ephys report: \((table as NSString).lastPathComponent)",
         summaryLines: ["table: \(table)", "units: \(obs.count)"]),
-      seed: seed, tuning: model)
+      seed: seed, tuning: model, contrastAxis: contrast)
     try OutputFolder.commit(temporary, to: out)
     let excluded = units.filter { $0.excluded != nil }.count
-    say("\(units.count) units (\(excluded) excluded), \(layers.count) layer(s); results in \(out)/")
+    let modulated = units.filter { $0.excluded == nil && $0.verdict != "none" }.count
+    say(
+      "\(units.count) units (\(excluded) excluded, \(modulated) modulated after FDR), \(layers.count) layer/stratum row(s); results in \(out)/"
+    )
   }
 }
 

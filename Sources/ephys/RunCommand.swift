@@ -40,6 +40,8 @@ struct Run: ParsableCommand {
       String(
         format: "recording %.1f s, statistics and report %.1f s", outcome.recordingSeconds, outcome.analysisSeconds))
     for (file, what) in outcome.modelFiles.sorted(by: { $0.key < $1.key }) { say("model output \(file): \(what)") }
+    for w in outcome.warnings { note("warning: \(w)") }
+    for c in outcome.caveats { note("caveat: \(c)") }
     say("results in \(outcome.folder)/")
   }
 }

@@ -23,7 +23,9 @@ struct ObjectAttentionRecordingTests {
     let net = ObjectAttentionNet(.mnist(), seed: 4)
     net.eval()
     let micro = try net.record(stimuli, condition: .model("glimpses"), layers: ["conv1", "conv2"])
-    let whole = withNoGrad { net.recordGlimpses(stimuli, layers: [.init(index: 0, pass: nil), .init(index: 1, pass: nil)]) }
+    let whole = withNoGrad {
+      net.recordGlimpses(stimuli, layers: [.init(index: 0, pass: nil), .init(index: 1, pass: nil)])
+    }
     #expect(micro.attendedGlimpse == whole.attendedGlimpse)
     #expect(micro.predictions == whole.predictions)
     for p in 0..<2 {

@@ -141,4 +141,29 @@ public struct ReceptiveFieldMap: Sendable, Equatable {
     }
     return (rows, cols)
   }
+
+  /// The centre (row, column; input pixels, not clamped to the input) of unit (y, x)'s receptive
+  /// field: window steps map a centre c to c s - p + d (k - 1) / 2; adaptive pools to their bin's
+  /// centre; global pools to the input's centre.
+  public func centre(y: Int, x: Int) -> (y: Double, x: Double) {
+    guard sizes.count == steps.count + 1 else { return (Double(inputHeight - 1) / 2, Double(inputWidth - 1) / 2) }
+    var cy = Double(y)
+    var cx = Double(x)
+    for (i, s) in steps.enumerated().reversed() {
+      let input = sizes[i]
+      switch s {
+      case .window(let k, let st, let p, let d):
+        cy = cy * Double(st.h) - Double(p.h) + Double(d.h * (k.h - 1)) / 2
+        cx = cx * Double(st.w) - Double(p.w) + Double(d.w * (k.w - 1)) / 2
+      case .adaptive(let o):
+        // Fractional positions map through the bin edges i I / O.
+        cy = (cy + 0.5) * Double(input.h) / Double(o.h) - 0.5
+        cx = (cx + 0.5) * Double(input.w) / Double(o.w) - 0.5
+      case .global:
+        cy = Double(input.h - 1) / 2
+        cx = Double(input.w - 1) / 2
+      }
+    }
+    return (cy, cx)
+  }
 }

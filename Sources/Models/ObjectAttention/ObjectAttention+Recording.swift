@@ -20,9 +20,9 @@ extension ObjectAttentionNet: RecordableModel {
       let s = config.convSize(sizes[l])
       let name = "conv\(l + 1)"
       let map = entry?.receptiveFields(name, height: config.inputHeight, width: config.inputWidth)
-      return LayerGeometry(name: name, channels: config.channels[l + 1], height: s.h, width: s.w) { y, x in
-        map!.field(y: y, x: x)
-      }
+      return LayerGeometry(
+        name: name, channels: config.channels[l + 1], height: s.h, width: s.w,
+        receptiveField: { y, x in map!.field(y: y, x: x) }, centre: { y, x in map!.centre(y: y, x: x) })
     }
   }
 

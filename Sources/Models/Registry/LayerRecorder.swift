@@ -65,7 +65,9 @@ public final class LayerRecorder: RecordableModel {
         throw RecordingError(
           "\(entry.name): '\(layer.name)' gives a \(mh)x\(mw) map but its window steps give \(steps)")
       }
-      return LayerGeometry(name: layer.name, channels: c, height: mh, width: mw) { y, x in map.field(y: y, x: x) }
+      return LayerGeometry(
+        name: layer.name, channels: c, height: mh, width: mw, receptiveField: { y, x in map.field(y: y, x: x) },
+        centre: { y, x in map.centre(y: y, x: x) })
     }
   }
 
