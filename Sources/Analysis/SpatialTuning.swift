@@ -52,6 +52,19 @@ public struct SizeTuningFit: Sendable, Equatable {
   public var r2: Double
   public var converged: Bool
 
+  public init(
+    baseline: Double, centreGain: Double, centreWidth: Double, surroundGain: Double, surroundWidth: Double, r2: Double,
+    converged: Bool
+  ) {
+    self.baseline = baseline
+    self.centreGain = centreGain
+    self.centreWidth = centreWidth
+    self.surroundGain = surroundGain
+    self.surroundWidth = surroundWidth
+    self.r2 = r2
+    self.converged = converged
+  }
+
   /// The response at radius `r`.
   public func value(_ r: Double) -> Double {
     baseline + centreGain * (1 - exp(-pow(r / centreWidth, 2))) - surroundGain * (1 - exp(-pow(r / surroundWidth, 2)))
@@ -60,7 +73,9 @@ public struct SizeTuningFit: Sendable, Equatable {
 
 /// Fits the centre-surround size model to responses over stimulus radii (at least 5 positive radii,
 /// a non-flat curve), starting at b = the smallest stimulus's response, Ke = the peak's rise, we = the
-/// radius of the peak, Ki = the fall from the peak to the largest radius, wi = 2 we.
+/// radius of the peak, Ki = the fall from the peak to the largest radius, wi = 2 we. The model has a
+/// degenerate valley (we = wi merges centre and surround), so the fit also starts from wi = 4 we and
+/// from we / 2 and keeps the solution with the smallest residual.
 public func fitSizeTuning(radius r: [Double], response y: [Double]) -> SizeTuningFit? {
   guard r.count == y.count, r.count >= 5, r.allSatisfy({ $0 > 0 && $0.isFinite }), let lo = y.min(),
     let hi = y.max(), hi > lo
@@ -69,8 +84,11 @@ public func fitSizeTuning(radius r: [Double], response y: [Double]) -> SizeTunin
   let peakRadius = r[y.firstIndex(of: hi)!]
   let last = y[order.last!]
   let start = [y[order[0]], hi - y[order[0]], peakRadius, max(1e-3, hi - last), 2 * peakRadius]
-  guard
-    let s = leastSquares(
+  var starts = [start]
+  starts.append([start[0], start[1], start[2], start[3], 4 * peakRadius])
+  starts.append([start[0], start[1], start[2] / 2, start[3], 2 * peakRadius])
+  let solutions = starts.compactMap { start in
+    leastSquares(
       points: y, start: start,
       model: { i, p in
         p[0] + p[1] * (1 - exp(-pow(r[i] / p[2], 2))) - p[3] * (1 - exp(-pow(r[i] / p[4], 2)))
@@ -83,7 +101,8 @@ public func fitSizeTuning(radius r: [Double], response y: [Double]) -> SizeTunin
           p[3] * ei * 2 * r[i] * r[i] / (p[4] * p[4] * p[4]),
         ]
       })
-  else { return nil }
+  }
+  guard let s = solutions.min(by: { $0.residualSS < $1.residualSS }) else { return nil }
   let p = s.parameters
   return SizeTuningFit(
     baseline: p[0], centreGain: p[1], centreWidth: abs(p[2]), surroundGain: p[3], surroundWidth: abs(p[4]), r2: s.r2,
