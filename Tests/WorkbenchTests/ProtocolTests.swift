@@ -82,7 +82,7 @@ struct ProtocolTests {
       #expect(has(10, "stimulus.parameters.x", "expected a number, found 'abc'"))
       #expect(has(12, "attention.mode", "did you mean 'glimpses'"))
       #expect(has(14, "record.layrs", "did you mean 'layers'"))
-      #expect(has(15, "record.units", "'everything' is not one of all, center, covering"))
+      #expect(has(15, "record.units", "'everything' is not one of object, all, center, covering"))
       #expect(has(17, "tuning.axis", "'orientation' is not swept"))
       #expect(has(18, "seed", "must be >= 0"))
       #expect(has(19, "extra", "unknown key"))
@@ -161,7 +161,11 @@ struct ProtocolTests {
     let outcome = try ProtocolRunner.run(try ProtocolFile.load(dir + "/u.yaml"), output: dir + "/u")
     #expect(outcome.units == 2)
     let units = try String(contentsOfFile: dir + "/u/units.csv", encoding: .utf8).split(separator: "\n")
-    #expect(units[1] == "0,conv1,3,12,8,12,15,8,11" && units[2] == "1,conv2,10,4,3,8,18,6,16")
+    // Box, geometric centre, receptive-field class in the sweep.
+    #expect(units[0].hasSuffix("rf_centre_row,rf_centre_col,rf_class"))
+    #expect(
+      units[1].hasPrefix("0,conv1,3,12,8,12,15,8,11,13.5,9.5,") && units[2].hasPrefix("1,conv2,10,4,3,8,18,6,16,13,11,")
+    )
     let covering = smallProtocol.replacingOccurrences(of: "units: all", with: "units: covering")
     try covering.write(toFile: dir + "/c.yaml", atomically: true, encoding: .utf8)
     let c = try ProtocolRunner.run(try ProtocolFile.load(dir + "/c.yaml"), output: dir + "/c")
