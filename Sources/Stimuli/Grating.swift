@@ -93,26 +93,27 @@ public struct Plaid: Sendable, Equatable {
   }
 }
 
-/// A Gaussian dot: contrast * exp(-r^2 / (2 size^2)) about (x, y) (pixels), the probe of
-/// receptive-field mapping.
+/// A Gaussian dot on a uniform background: mean + contrast * exp(-r^2 / (2 size^2)) about (x, y)
+/// (pixels), the probe of receptive-field mapping; a negative contrast draws a dark (OFF) dot.
 public struct GaussianDot: Sendable, Equatable {
-  public var x, y, size, contrast: Double
+  public var x, y, size, contrast, mean: Double
 
-  public init(x: Double, y: Double, size: Double, contrast: Double = 1) {
+  public init(x: Double, y: Double, size: Double, contrast: Double = 1, mean: Double = 0) {
     self.x = x
     self.y = y
     self.size = size
     self.contrast = contrast
+    self.mean = mean
   }
 
-  /// Renders on a `height x width` canvas (pixel centres sampled; exactly 0 beyond 4 sizes).
+  /// Renders on a `height x width` canvas (pixel centres sampled; exactly `mean` beyond 4 sizes).
   public func render(height: Int, width: Int) -> [Float] {
-    var out = [Float](repeating: 0, count: height * width)
+    var out = [Float](repeating: Float(mean), count: height * width)
     let reach = 4 * size
     for py in max(0, Int((y - reach).rounded(.down)))..<min(height, Int((y + reach).rounded(.up)) + 1) {
       for px in max(0, Int((x - reach).rounded(.down)))..<min(width, Int((x + reach).rounded(.up)) + 1) {
         let d2 = (Double(px) - x) * (Double(px) - x) + (Double(py) - y) * (Double(py) - y)
-        if d2 <= reach * reach { out[py * width + px] = Float(contrast * exp(-d2 / (2 * size * size))) }
+        if d2 <= reach * reach { out[py * width + px] = Float(mean + contrast * exp(-d2 / (2 * size * size))) }
       }
     }
     return out

@@ -45,7 +45,9 @@ public enum StimulusLimits {
       return ParameterBounds(lower: 0, upper: canvas, lowerExclusive: false, unit: "pixels")
     case "frequency":
       return ParameterBounds(lower: 0, upper: 100, lowerExclusive: true, unit: "cycles per pixel")
-    case "contrast", "amplitude":
+    case "contrast":  // negative: dark bars and OFF dots
+      return ParameterBounds(lower: -1000, upper: 1000, lowerExclusive: false, unit: "(image units)")
+    case "amplitude":
       return ParameterBounds(lower: 0, upper: 1000, lowerExclusive: false, unit: "(image units)")
     default:  // mean luminance and anything new: finite and moderate
       return ParameterBounds(lower: -1000, upper: 1000, lowerExclusive: false, unit: "(image units)")

@@ -44,7 +44,7 @@ public enum StimulusKind: Sendable, Equatable {
         ("x", 14), ("y", 14), ("aperture", 0),
       ]
     case .dot:
-      return [("x", 14), ("y", 14), ("size", 1.5), ("contrast", 1)]
+      return [("x", 14), ("y", 14), ("size", 1.5), ("contrast", 1), ("mean", 0)]
     }
   }
 

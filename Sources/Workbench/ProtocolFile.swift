@@ -163,6 +163,11 @@ public enum ProtocolFile {
           }
           condition = .channelGain(layer: layer ?? "", beta: Float(beta), values: values)
         }
+      case "none":
+        for k in ["layer", "beta", "sigma", "values"] where am[k] != nil {
+          r.log.add(am[k], "attention.\(k)", "not used with mode: none (no attention)")
+        }
+        condition = .none
       default:
         for k in ["layer", "beta", "sigma", "values"] where am[k] != nil {
           r.log.add(
@@ -186,7 +191,16 @@ public enum ProtocolFile {
         allPasses = v == "all"  // checked against the loaded model, whose passes the checkpoint sets
       }
       if let ln = r.require(rm, "layers", "record", in: rn), let l = r.list(ln, "record.layers") {
-        layers = l.compactMap { r.choice($0, "record.layers", layerNames) }
+        // A recurrent model's layer at one pass is LAYER@passT (checked against the model's passes at run time).
+        layers = l.compactMap { node in
+          if case .scalar(let sc) = node, case (let base, let pass?) = splitPassLayerName(sc.string),
+            layerNames.contains(base),
+            pass >= 1
+          {
+            return sc.string
+          }
+          return r.choice(node, "record.layers", layerNames)
+        }
         if l.isEmpty { r.log.add(ln, "record.layers", "names no layer") }
       }
       if let a = rm["activation"] { _ = r.choice(a, "record.activation", ["post-relu"]) }

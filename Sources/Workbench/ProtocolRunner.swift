@@ -182,7 +182,7 @@ public enum ProtocolRunner {
   static func keptParameters(_ p: ProtocolSpec, spec: StimulusSpec) -> [String] {
     var keep: [String] = []
     let swept = Set(spec.sweptParameters)
-    if p.measures.contains(.rfMap) { keep += ["x", "y"] }
+    if p.measures.contains(.rfMap) { keep += ["x", "y"] + (swept.contains("contrast") ? ["contrast"] : []) }
     if p.measures.contains(.v1) { keep += ["orientation", "frequency", "phase", "aperture"].filter(swept.contains) }
     return keep
   }

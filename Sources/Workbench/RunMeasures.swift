@@ -14,7 +14,8 @@ public struct MeasurePage: Sendable {
 
 extension ProtocolRunner {
   /// Receptive-field maps of an rf-map protocol: per unit the measured centre and size (see
-  /// `MeasuredReceptiveField`) beside the geometric centre, the offset in pixels and in the layer's
+  /// `MeasuredReceptiveField`; with a swept contrast, e.g. ON and OFF dots, the response changes of
+  /// every contrast are summed as |r - r_blank|) beside the geometric centre, the offset in pixels and in the layer's
   /// strides (receptive_fields.csv), and the maps of the four most responsive units of each layer
   /// (rf_maps.npy [k, y values, x values] with rf_map_units.csv).
   static func writeReceptiveFieldMaps(
@@ -23,7 +24,17 @@ extension ProtocolRunner {
     guard let xi = grid.names.firstIndex(of: "x"), let yi = grid.names.firstIndex(of: "y") else { return [:] }
     let xs = grid.values[xi]
     let ys = grid.values[yi]
-    let xFirst = xi < yi
+    // Per x-y position, the summed |response - blank| over the probe contrasts (the kept grid runs in
+    // the sweep's parameter order: x, y, then contrast for dots).
+    func changeMap(_ k: Int) -> [Double] {
+      let means = grid.means(unit: k, phase: 0)
+      var out = [Double](repeating: 0, count: xs.count * ys.count)
+      for c in 0..<grid.combinations {
+        let idx = grid.indices(c)
+        out[idx[xi] * ys.count + idx[yi]] += abs(means[c] - Double(blank[k]))
+      }
+      return out
+    }
     var lines = [
       "unit,layer,channel,y,x,rf_class,geometric_centre_row,geometric_centre_col,measured_centre_row,measured_centre_col,measured_size_px,coverage,offset_px,stride_px,offset_strides"
     ]
@@ -35,15 +46,11 @@ extension ProtocolRunner {
       let stride = max(1, abs(c1.x - c0.x) + abs(c1.y - c0.y))
       var strengths: [(Int, Double)] = []
       for k in range {
-        let means = grid.means(unit: k, phase: 0)
-        // Responses indexed [ix * ys.count + iy], whichever of x and y the grid runs first.
-        let responses = (0..<(xs.count * ys.count)).map { j -> Double in
-          let (ix, iy) = (j / ys.count, j % ys.count)
-          return means[xFirst ? ix * ys.count + iy : iy * xs.count + ix]
-        }
+        // Response changes indexed [ix * ys.count + iy].
+        let responses = changeMap(k)
         let u = r.units.units[k]
         let geometric = r.units.centres[k]
-        let m = MeasuredReceptiveField(responses: responses, xs: xs, ys: ys, blank: Double(blank[k]))
+        let m = MeasuredReceptiveField(responses: responses, xs: xs, ys: ys, blank: 0)
         let offset = m.map {
           ((($0.centreX - geometric.x) * ($0.centreX - geometric.x))
             + (($0.centreY - geometric.y) * ($0.centreY - geometric.y))).squareRoot()
@@ -55,14 +62,13 @@ extension ProtocolRunner {
             m.map { "\($0.size)" } ?? "", m.map { "\($0.coverage)" } ?? "0", offset.map { "\($0)" } ?? "", "\(stride)",
             offset.map { "\($0 / stride)" } ?? "",
           ].joined(separator: ","))
-        strengths.append((k, responses.reduce(0) { $0 + abs($1 - Double(blank[k])) }))
+        strengths.append((k, responses.reduce(0, +)))
       }
       for (k, s) in strengths.sorted(by: { $0.1 > $1.1 }).prefix(4) where s > 0 {
-        let means = grid.means(unit: k, phase: 0)
+        let change = changeMap(k)
         // Map rows are y values, columns x values.
         let map = (0..<(ys.count * xs.count)).map { j -> Float in
-          let (iy, ix) = (j / xs.count, j % xs.count)
-          return Float(abs(means[xFirst ? ix * ys.count + iy : iy * xs.count + ix] - Double(blank[k])))
+          Float(change[(j % xs.count) * ys.count + j / xs.count])
         }
         examples.append((k, map))
       }
