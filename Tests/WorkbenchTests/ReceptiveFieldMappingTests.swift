@@ -86,3 +86,57 @@ struct ReceptiveFieldMappingTests {
     #expect(FileManager.default.fileExists(atPath: dir + "/out/rf_maps.npy"))
   }
 }
+
+@Suite("V1 property measures of a VGG16 run")
+struct V1PropertyRunTests {
+  @Test("a random-init VGG16 grating run writes each layer's V1 measure distributions and a report page") func vgg16()
+    throws
+  {
+    let dir = try scratchFolder()
+    let text = """
+      name: v1
+      model: {architecture: vgg16, weights: random}
+      stimulus:
+        kind: grating
+        canvas: [48, 48]
+        parameters:
+          orientation: {from: 0, to: 150, steps: 6}
+          frequency: {from: 0.05, to: 0.2, steps: 3, spacing: log}
+          phase: [0, 90, 180, 270]
+          aperture: [8, 0]
+          x: 24
+          y: 24
+      attention: {mode: none}
+      record: {layers: [features.3, features.15], units: center, responses: false}
+      tuning: {axis: orientation}
+      measures: [v1]
+      """
+    try text.write(toFile: dir + "/v1.yaml", atomically: true, encoding: .utf8)
+    let outcome = try ProtocolRunner.run(try ProtocolFile.load(dir + "/v1.yaml"), output: dir + "/out")
+    #expect(outcome.stimuli == 6 * 3 * 4 * 2)
+    let units = try csvRows(dir + "/out/v1_properties.csv")
+    #expect(units.count == 1 + 64 + 256)  // one row per centre unit, phase "none"
+    let layers = try csvRows(dir + "/out/v1_layers.csv")
+    let h = layers[0]
+    #expect(h == ["layer", "phase", "measure", "units", "median", "q25", "q75"])
+    for layer in ["features.3", "features.15"] {
+      for measure in [
+        "circular_variance", "orientation_bandwidth", "orth_pref_ratio", "preferred_frequency",
+        "modulation_ratio_f1_f0", "surround_suppression_index",
+      ] {
+        let row = try #require(layers.first { $0[0] == layer && $0[2] == measure })
+        #expect(Int(row[3])! > 0, "\(layer) \(measure)")
+        #expect(Double(row[5])! <= Double(row[4])! && Double(row[4])! <= Double(row[6])!)
+      }
+      // Circular variance lies in [0, 1]; the per-unit values match the table's median.
+      let cv = units.dropFirst().filter { $0[1] == layer }.compactMap { Double($0[8]) }.sorted()
+      #expect(cv.allSatisfy { (0...1).contains($0) })
+      let row = layers.first { $0[0] == layer && $0[2] == "circular_variance" }!
+      #expect(
+        abs(Double(row[4])! - (cv.count % 2 == 1 ? cv[cv.count / 2] : (cv[cv.count / 2 - 1] + cv[cv.count / 2]) / 2))
+          < 1e-12)
+    }
+    #expect(units[0][8] == "circular_variance")
+    #expect(try Data(contentsOf: URL(fileURLWithPath: dir + "/out/report.pdf")).count > 10_000)
+  }
+}
