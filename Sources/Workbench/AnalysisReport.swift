@@ -99,15 +99,20 @@ func writeReport(
         }
         lines.append("")
       }
-      func pad(_ t: String, _ n: Int) -> String { t.count >= n ? String(t.prefix(n)) : t + String(repeating: " ", count: n - t.count) }
+      func pad(_ t: String, _ n: Int) -> String {
+        t.count >= n ? String(t.prefix(n)) : t + String(repeating: " ", count: n - t.count)
+      }
       lines.append(
         pad("layer", 14) + pad("stratum", 14)
-          + "  units   incl.  silent  AMI median [95% CI]      AMI mean [95% CI]        enh.  supp.  none  mul/add/aff*")
+          + "  units   incl.  silent  AMI median [95% CI]      AMI mean [95% CI]        enh.  supp.  none  mul/add/aff*"
+      )
       for l in layers {
         lines.append(
-          pad(l.layer, 14) + pad(l.stratum.isEmpty ? "-" : l.stratum.replacingOccurrences(of: "rf_class=", with: "rf "), 14)
+          pad(l.layer, 14)
+            + pad(l.stratum.isEmpty ? "-" : l.stratum.replacingOccurrences(of: "rf_class=", with: "rf "), 14)
             + String(
-              format: " %6d %7d %7d  %+.3f [%+.3f, %+.3f]   %+.3f [%+.3f, %+.3f]   %3.0f%%  %3.0f%%  %3.0f%%  %.0f/%.0f/%.0f%%",
+              format:
+                " %6d %7d %7d  %+.3f [%+.3f, %+.3f]   %+.3f [%+.3f, %+.3f]   %3.0f%%  %3.0f%%  %3.0f%%  %.0f/%.0f/%.0f%%",
               l.units, l.included, l.excluded[ExclusionReason.silent] ?? 0, l.amiMedian, l.amiMedianCI.low,
               l.amiMedianCI.high, l.amiMean, l.amiMeanCI.low, l.amiMeanCI.high, 100 * l.fractionEnhanced,
               100 * l.fractionSuppressed, 100 * l.fractionUnmodulated, 100 * l.fractionMultiplicative,

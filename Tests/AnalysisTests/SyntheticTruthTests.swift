@@ -80,6 +80,7 @@ struct SyntheticTruthTests {
 
   @Test("null units: 'none' for at least 95%, significant after FDR for at most 5%") func null() throws {
     let units = try Self.analyze(.null)
+    print("truth null: none \(Self.share(units) { $0.verdict == "none" }), significant \(Self.share(units) { $0.q < 0.05 })")
     #expect(Self.share(units) { $0.verdict == "none" } >= 0.95)
     #expect(Self.share(units) { $0.q < 0.05 } <= 0.05)
   }
@@ -92,6 +93,7 @@ struct SyntheticTruthTests {
   func gain(_ kind: Kind, _ verdict: String) throws {
     let units = try Self.analyze(kind)
     let correct = Self.share(units) { $0.verdict == verdict }
+    print("truth \(kind): \(correct) classified \(verdict)")
     #expect(correct >= 0.9, "\(kind): \(correct) correct")
   }
 
@@ -107,6 +109,7 @@ struct SyntheticTruthTests {
     // The fitted c50 ratio (0.5 for contrast gain) and Rmax ratio (1.4 for response gain), medians.
     let c50 = median(units.compactMap { $0.contrast?.c50Ratio })
     let rmax = median(units.compactMap { $0.contrast?.rmaxRatio })
+    print("truth \(kind): \(correct) classified \(verdict); median c50 ratio \(c50), Rmax ratio \(rmax)")
     if kind == .contrastGain { #expect(abs(c50 - 0.5) < 0.05) } else { #expect(abs(rmax - 1.4) < 0.05) }
   }
 }
