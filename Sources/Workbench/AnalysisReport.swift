@@ -163,8 +163,11 @@ func writeReport(
   // Pages are drawn per layer and stratum ("conv2 [rf_class=object]"), never pooled across strata.
   func label(_ layer: String, _ stratum: String) -> String { stratum.isEmpty ? layer : "\(layer) [\(stratum)]" }
   let byLayer = Dictionary(grouping: units.indices, by: { label(units[$0].layer, units[$0].stratum) })
-  let layerNames = layers.map { label($0.layer, $0.stratum) }
-  if !layers.isEmpty {
+  // Per-layer pages show each layer's headline responses (the last pass); the passes of a recurrent
+  // model have their own page below.
+  let perLayer = layers.filter { splitPassLayerName($0.layer).pass == nil }
+  let layerNames = perLayer.map { label($0.layer, $0.stratum) }
+  if !perLayer.isEmpty {
     // 3. Tuning curves of example units across AMI quantiles, per layer.
     for layer in layerNames {
       let included = (byLayer[layer] ?? []).filter { units[$0].excluded == nil && units[$0].ami != nil }.sorted {
@@ -219,7 +222,7 @@ func writeReport(
     doc.page { cr, w, h in
       drawTextBlock(cr, title: "Attention modulation index per layer", lines: [], x: 36, y: 36)
       let pw = (w - 72) / Double(max(1, layerNames.count))
-      for (i, l) in layers.enumerated() {
+      for (i, l) in perLayer.enumerated() {
         let amis = (byLayer[layerNames[i]] ?? []).compactMap { units[$0].excluded == nil ? units[$0].ami : nil }
         let suppressed = amis.isEmpty ? 0 : 100 * Double(amis.filter { $0 < 0 }.count) / Double(amis.count)
         drawHistogram(
@@ -234,7 +237,7 @@ func writeReport(
     for (li, layer) in layerNames.enumerated()
     where (byLayer[layer] ?? []).contains(where: { units[$0].effects != nil }) {
       let effects = (byLayer[layer] ?? []).compactMap { units[$0].effects }
-      let poorly = layers[li].poorlyFit
+      let poorly = perLayer[li].poorlyFit
       doc.page { cr, w, h in
         drawTextBlock(
           cr,
@@ -392,18 +395,19 @@ func writeReport(
     }
   }
   defer { for a in attention { cairo_surface_destroy(a) } }
-  if !layers.isEmpty {
+  if !perLayer.isEmpty {
     // 6. Layer-wise modulation with CIs and reference bands; gain-model preference.
     doc.page { cr, w, h in
       drawTextBlock(cr, title: "Modulation across layers", lines: [], x: 36, y: 36)
       drawBarsWithCI(
-        cr, labels: layerNames, values: layers.map(\.amiMean), ci: layers.map { ($0.amiMeanCI.low, $0.amiMeanCI.high) },
+        cr, labels: layerNames, values: perLayer.map(\.amiMean),
+        ci: perLayer.map { ($0.amiMeanCI.low, $0.amiMeanCI.high) },
         color: .attended,
         title: "mean AMI with 95% bootstrap CI", yLabel: "AMI", bands: [(0.038, "V1 (+8%)"), (0.115, "V4 (+26%)")],
         x: 36,
         y: 60,
         w: (w - 90) / 2, h: h - 100)
-      let pref = layers.map { $0.fractionMultiplicative }
+      let pref = perLayer.map { $0.fractionMultiplicative }
       drawBarsWithCI(
         cr, labels: layerNames, values: pref, ci: pref.map { _ in (.nan, .nan) }, color: .unattended,
         title: "share of units whose verdict is A = mU", yLabel: "fraction", x: 54 + (w - 90) / 2, y: 60,

@@ -80,7 +80,9 @@ struct SyntheticTruthTests {
 
   @Test("null units: 'none' for at least 95%, significant after FDR for at most 5%") func null() throws {
     let units = try Self.analyze(.null)
-    print("truth null: none \(Self.share(units) { $0.verdict == "none" }), significant \(Self.share(units) { $0.q < 0.05 })")
+    print(
+      "truth null: none \(Self.share(units) { $0.verdict == "none" }), significant \(Self.share(units) { $0.q < 0.05 })"
+    )
     #expect(Self.share(units) { $0.verdict == "none" } >= 0.95)
     #expect(Self.share(units) { $0.q < 0.05 } <= 0.05)
   }
