@@ -12,6 +12,8 @@ public struct ConditionAccumulator: Sendable {
   public let units: Int
   let gridAxes: [Int]
   let grid: ParameterGrid
+  /// The grid of the kept parameters alone (combination order).
+  let keptGrid: ParameterGrid
   var sum: [Double]
   var count: [Int]
 
@@ -25,6 +27,7 @@ public struct ConditionAccumulator: Sendable {
     gridAxes = axes
     names = axes.map { g.names[$0] }
     values = kept
+    keptGrid = ParameterGrid(zip(axes.map { g.names[$0] }, kept).map { ($0, .list($1)) })
     self.units = units
     let combinations = kept.reduce(1) { $0 * $1.count }
     sum = [Double](repeating: 0, count: combinations * 2 * units)
@@ -44,13 +47,7 @@ public struct ConditionAccumulator: Sendable {
 
   /// The kept parameters' value indices of combination `c`.
   public func indices(_ c: Int) -> [Int] {
-    var rest = c
-    var out = [Int](repeating: 0, count: values.count)
-    for k in stride(from: values.count - 1, through: 0, by: -1) {
-      out[k] = rest % values[k].count
-      rest /= values[k].count
-    }
-    return out
+    keptGrid.indices(c)
   }
 
   /// Adds the rows ([n, 2 * units]) of stimuli `range` of the sweep; units split across workers.

@@ -4,10 +4,7 @@ import Testing
 
 @Suite("Physiology fits vs scipy.optimize.curve_fit")
 struct PhysiologyFitTests {
-  nonisolated(unsafe) static let fixture: [String: Any] = {  // read-only after first use
-    let url = Bundle.module.url(forResource: "Fixtures", withExtension: nil)!.appendingPathComponent("physiology.json")
-    return try! JSONSerialization.jsonObject(with: Data(contentsOf: url)) as! [String: Any]
-  }()
+  nonisolated(unsafe) static let fixture = analysisFixture("physiology.json")  // read-only after first use
   static func cases(_ key: String) -> [[String: Any]] { fixture[key] as! [[String: Any]] }
   static func doubles(_ c: [String: Any], _ k: String) -> [Double] { (c[k] as! [NSNumber]).map(\.doubleValue) }
   static func double(_ c: [String: Any], _ k: String) -> Double { (c[k] as! NSNumber).doubleValue }

@@ -5,12 +5,15 @@ import Testing
 /// Relative difference, with an absolute floor for values near zero.
 func rel(_ a: Double, _ b: Double) -> Double { abs(a - b) / max(abs(b), 1e-300) }
 
+/// A JSON fixture of this test target (Fixtures/NAME), written by a script in scripts/fixtures.
+func analysisFixture(_ name: String) -> [String: Any] {
+  let url = Bundle.module.url(forResource: "Fixtures", withExtension: nil)!.appendingPathComponent(name)
+  return try! JSONSerialization.jsonObject(with: Data(contentsOf: url)) as! [String: Any]
+}
+
 @Suite("Statistics vs scipy")
 struct StatisticsParityTests {
-  nonisolated(unsafe) static let fixture: [String: Any] = {  // read-only after first use
-    let url = Bundle.module.url(forResource: "Fixtures", withExtension: nil)!.appendingPathComponent("statistics.json")
-    return try! JSONSerialization.jsonObject(with: Data(contentsOf: url)) as! [String: Any]
-  }()
+  nonisolated(unsafe) static let fixture = analysisFixture("statistics.json")  // read-only after first use
   static func cases(_ key: String) -> [[String: Any]] { fixture[key] as! [[String: Any]] }
   static func doubles(_ c: [String: Any], _ k: String) -> [Double] { (c[k] as! [NSNumber]).map(\.doubleValue) }
   static func double(_ c: [String: Any], _ k: String) -> Double { (c[k] as! NSNumber).doubleValue }
