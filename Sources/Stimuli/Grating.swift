@@ -67,14 +67,10 @@ public struct Plaid: Sendable, Equatable {
 
   /// Renders on a `height x width` canvas (pixel centres sampled).
   public func render(height: Int, width: Int) -> [Float] {
-    var a = first
-    a.contrast = first.contrast / 2
-    a.mean = 0
-    var b = a
-    b.orientation += angle
-    // Each component rendered around 0 would be clipped at 0; draw them unclipped instead.
-    let t1 = a.orientation * Double.pi / 180
-    let t2 = b.orientation * Double.pi / 180
+    // The components are summed before clipping (each rendered alone would be clipped at 0).
+    let t1 = first.orientation * Double.pi / 180
+    let t2 = (first.orientation + angle) * Double.pi / 180
+    let phase = first.phase * Double.pi / 180
     var out = [Float](repeating: Float(first.mean), count: height * width)
     for py in 0..<height {
       for px in 0..<width {
@@ -83,7 +79,6 @@ public struct Plaid: Sendable, Equatable {
         if let r = first.aperture, dx * dx + dy * dy > r * r { continue }
         let u1 = dx * cos(t1) - dy * sin(t1)
         let u2 = dx * cos(t2) - dy * sin(t2)
-        let phase = first.phase * Double.pi / 180
         var v = cos(2 * Double.pi * first.frequency * u1 + phase) + cos(2 * Double.pi * first.frequency * u2 + phase)
         if let s = first.envelopeSigma { v *= exp(-(dx * dx + dy * dy) / (2 * s * s)) }
         out[py * width + px] = Float(min(1, max(0, first.mean + first.contrast / 4 * v)))

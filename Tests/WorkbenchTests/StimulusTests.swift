@@ -75,3 +75,44 @@ struct StimulusTests {
     #expect(spec.stimulus(0).image == s.image)  // seeded noise: same every time
   }
 }
+
+@Suite("Plaids, dots, repeats and log-spaced sweeps")
+struct NewStimulusTests {
+  @Test("a plaid of two identical components is the grating; 90 degrees apart both peak at the centre") func plaid() {
+    let g = Grating(orientation: 30, frequency: 0.1, phase: 40, contrast: 0.8, mean: 0.5, x: 14, y: 12, aperture: 9)
+    let same = Plaid(g, angle: 0).render(height: 28, width: 30)
+    let grating = g.render(height: 28, width: 30)
+    #expect(zip(same, grating).allSatisfy { abs($0 - $1) < 1e-6 })
+    var centred = g
+    centred.phase = 0
+    let crossed = Plaid(centred, angle: 90).render(height: 28, width: 30)
+    #expect(abs(crossed[12 * 30 + 14] - 0.9) < 1e-6)  // mean + contrast/4 (1 + 1)
+    #expect(crossed[0] == 0.5)  // outside the aperture
+  }
+
+  @Test("ON and OFF dots on a background; exactly the background beyond four sizes") func dots() {
+    let on = GaussianDot(x: 10, y: 8, size: 1.5, contrast: 0.5, mean: 0.5).render(height: 20, width: 24)
+    let off = GaussianDot(x: 10, y: 8, size: 1.5, contrast: -0.5, mean: 0.5).render(height: 20, width: 24)
+    #expect(on[8 * 24 + 10] == 1 && off[8 * 24 + 10] == 0)
+    #expect(abs(on[8 * 24 + 11] - Float(0.5 + 0.5 * exp(-1 / 4.5))) < 1e-6)
+    #expect(on[19 * 24 + 23] == 0.5 && off[0] == 0.5)
+  }
+
+  @Test("log-spaced ranges are geometric with exact ends; repeats add a slowest repeat parameter with new noise")
+  func repeats() {
+    let v = ParameterValues.logRange(from: 0.01, to: 1, steps: 5).values
+    #expect(v.first == 0.01 && v.last == 1)
+    #expect(zip(v, v.dropFirst()).allSatisfy { abs($1 / $0 - 10.0.squareRoot()) < 1e-12 })
+    var spec = StimulusSpec(
+      kind: .dot, parameters: [("x", .list([4, 8]))], canvasHeight: 12, canvasWidth: 12, seed: 9)
+    spec.repeats = 3
+    spec.trialNoise = 0.1
+    #expect(spec.count == 6 && spec.conditionCount == 2 && spec.grid.names.first == "repeat")
+    #expect(spec.sweptParameters == ["repeat", "x"])
+    // Stimuli 1 and 3 are the same condition (x = 8) in repeats 0 and 1: same dot, other noise.
+    let a = spec.stimulus(1)
+    let b = spec.stimulus(3)
+    #expect(a.object == b.object && a.image != b.image)
+    #expect(spec.stimulus(1).image == a.image)
+  }
+}
