@@ -18,10 +18,14 @@ extension ProtocolRunner {
   /// every contrast are summed as |r - r_blank|) beside the geometric centre, the offset in pixels and in the layer's
   /// strides (receptive_fields.csv), and the maps of the four most responsive units of each layer
   /// (rf_maps.npy [k, y values, x values] with rf_map_units.csv).
+  /// Also returns each unit's measured field (nil where no probe changed its response), for units.csv.
   static func writeReceptiveFieldMaps(
     _ dir: String, result r: RecordingResult, grid: ConditionAccumulator, blank: [Float], net: RecordableModel
-  ) throws -> [String: String] {
-    guard let xi = grid.names.firstIndex(of: "x"), let yi = grid.names.firstIndex(of: "y") else { return [:] }
+  ) throws -> (files: [String: String], measured: [MeasuredReceptiveField?]) {
+    var measured = [MeasuredReceptiveField?](repeating: nil, count: r.units.units.count)
+    guard let xi = grid.names.firstIndex(of: "x"), let yi = grid.names.firstIndex(of: "y") else {
+      return ([:], measured)
+    }
     let xs = grid.values[xi]
     let ys = grid.values[yi]
     // Per x-y position, the summed |response - blank| over the probe contrasts (the kept grid runs in
@@ -51,6 +55,7 @@ extension ProtocolRunner {
         let u = r.units.units[k]
         let geometric = r.units.centres[k]
         let m = MeasuredReceptiveField(responses: responses, xs: xs, ys: ys, blank: 0)
+        measured[k] = m
         let offset = m.map {
           ((($0.centreX - geometric.x) * ($0.centreX - geometric.x))
             + (($0.centreY - geometric.y) * ($0.centreY - geometric.y))).squareRoot()
@@ -94,7 +99,7 @@ extension ProtocolRunner {
         Array((unitLines.joined(separator: "\n") + "\n").utf8), to: dir + "/rf_map_units.csv")
       files["rf_maps.npy"] = "[maps, y values, x values]: |response - blank response| of the units in rf_map_units.csv"
     }
-    return files
+    return (files, measured)
   }
 
   /// V1 property measures (see `measureV1`) of every unit and phase (v1_properties.csv) and their

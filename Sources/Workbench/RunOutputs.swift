@@ -19,7 +19,24 @@ extension ProtocolRunner {
       try writeFileAtomically(Array(text.utf8), to: dir + "/" + name)
     }
     try write("conditions.csv", spec.conditionTableCSV())
-    try write("units.csv", r.units.csv())
+    var measureFiles: [String: String] = [:]
+    var measured: [MeasuredReceptiveField?]? = nil
+    if let blank, let grid = r.conditions {
+      let maps = try writeReceptiveFieldMaps(dir, result: r, grid: grid, blank: blank, net: net)
+      measureFiles.merge(maps.files) { a, _ in a }
+      measured = maps.measured
+    }
+    // With receptive-field maps, each unit's measured field stands beside its geometric one.
+    try write(
+      "units.csv",
+      r.units.csv(
+        extra: measured.map { m in
+          [
+            ("measured_centre_row", m.map { $0.map { "\($0.centreY)" } ?? "" }),
+            ("measured_centre_col", m.map { $0.map { "\($0.centreX)" } ?? "" }),
+            ("measured_size_px", m.map { $0.map { "\($0.size)" } ?? "" }),
+          ]
+        } ?? []))
     if let attended = r.attendedGlimpse {
       var glimpses = ["stimulus,attended_glimpse,prediction_attended,prediction_unattended"]
       for (i, g) in attended.enumerated() {
@@ -67,10 +84,6 @@ extension ProtocolRunner {
     try writePNG(
       exampleTuningCurves(r, values: values, sem: sem, axisName: p.tuningAxis), to: dir + "/tuning_examples.png")
     let modelFiles = try net.writeModelOutputs(into: dir)
-    var measureFiles: [String: String] = [:]
-    if let blank, let grid = r.conditions {
-      measureFiles.merge(try writeReceptiveFieldMaps(dir, result: r, grid: grid, blank: blank, net: net)) { a, _ in a }
-    }
     if p.measures.contains(.v1), let grid = r.conditions {
       measureFiles.merge(try writeV1Properties(dir, result: r, grid: grid, phases: p.condition == .none ? 1 : 2)) {
         a, _ in a

@@ -84,6 +84,10 @@ struct ReceptiveFieldMappingTests {
     let pdf = try Data(contentsOf: URL(fileURLWithPath: dir + "/out/report.pdf"))
     #expect(pdf.count > 10_000)
     #expect(FileManager.default.fileExists(atPath: dir + "/out/rf_maps.npy"))
+    // The unit table holds each unit's measured field beside its geometric one.
+    let units = try csvRows(dir + "/out/units.csv")
+    #expect(units[0].suffix(3) == ["measured_centre_row", "measured_centre_col", "measured_size_px"])
+    #expect(units.dropFirst().contains { !$0[12].isEmpty && Double($0[12]) != nil })
   }
 }
 
