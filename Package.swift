@@ -39,6 +39,9 @@ let package = Package(
       name: "CTurboJPEG", path: "Sources/CTurboJPEG", pkgConfig: "libturbojpeg",
       providers: [.apt(["libturbojpeg0-dev"])]),
     .systemLibrary(
+      name: "CHDF5", path: "Sources/CHDF5", pkgConfig: "hdf5-serial",
+      providers: [.apt(["libhdf5-dev"])]),
+    .systemLibrary(
       name: "CZlib", path: "Sources/CZlib", pkgConfig: "zlib",
       providers: [.apt(["zlib1g-dev"])]),
 
@@ -64,8 +67,8 @@ let package = Package(
     .target(
       name: "Workbench",
       dependencies: [
-        "Engine", "Datasets", "Models", "ModelInterface", "Stimuli", "Recording", "Analysis", "Reports", "ImageIO",
-        "CCairo", .product(name: "Yams", package: "Yams"),
+        "Engine", "Datasets", "Models", "ModelInterface", "Stimuli", "Recording", "Analysis", "Reports", "NWB",
+        "ImageIO", "CCairo", .product(name: "Yams", package: "Yams"),
       ],
       swiftSettings: fastSettings),
     // The fuzz harness behind `ephys fuzz`: seeded mutants of a corpus through every reader.
@@ -79,6 +82,8 @@ let package = Package(
     .target(name: "Benchmarks", dependencies: ["Engine", "Models"], swiftSettings: fastSettings),
     // Figures and PDF/PNG pages on Cairo.
     .target(name: "Reports", dependencies: ["CCairo"], swiftSettings: fastSettings),
+    // NWB 2.x files on HDF5 (Neurodata Without Borders: pynwb, pynapple, DANDI).
+    .target(name: "NWB", dependencies: ["CHDF5"], swiftSettings: fastSettings),
     // Statistics on GSL.
     .target(name: "Analysis", dependencies: ["CGSL"], swiftSettings: fastSettings),
     // Models built on the engine.
@@ -96,6 +101,7 @@ let package = Package(
 
     .testTarget(name: "KernelsTests", dependencies: ["Kernels"]),
     .testTarget(name: "ReportsTests", dependencies: ["Reports"]),
+    .testTarget(name: "NWBTests", dependencies: ["NWB"]),
     .testTarget(name: "ModelInterfaceTests", dependencies: ["Engine", "Stimuli", "ModelInterface"]),
     // The command line as a user runs it: subprocesses of the built `ephys` (fuzzing, kill -9).
     .testTarget(name: "ephysTests", dependencies: ["Engine", "Datasets", "ephys"]),

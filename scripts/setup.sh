@@ -7,7 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # python3-torchvision: the zoo's .pth parity test runs torchvision itself (Debian's build, torch 1.13).
-packages=(libopenblas-dev libgsl-dev libcairo2-dev libpng-dev libturbojpeg0-dev zlib1g-dev pkg-config python3 ca-certificates
+packages=(libopenblas-dev libgsl-dev libcairo2-dev libpng-dev libturbojpeg0-dev zlib1g-dev libhdf5-dev pkg-config python3 ca-certificates
   python3-torchvision)
 python3 -m pip --version >/dev/null 2>&1 || packages+=(python3-pip)
 missing=()

@@ -18,6 +18,13 @@ public enum AttentionCondition: Sendable, Equatable {
   /// The conditions every CNN supports, by protocol name.
   public static let layerConditions = ["spatial-gain", "channel-gain", "none"]
 
+  /// Whether this is one of the model's own conditions (its gating, glimpses, cue) rather than a
+  /// layer condition every CNN supports.
+  public var isModelCondition: Bool {
+    if case .model = self { return true }
+    return false
+  }
+
   /// A short name for tables and reports.
   public var name: String {
     switch self {

@@ -35,6 +35,8 @@ public struct ProtocolSpec: Sendable {
   public var allPasses: Bool = false
   /// Extra measures: receptive-field maps from a probe sweep, V1 property measures from gratings.
   public var measures: [Measure] = []
+  /// Also write the results as one NWB 2.x file, run.nwb (`output: {nwb: true}` or `ephys run --nwb`).
+  public var writeNWB: Bool = false
 }
 
 /// Measures a protocol can ask for beside the attention statistics.
@@ -271,7 +273,22 @@ public enum ProtocolFile {
     }
 
     let seed = m["seed"].flatMap { r.integer($0, "seed", min: 0) } ?? 0
-    let output = m["output"].flatMap { r.string($0, "output") } ?? "Reports/\(name.isEmpty ? "protocol" : name)"
+    // `output: FOLDER` or `output: {folder: FOLDER, nwb: true}`.
+    var output = "Reports/\(name.isEmpty ? "protocol" : name)"
+    var nwb = false
+    if let on = m["output"] {
+      if case .mapping = on {
+        if let om = r.mapping(on, "output", allowed: ["folder", "nwb"]) {
+          if let f = om["folder"].flatMap({ r.string($0, "output.folder") }) { output = f }
+          if let b = om["nwb"], let v = r.bool(b, "output.nwb") { nwb = v }
+        }
+      } else if let f = r.string(on, "output") {
+        output = f
+      }
+    }
+    if nwb && !responses {
+      r.log.add(m["output"], "output.nwb", "NWB output holds every trial's responses: it needs record.responses: true")
+    }
 
     if let stimulus, let entry, log.issues.isEmpty {
       let input = inputCanvas(architecture, stimulus: stimulus)
@@ -303,7 +320,7 @@ public enum ProtocolFile {
       stimulus: stimulus,
       stimulusSource: stimulusSource, condition: condition, layers: layers, units: units, writeResponses: responses,
       batchSize: batch, tuningAxis: axis, reduce: reduce, seed: UInt64(seed), output: output, allPasses: allPasses,
-      measures: measures)
+      measures: measures, writeNWB: nwb)
   }
 
   /// The input canvas (height, width) a protocol runs at, pixels: the stimulus's canvas for a model

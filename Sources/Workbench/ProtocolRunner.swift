@@ -18,6 +18,8 @@ public struct RunOutcome: Sendable {
   public var recordingSeconds: Double = 0
   /// Wall time of the statistics, fits, gating evaluation, tables and report, seconds.
   public var analysisSeconds: Double = 0
+  /// Wall time of writing run.nwb (0 without NWB output), seconds.
+  public var nwbSeconds: Double = 0
   /// Files of the model's own evaluation (e.g. object attention's gating evaluation), with one line on each.
   public var modelFiles: [String: String] = [:]
   /// Warnings about the unit selection and caveats about the design, also in summary.json and the report.
@@ -159,9 +161,12 @@ public enum ProtocolRunner {
     plan.keep = keptParameters(p, spec: spec)
     let clock = ContinuousClock()
     let t0 = clock.now
-    let result = try Recording.record(plan, on: net, responsesPath: p.writeResponses ? dir + "/responses.npy" : nil) {
+    var result = try Recording.record(plan, on: net, responsesPath: p.writeResponses ? dir + "/responses.npy" : nil) {
       progress($0, spec.count)
     }
+    // Which glimpse attended the object means something only when attention is the model's own
+    // (a spatial gain on a glimpse model leaves both glimpses to the model).
+    if !p.condition.isModelCondition { result.attendedGlimpse = nil }
     let blank =
       p.measures.contains(.rfMap) ? try blankResponses(spec, net: net, layers: layers, units: result.units) : nil
     let t1 = clock.now
@@ -170,10 +175,18 @@ public enum ProtocolRunner {
     let caveats = designCaveats(p, spec: spec, result: result)
     let modelFiles = try writeOutputs(
       dir, p, spec: spec, net: net, result: result, seed: seed, blank: blank, warnings: warnings, caveats: caveats)
+    let t2 = clock.now
+    if p.writeNWB {
+      let text = (try? String(contentsOfFile: p.file, encoding: .utf8)) ?? "(protocol file not readable: \(p.file))"
+      try RunNWB.write(
+        dir, spec: spec, protocolText: text, description: p.description.isEmpty ? p.name : p.description,
+        hasAttention: p.condition != .none)
+    }
     func seconds(_ d: Duration) -> Double { Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18 }
     return RunOutcome(
       folder: dir, stimuli: spec.count, units: result.units.units.count, silentUnits: silent,
-      recordingSeconds: seconds(t1 - t0), analysisSeconds: seconds(clock.now - t1), modelFiles: modelFiles,
+      recordingSeconds: seconds(t1 - t0), analysisSeconds: seconds(t2 - t1), nwbSeconds: seconds(clock.now - t2),
+      modelFiles: modelFiles,
       warnings: warnings, caveats: caveats)
   }
 

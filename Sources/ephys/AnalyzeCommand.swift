@@ -72,3 +72,22 @@ struct Report: ParsableCommand {
     say("rebuilt \(runDirectory)/report.pdf, unit_statistics.csv and layer_statistics.csv")
   }
 }
+
+/// `ephys nwb RUN_DIR`: the run's results as one NWB 2.x file.
+struct ExportNWB: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "nwb",
+    abstract: "Write run.nwb (NWB 2.x: trials, units, responses, stimuli) for a folder written by `ephys run`.",
+    discussion: """
+      Reads responses.npy, units.csv, unit_statistics.csv, tuning.npy and summary.json, and renders the stimuli
+      again from the protocol with the run's seed. `ephys run --nwb` does the same at the end of a run. See
+      docs/python.md for reading the file with pynwb and pynapple.
+      """)
+  @Argument(help: "A folder written by `ephys run` (with responses.npy).") var runDirectory: String
+  @Option(help: "The protocol file the run used (default: summary.json's protocol_file).") var `protocol`: String?
+  func run() throws {
+    let start = Date()
+    try RunNWB.export(runDirectory, protocolFile: `protocol`)
+    say(String(format: "wrote %@/run.nwb in %.1f s", runDirectory, Date().timeIntervalSince(start)))
+  }
+}

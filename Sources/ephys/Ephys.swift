@@ -9,7 +9,7 @@ struct Ephys: ParsableCommand {
     abstract: "In-silico electrophysiology on neural networks: train models, run attention protocols, report.",
     version: ephysVersion,
     subcommands: [
-      Run.self, StimuliPreview.self, Analyze.self, Report.self, Train.self, Evaluate.self, Extract.self,
+      Run.self, StimuliPreview.self, Analyze.self, Report.self, ExportNWB.self, Train.self, Evaluate.self, Extract.self,
       GridSearch.self,
       Inspect.self, Models.self, Bench.self, Fuzz.self,
     ])

@@ -6,11 +6,13 @@ struct ProgressBar {
   let total: Int
   let label: String
   let unit: String
-  let start = Date()
+  let start: Date
   private var lastDraw = Date.distantPast
   private let interactive = isatty(2) != 0
 
-  init(total: Int, label: String, unit: String = "items") {
+  /// `start`: when the work began (the rate counts from there, not from the first report).
+  init(total: Int, label: String, unit: String = "items", start: Date = Date()) {
+    self.start = start
     self.total = max(1, total)
     self.label = label
     self.unit = unit
@@ -23,13 +25,16 @@ struct ProgressBar {
     guard finished || now.timeIntervalSince(lastDraw) > (interactive ? 0.1 : 10) else { return }
     lastDraw = now
     let elapsed = now.timeIntervalSince(start)
-    let rate = elapsed > 0 ? Double(items) / elapsed : 0
-    let eta = done > 0 ? elapsed / Double(done) * Double(total - done) : 0
+    // Rate and ETA only once there is a second of history: a first batch that finished within
+    // microseconds of the clock starting would otherwise print millions of items per second.
+    let measured = elapsed >= 1
+    let rate = measured ? String(format: "%.0f %@/s", Double(items) / elapsed, unit) : "-- \(unit)/s"
+    let eta = measured && done > 0 ? Self.clock(elapsed / Double(done) * Double(total - done)) : "-:--"
     let width = 24
     let filled = Int(Double(width) * Double(done) / Double(total))
     let bar = String(repeating: "#", count: filled) + String(repeating: "-", count: width - filled)
     let line = String(
-      format: "%@ [%@] %d/%d  %.0f %@/s  ETA %@  %@", label, bar, done, total, rate, unit, Self.clock(eta), status)
+      format: "%@ [%@] %d/%d  %@  ETA %@  %@", label, bar, done, total, rate, eta, status)
     FileHandle.standardError.write(
       ((interactive ? "\r\u{1B}[K" : "") + line + (interactive && !finished ? "" : "\n")).data(using: .utf8)!)
   }

@@ -17,19 +17,29 @@ struct Run: ParsableCommand {
   @Argument(help: "The protocol file (YAML).") var protocolFile: String
   @Option(help: "Output folder (overrides the protocol's).") var out: String?
   @Option(help: "Seed (overrides the protocol's).") var seed: UInt64?
+  @Flag(help: "Also write run.nwb (NWB 2.x: trials, units, responses, stimuli; as `output: {nwb: true}`).")
+  var nwb = false
 
   func run() throws {
-    let spec: ProtocolSpec
+    var spec: ProtocolSpec
     do { spec = try ProtocolFile.load(protocolFile) } catch let e as ProtocolErrors {
       FileHandle.standardError.write(Data((e.description + "\n").utf8))
       throw ExitCode(2)
+    }
+    if nwb {
+      guard spec.writeResponses else {
+        FileHandle.standardError.write(
+          Data("\(protocolFile): --nwb holds every trial's responses: it needs record.responses: true\n".utf8))
+        throw ExitCode(2)
+      }
+      spec.writeNWB = true
     }
     let start = Date()
     var bar: ProgressBar? = nil
     let outcome = try ProtocolRunner.run(
       spec, output: out, seed: seed, notice: note,
       progress: { done, total in
-        if bar == nil { bar = ProgressBar(total: total, label: spec.name, unit: "stim") }
+        if bar == nil { bar = ProgressBar(total: total, label: spec.name, unit: "stim", start: start) }
         bar!.update(done, items: done)
       })
     let silent = outcome.silentUnits.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
@@ -38,7 +48,8 @@ struct Run: ParsableCommand {
     )
     say(
       String(
-        format: "recording %.1f s, statistics and report %.1f s", outcome.recordingSeconds, outcome.analysisSeconds))
+        format: "recording %.1f s, statistics and report %.1f s", outcome.recordingSeconds, outcome.analysisSeconds)
+        + (spec.writeNWB ? String(format: ", run.nwb %.1f s", outcome.nwbSeconds) : ""))
     for (file, what) in outcome.modelFiles.sorted(by: { $0.key < $1.key }) { say("model output \(file): \(what)") }
     for w in outcome.warnings { note("warning: \(w)") }
     for c in outcome.caveats { note("caveat: \(c)") }
