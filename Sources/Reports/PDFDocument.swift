@@ -14,6 +14,8 @@ public final class PDFDocument {
   /// When set, every page is also written as `<prefix>NN.png` (1-based, two-digit), at 2x scale.
   public var figurePrefix: String?
   private var pageNumber = 0
+  /// Every page's drawn elements with their boxes (for the layout check), in page order.
+  public private(set) var layouts: [[DrawnElement]] = []
   /// The first page PNG that could not be written (reported by `finish()`).
   private var figureFailure: String?
 
@@ -59,7 +61,9 @@ public final class PDFDocument {
     cairo_set_source_rgb(cr, 1, 1, 1)
     cairo_paint(cr)
     cairo_restore(cr)
+    LayoutRecorder.begin(cr)
     draw(cr, width, height)
+    layouts.append(LayoutRecorder.end(cr))
     cairo_show_page(cr)
     pageNumber += 1
     if let prefix = figurePrefix,
@@ -102,18 +106,50 @@ public final class PDFDocument {
   }
 }
 
-/// Writes lines of text (a title in bold, then body lines) starting at (x, y).
-public func drawTextBlock(_ cr: OpaquePointer, title: String, lines: [String], x: Double, y: Double, size: Double = 10)
-{
+/// Writes lines of text (a title in bold, then body lines) starting at (x, y); returns the y of the
+/// line after the last.
+@discardableResult
+public func drawTextBlock(
+  _ cr: OpaquePointer, title: String, lines: [String], x: Double, y: Double, size: Double = 10,
+  monospaced: Bool = true
+) -> Double {
   cairo_set_source_rgb(cr, 0, 0, 0)
   cairo_select_font_face(cr, "DejaVu Sans", CAIRO_FONT_SLANT_NORMAL, CAIRO_FONT_WEIGHT_BOLD)
-  cairo_set_font_size(cr, size + 6)
-  cairo_move_to(cr, x, y)
-  cairo_show_text(cr, title)
-  cairo_select_font_face(cr, "DejaVu Sans Mono", CAIRO_FONT_SLANT_NORMAL, CAIRO_FONT_WEIGHT_NORMAL)
+  cairo_set_font_size(cr, size + 4)
+  text(cr, title, x, y)
+  cairo_select_font_face(
+    cr, monospaced ? "DejaVu Sans Mono" : "DejaVu Sans", CAIRO_FONT_SLANT_NORMAL, CAIRO_FONT_WEIGHT_NORMAL)
   cairo_set_font_size(cr, size)
-  for (i, l) in lines.enumerated() {
-    cairo_move_to(cr, x, y + 24 + Double(i) * (size + 4))
-    cairo_show_text(cr, l)
+  let first = title.isEmpty ? y : y + size + 10
+  for (i, l) in lines.enumerated() { text(cr, l, x, first + Double(i) * (size + 3.5)) }
+  return first + Double(lines.count) * (size + 3.5)
+}
+
+/// `line` broken at spaces into pieces that fit `width` points in a monospaced font of `size`
+/// (continuations indented).
+public func wrapText(_ line: String, width: Double, size: Double) -> [String] {
+  let chars = max(20, Int(width / (size * 0.61)))
+  guard line.count > chars else { return [line] }
+  var out: [String] = []
+  var current = ""
+  for word in line.split(separator: " ", omittingEmptySubsequences: false) {
+    if current.count + word.count + 1 > chars && !current.isEmpty {
+      out.append(current)
+      current = "    " + word
+    } else {
+      current += (current.isEmpty ? "" : " ") + word
+    }
   }
+  if !current.isEmpty { out.append(current) }
+  // A word longer than a line is cut.
+  var pieces: [String] = []
+  for l in out {
+    let a = Array(l)
+    var i = 0
+    repeat {
+      pieces.append(String(a[i..<min(a.count, i + chars)]))
+      i += chars
+    } while i < a.count
+  }
+  return pieces
 }

@@ -22,6 +22,9 @@ public struct RunOutcome: Sendable {
   public var nwbSeconds: Double = 0
   /// Files of the model's own evaluation (e.g. object attention's gating evaluation), with one line on each.
   public var modelFiles: [String: String] = [:]
+  /// Every report page's drawn elements with their boxes: `reportLayoutProblems` lists labels or
+  /// legends that leave the page or overlap data or other text (tests require none).
+  public var reportLayout: [[DrawnElement]] = []
   /// Warnings about the unit selection and caveats about the design, also in summary.json and the report.
   public var warnings: [String] = []
   public var caveats: [String] = []
@@ -173,7 +176,7 @@ public enum ProtocolRunner {
     let silent = silentUnits(result)
     let warnings = result.warnings + silentWarnings(result, silent: silent)
     let caveats = designCaveats(p, spec: spec, result: result)
-    let modelFiles = try writeOutputs(
+    let (modelFiles, layout) = try writeOutputs(
       dir, p, spec: spec, net: net, result: result, seed: seed, blank: blank, warnings: warnings, caveats: caveats)
     let t2 = clock.now
     if p.writeNWB {
@@ -186,7 +189,7 @@ public enum ProtocolRunner {
     return RunOutcome(
       folder: dir, stimuli: spec.count, units: result.units.units.count, silentUnits: silent,
       recordingSeconds: seconds(t1 - t0), analysisSeconds: seconds(t2 - t1), nwbSeconds: seconds(clock.now - t2),
-      modelFiles: modelFiles,
+      modelFiles: modelFiles, reportLayout: layout,
       warnings: warnings, caveats: caveats)
   }
 

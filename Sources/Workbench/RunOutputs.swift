@@ -9,12 +9,12 @@ import Stimuli
 
 extension ProtocolRunner {
   /// Writes every result of a run into `dir` (the responses .npy is already there when requested);
-  /// returns the model's own evaluation files with one line on each.
+  /// returns the model's own evaluation files with one line on each, and the report's drawn elements.
   @discardableResult
   static func writeOutputs(
     _ dir: String, _ p: ProtocolSpec, spec: StimulusSpec, net: RecordableModel, result r: RecordingResult,
     seed: UInt64, blank: [Float]? = nil, warnings: [String] = [], caveats: [String] = []
-  ) throws -> [String: String] {
+  ) throws -> (modelFiles: [String: String], layout: [[DrawnElement]]) {
     func write(_ name: String, _ text: String) throws {
       try writeFileAtomically(Array(text.utf8), to: dir + "/" + name)
     }
@@ -103,8 +103,8 @@ extension ProtocolRunner {
     record.caveats = caveats
     try write(
       "summary.json", summaryJSON(p, spec: spec, net: net, result: r, record: record, measureFiles: measureFiles))
-    try writeRunAnalysis(record, into: dir)
-    return modelFiles
+    let layout = try writeRunAnalysis(record, into: dir)
+    return (modelFiles, layout)
   }
 
   /// The version written into summaries and reports.
@@ -113,20 +113,27 @@ extension ProtocolRunner {
   /// Statistics and the PDF report of a run folder, from its stored results alone (no model): the
   /// tuning curves (tuning.npy, tuning_axis.npy), the unit table and summary.json. Used by the runner
   /// and by `ephys report`.
-  public static func writeRunAnalysis(_ dir: String) throws {
+  @discardableResult
+  public static func writeRunAnalysis(_ dir: String) throws -> [[DrawnElement]] {
     try writeRunAnalysis(try RunRecord.read(dir), into: dir)
   }
 
   /// Statistics and the PDF report of a run record, written into `dir` (where the run's montage and
   /// any model outputs such as the gating evaluation are).
-  public static func writeRunAnalysis(_ record: RunRecord, into dir: String) throws {
+  /// Returns every report page's drawn elements (see `reportLayoutProblems`).
+  @discardableResult
+  public static func writeRunAnalysis(_ record: RunRecord, into dir: String) throws -> [[DrawnElement]] {
     var context = ReportContext(
       title: "Ephys report: \(record.protocolName)", summaryLines: record.summaryLines, axisName: record.tuningAxis,
       montagePNG: dir + "/montage.png")
     context.warnings = record.warnings
     context.caveats = record.caveats
     context.measurePages = measurePages(dir)
-    if let text = try? String(contentsOfFile: dir + "/inhibition.csv", encoding: .utf8) {
+    // Gating pages belong to runs whose attention is the model's own gating (glimpses, cue), not to
+    // a spatial or channel gain applied to the same model.
+    if !AttentionCondition.layerConditions.contains(record.attentionMode),
+      let text = try? String(contentsOfFile: dir + "/inhibition.csv", encoding: .utf8)
+    {
       let rows = text.split(separator: "\n").dropFirst().map { $0.split(separator: ",") }.filter { $0.count == 3 }
       context.inhibition = (rows.compactMap { Double($0[1]) }, rows.compactMap { Double($0[2]) })
       context.attentionPNGs = (0..<4).map { dir + "/attention_\($0).png" }.filter {
@@ -135,18 +142,17 @@ extension ProtocolRunner {
     }
     guard record.hasAttention else {
       // No phases to compare: the report holds the summary, the stimuli and the measures.
-      try writeReport(dir + "/report.pdf", obs: [], units: [], layers: [], context: context)
-      return
+      return try writeReport(dir + "/report.pdf", obs: [], units: [], layers: [], context: context)
     }
-    let (units, layers) = try writeAnalysis(
+    let (_, layers, layout) = try writeAnalysis(
       runObservations(record), into: dir, unitsFile: "unit_statistics.csv", layersFile: "layer_statistics.csv",
       context: context, seed: record.seed,
       tuning: record.tuningAxis == "orientation" ? .wrappedGaussian(period: 180) : .gaussian,
       contrastAxis: record.tuningAxis == "contrast")
-    _ = units
     if layers.contains(where: { splitPassLayerName($0.layer).pass != nil }) {
       try writeFileAtomically(Array(modulationByPassCSV(layers).utf8), to: dir + "/modulation_by_pass.csv")
     }
+    return layout
   }
 
   /// A run's paired observations: one per unit, its conditions the tuning axis values, A and U its

@@ -47,7 +47,7 @@ struct Analyze: ParsableCommand {
     }
     let temporary = try OutputFolder.begin(out, notice: note)
     defer { OutputFolder.abandon(temporary) }  // gone after the commit; removed on failure
-    let (units, layers) = try writeAnalysis(
+    let (units, layers, _) = try writeAnalysis(
       obs, into: temporary,
       context: ReportContext(
         title: "Ephys report: \((table as NSString).lastPathComponent)",
@@ -67,9 +67,16 @@ struct Report: ParsableCommand {
   static let configuration = CommandConfiguration(
     abstract: "Rebuild the statistics and report.pdf of a run folder from its stored results (no model needed).")
   @Argument(help: "A folder written by `ephys run`.") var runDirectory: String
+  @Flag(help: "List labels or legends that leave the page or overlap data or other text; exit 1 if any.")
+  var checkLayout = false
   func run() throws {
-    try ProtocolRunner.writeRunAnalysis(runDirectory)
+    let problems = reportLayoutProblems(try ProtocolRunner.writeRunAnalysis(runDirectory))
     say("rebuilt \(runDirectory)/report.pdf, unit_statistics.csv and layer_statistics.csv")
+    if checkLayout {
+      for p in problems { say("layout: \(p)") }
+      say("layout check: \(problems.count) problem(s)")
+      if !problems.isEmpty { throw ExitCode(1) }
+    }
   }
 }
 
