@@ -182,21 +182,24 @@ public final class NWBWriter {
   /// A UUID-formatted id (RFC 9562 version 8: name-based, custom hash) from the file identifier and
   /// the object's path: unique within and across files, and the same on every rewrite.
   func objectID(_ path: String) -> String {
-    func fnv(_ s: String, _ basis: UInt64) -> UInt64 {
-      var h = basis
-      for b in s.utf8 {
-        h ^= UInt64(b)
-        h = h &* 0x100_0000_01b3
-      }
-      return h
-    }
     let key = identifier + "\u{0}" + path
-    var hi = fnv(key, 0xcbf2_9ce4_8422_2325)
-    var lo = fnv(key, 0x8422_2325_cbf2_9ce4 ^ hi)
+    var hi = fnv1a(key)
+    var lo = fnv1a(key, basis: 0x8422_2325_cbf2_9ce4 ^ hi)
     hi = (hi & ~0xF000) | 0x8000  // version 8
     lo = (lo & ~(UInt64(0xC) << 60)) | (UInt64(0x8) << 60)  // variant 10
     let h = String(format: "%016llx", hi)
     let l = String(format: "%016llx", lo)
     return "\(h.prefix(8))-\(h.dropFirst(8).prefix(4))-\(h.suffix(4))-\(l.prefix(4))-\(l.suffix(12))"
   }
+}
+
+/// 64-bit FNV-1a hash of a string's UTF-8 bytes from `basis` (the standard offset basis by default):
+/// a stable, platform-independent fingerprint for identifiers (not a cryptographic hash).
+public func fnv1a(_ s: String, basis: UInt64 = 0xcbf2_9ce4_8422_2325) -> UInt64 {
+  var h = basis
+  for b in s.utf8 {
+    h ^= UInt64(b)
+    h = h &* 0x100_0000_01b3
+  }
+  return h
 }

@@ -40,10 +40,11 @@ public final class PDFDocument {
   }
 
   /// ISO 8601 creation date: from SOURCE_DATE_EPOCH if set, else the Unix epoch.
-  static var creationDate: String {
+  public static var creationDate: String {
     let seconds = ProcessInfo.processInfo.environment["SOURCE_DATE_EPOCH"].flatMap(Double.init) ?? 0
     let f = ISO8601DateFormatter()
     f.formatOptions = [.withInternetDateTime]
+    f.timeZone = TimeZone(identifier: "UTC")
     return f.string(from: Date(timeIntervalSince1970: seconds))
   }
 

@@ -143,7 +143,6 @@ public func drawScatter(
   cairo_set_dash(cr, nil, 0, 0)
   cairo_set_source_rgba(cr, 0.1, 0.1, 0.1, 0.35)
   var outside = 0
-  var box: (Double, Double, Double, Double)? = nil
   for (px, py) in finite {
     guard a.contains(px, py) else {
       outside += 1
@@ -152,7 +151,6 @@ public func drawScatter(
     let (sx, sy) = (a.sx(px), a.sy(py))
     cairo_arc(cr, sx, sy, 1.3, 0, 2 * Double.pi)
     cairo_fill(cr)
-    box = box.map { (min($0.0, sx), min($0.1, sy), max($0.2, sx), max($0.3, sy)) } ?? (sx, sy, sx, sy)
   }
   for l in lines {
     cairo_set_source_rgb(cr, l.color.r, l.color.g, l.color.b)
@@ -167,7 +165,6 @@ public func drawScatter(
   where a.contains(px, py) {
     LayoutRecorder.record(cr, .data, "point", x: a.sx(px) - 1.3, y: a.sy(py) - 1.3, w: 2.6, h: 2.6)
   }
-  _ = box
   a.draw(cr, title: title, x: AxisSpec(xLabel), y: AxisSpec(yLabel), frame: (x, y, w))
   cairo_set_font_size(cr, 7.5)
   for (k, l) in lines.enumerated() {

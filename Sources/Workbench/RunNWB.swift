@@ -2,6 +2,7 @@ import Analysis
 import Engine
 import Foundation
 import NWB
+import Reports
 import Stimuli
 
 /// Writes a run folder's results as one NWB 2.x file (`run.nwb`), for pynwb, pynapple and DANDI.
@@ -92,7 +93,8 @@ public enum RunNWB {
     defer { try? handle.close() }
 
     let identifier = "ephys-" + String(format: "%016llx", fnv1a(summary + protocolText))
-    let date = NWBTime.creationDate
+    // NWB wants an explicit offset; the PDF date is UTC with "Z".
+    let date = PDFDocument.creationDate.replacingOccurrences(of: "Z", with: "+00:00")
     let nwb = try NWBWriter(
       path: dir + "/run.nwb", identifier: identifier,
       sessionDescription: "Ephys in-silico recording: \(description)", sessionStartTime: date, fileCreateDate: date)
@@ -206,26 +208,4 @@ public enum RunNWB {
     "verdict": "gain-model verdict: multiplicative, additive, affine or none",
     "excluded_reason": "why the unit was excluded from the statistics (empty when included)",
   ]
-
-  static func fnv1a(_ s: String) -> UInt64 {
-    var h: UInt64 = 0xcbf2_9ce4_8422_2325
-    for b in s.utf8 {
-      h ^= UInt64(b)
-      h = h &* 0x100_0000_01b3
-    }
-    return h
-  }
-}
-
-/// The times an NWB file states.
-enum NWBTime {
-  /// ISO 8601 with time zone: SOURCE_DATE_EPOCH when set, else the Unix epoch, as the PDF report's
-  /// creation date (reproducible bytes; a network recording has no wall-clock session).
-  static var creationDate: String {
-    let seconds = ProcessInfo.processInfo.environment["SOURCE_DATE_EPOCH"].flatMap(Double.init) ?? 0
-    let f = ISO8601DateFormatter()
-    f.formatOptions = [.withInternetDateTime]
-    f.timeZone = TimeZone(identifier: "UTC")
-    return f.string(from: Date(timeIntervalSince1970: seconds)).replacingOccurrences(of: "Z", with: "+00:00")
-  }
 }

@@ -76,7 +76,7 @@ func renderReport(
     try? FileManager.default.removeItem(atPath: folder + "/" + f)
   }
   doc.figurePrefix = folder + "/figure_"
-  let (width, height) = (doc.width, doc.height)
+  let height = doc.height
   let front = glance.map { [$0] } ?? []
   let line = summaryFontSize + 3.5
   // Contents entries: the front pages, this page, continuation pages, then `pages`.
@@ -105,14 +105,17 @@ func renderReport(
   for i in continuations.indices { entries.append("\(contentsNumber + 1 + i)  Summary (continued)") }
   for (i, p) in pages.enumerated() { entries.append("\(contentsNumber + continuations.count + 1 + i)  \(p.title)") }
   var number = 0
-  for p in front {
-    number += 1
-    let n = number
-    doc.page { cr, w, h in
-      p.draw(cr, w, h)
-      footer(cr, w, h, n)
+  func drawPages(_ list: [ReportPage]) {
+    for p in list {
+      number += 1
+      let n = number
+      doc.page { cr, w, h in
+        p.draw(cr, w, h)
+        footer(cr, w, h, n)
+      }
     }
   }
+  drawPages(front)
   number += 1
   doc.page { cr, w, h in
     let half = (entries.count + 1) / 2
@@ -131,15 +134,7 @@ func renderReport(
       footer(cr, w, h, n)
     }
   }
-  for p in pages {
-    number += 1
-    let n = number
-    doc.page { cr, w, h in
-      p.draw(cr, w, h)
-      footer(cr, w, h, n)
-    }
-  }
-  _ = (width, contentRows)
+  drawPages(pages)
   try doc.finish()
   return doc.layouts
 }
