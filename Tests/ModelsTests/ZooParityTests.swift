@@ -25,42 +25,6 @@ struct ZooParityTests {
     }
   }
 
-  /// u(j, i) of the fixture script: SplitMix64 of j * 2^32 + i, top 53 bits to [-1, 1) (exact).
-  static func uniform(_ j: Int, _ i: Int) -> Double {
-    var z = UInt64(j) << 32 &+ UInt64(i) &+ 0x9E37_79B9_7F4A_7C15
-    z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-    z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-    z ^= z >> 31
-    return Double(z >> 11) * 0x1p-52 - 1
-  }
-
-  /// The fixture script's weights, entry `j` of torchvision's key order (see its docstring).
-  static func formulaWeights(_ keys: [(String, [Int])], batchNorms: Set<String>) -> TensorArchive {
-    var archive = TensorArchive()
-    for (j, (key, shape)) in keys.enumerated() {
-      let n = shape.reduce(1, *)
-      let leaf = key.split(separator: ".").last.map(String.init) ?? key
-      let batchNorm = batchNorms.contains(String(key.dropLast(leaf.count + 1)))
-      if leaf == "num_batches_tracked" {
-        archive.tensors.append(StoredTensor(name: key, shape: shape, ints: [Int](repeating: 0, count: n)))
-        continue
-      }
-      let scale = (6 / Double(shape.dropFirst().reduce(1, *))).squareRoot()
-      let values = (0..<n).map { i -> Float in
-        let u = uniform(j, i)
-        switch leaf {
-        case "running_var": return Float(1 + 0.25 * (1 + u))
-        case "running_mean": return Float(0.1 * u)
-        case "weight" where batchNorm: return Float(1 + 0.1 * u)
-        case "bias": return Float((batchNorm ? 0.1 : 0.05) * u)
-        default: return Float(scale * u)
-        }
-      }
-      archive.tensors.append(StoredTensor(name: key, shape: shape, floats: values))
-    }
-    return archive
-  }
-
   @Test("keys, shapes, logits and recorded layers equal torchvision's", arguments: architectures)
   func parity(_ name: String) throws {
     let fixture = try Safetensors.read(modelsFixture("zoo/\(name).safetensors"))
@@ -73,7 +37,7 @@ struct ZooParityTests {
     let modules = Dictionary(model.namedModules().map { ($0.name, $0.module) }, uniquingKeysWith: { a, _ in a })
     let batchNorms = Set(modules.filter { $0.value is BatchNorm }.keys)
     #expect(model.namedState().map(\.name).sorted() == keys.map(\.0).sorted(), "torchvision's state_dict keys")
-    try model.loadStateDict(Self.formulaWeights(keys, batchNorms: batchNorms))  // strict: every key, every shape
+    try model.loadStateDict(FixtureFormula.weights(keys, batchNorms: batchNorms))  // strict: every key, every shape
     model.eval()
     var worst = 0.0
     for tag in ["2x64", "1x224"] where fixture["\(tag)/logits"] != nil {
@@ -81,7 +45,7 @@ struct ZooParityTests {
       let (batch, size) = (parts[0], parts[1])
       let x = Tensor<Float>(
         shape: [batch, 3, size, size],
-        scalars: (0..<(batch * 3 * size * size)).map { Float(1.5 * Self.uniform(999, $0)) })
+        scalars: (0..<(batch * 3 * size * size)).map { Float(1.5 * FixtureFormula.uniform(999, $0)) })
       var seen: [String: Tensor<Float>] = [:]
       let handles = try layers.map { layer in
         try #require(modules[layer], "no module \(layer)").registerForwardHook { _, _, out in seen[layer] = out }
