@@ -8,6 +8,11 @@ public enum AttentionCondition: Sendable, Equatable {
   /// Any CNN: channel k of the chosen layer's output is multiplied by max(0, 1 + beta * values[k])
   /// in the attended phase (the feature-similarity gain form); the unattended phase runs without gain.
   case channelGain(layer: String, beta: Float, values: [Float])
+  /// Any CNN: feature-based attention (Lindsay & Miller 2018's feature-similarity gain): channel k of
+  /// each listed layer's output is multiplied by max(0, 1 + beta * values[layer][k]) in the attended
+  /// phase, the values being the feature maps' tuning (or gradient) values for the attended feature
+  /// `target` (e.g. "orientation 45"); the unattended phase runs without gain.
+  case featureGain(layers: [String], beta: Float, values: [[Float]], target: String)
   /// No attention: one forward pass, recorded as both phases (receptive-field mapping, V1 property
   /// measures); attended and unattended responses are identical by construction.
   case none
@@ -16,7 +21,7 @@ public enum AttentionCondition: Sendable, Equatable {
   case model(String)
 
   /// The conditions every CNN supports, by protocol name.
-  public static let layerConditions = ["spatial-gain", "channel-gain", "none"]
+  public static let layerConditions = ["spatial-gain", "channel-gain", "feature-gain", "none"]
 
   /// Whether this is one of the model's own conditions (its gating, glimpses, cue) rather than a
   /// layer condition every CNN supports.
@@ -30,16 +35,21 @@ public enum AttentionCondition: Sendable, Equatable {
     switch self {
     case .spatialGain: return "spatial-gain"
     case .channelGain: return "channel-gain"
+    case .featureGain: return "feature-gain"
     case .none: return "none"
     case .model(let name): return name
     }
   }
 
-  /// The layer a forward-modifier condition acts on.
-  public var modulatedLayer: String? {
+  /// The (first) layer a forward-modifier condition acts on.
+  public var modulatedLayer: String? { modulatedLayers.first }
+
+  /// Every layer a forward-modifier condition acts on, in network order.
+  public var modulatedLayers: [String] {
     switch self {
-    case .spatialGain(let layer, _, _), .channelGain(let layer, _, _): return layer
-    case .model, .none: return nil
+    case .spatialGain(let layer, _, _), .channelGain(let layer, _, _): return [layer]
+    case .featureGain(let layers, _, _, _): return layers
+    case .model, .none: return []
     }
   }
 
@@ -52,6 +62,9 @@ public enum AttentionCondition: Sendable, Equatable {
     case .channelGain(let layer, let beta, let values):
       return
         "channel gain max(0, 1 + \(beta) v_k) on the \(values.count) channels of \(layer); attended = with the gain, unattended = without"
+    case .featureGain(let layers, let beta, _, let target):
+      return
+        "feature gain max(0, 1 + \(beta) v_k) on the feature maps of \(layers.joined(separator: ", ")), v the maps' values for \(target); attended = with the gain, unattended = without"
     case .none: return "no attention: both phases are the same forward pass"
     case .model: return nil
     }

@@ -15,6 +15,9 @@ public func layerGain(
   case .channelGain(_, let beta, let values):
     guard phase == 0 else { return nil }
     return channelGain(beta: beta, values: values)
+  case .featureGain(let layers, let beta, let values, _):
+    guard phase == 0, let k = layers.firstIndex(of: layer.name), k < values.count else { return nil }
+    return channelGain(beta: beta, values: values[k])
   case .model, .none:
     return nil
   }

@@ -95,6 +95,11 @@ extension RecordableModel {
       return recordableLayers.first { $0.name == layer }?.isSpatial ?? false
     case .channelGain(let layer, _, let values):
       return recordableLayers.first { $0.name == layer }?.channels == values.count
+    case .featureGain(let layers, _, let values, _):
+      return layers.count == values.count
+        && zip(layers, values).allSatisfy { l, v in
+          recordableLayers.first { $0.name == l }.map { $0.channels == v.count && $0.isSpatial } ?? false
+        }
     }
   }
 }

@@ -57,8 +57,8 @@ func shifted(_ image: ArraySlice<Float>, dy: Int, dx: Int) -> [Float] {
 /// Digits as a model's input [N, C, H, W]: each 28 x 28 digit (in [0, 1]) resized bilinearly
 /// (`resampleBilinear`) to the
 /// input's height x width when they differ, repeated in every channel, then normalised per channel.
-public func digitBatch(_ digits: [[Float]], input g: InputGeometry) -> Tensor<Float> {
-  let side = MNIST.side
+/// With `side`, the planes are side x side instead of 28 x 28.
+public func digitBatch(_ digits: [[Float]], input g: InputGeometry, side: Int = MNIST.side) -> Tensor<Float> {
   let plane = g.height * g.width
   var v = [Float]()
   v.reserveCapacity(digits.count * g.channels * plane)
@@ -83,10 +83,13 @@ public let mnistInput = InputGeometry(channels: 1, height: MNIST.side, width: MN
 /// Adam and cross-entropy, digits presented at `input` (see `digitBatch`); calls `progress` after each
 /// epoch (and `batchProgress(done, total)` within it). With `replica` (a builder of the same
 /// architecture) each batch is data parallel (`DataParallel`, slices of at least 8 digits); without,
-/// it runs as one batch. Stops with an error if the loss becomes NaN or infinite.
+/// it runs as one batch. With `present`, each training digit is drawn onto the input's canvas by
+/// `present(digit, rng)` (one input-size plane in [0, 1]) instead of being shifted and resized.
+/// Stops with an error if the loss becomes NaN or infinite.
 public func trainClassifier(
   _ model: Module, replica: (() -> Module)? = nil, on data: MNIST, input: InputGeometry = mnistInput,
-  config: ClassifierTrainingConfig, batchProgress: (Int, Int) -> Void = { _, _ in },
+  config: ClassifierTrainingConfig, present: ((ArraySlice<Float>, inout RandomGenerator) -> [Float])? = nil,
+  batchProgress: (Int, Int) -> Void = { _, _ in },
   progress: (EpochReport) throws -> Void = { _ in }
 ) throws {
   var rng = RandomGenerator(seed: config.seed)
@@ -108,7 +111,9 @@ public func trainClassifier(
       digits.reserveCapacity(idx.count)
       for i in idx {
         let img = data.pixels[(i * side * side)..<((i + 1) * side * side)]
-        if config.maxShift > 0 {
+        if let present {
+          digits.append(present(img, &rng))
+        } else if config.maxShift > 0 {
           let span = UInt64(2 * config.maxShift + 1)
           digits.append(
             shifted(img, dy: Int(rng.next() % span) - config.maxShift, dx: Int(rng.next() % span) - config.maxShift))
@@ -116,7 +121,7 @@ public func trainClassifier(
           digits.append(Array(img))
         }
       }
-      let x = digitBatch(digits, input: input)
+      let x = digitBatch(digits, input: input, side: present == nil ? side : input.height)
       let y = IntTensor(idx.map { data.labels[$0] })
       let value: Double
       var predictions: [Int] = []

@@ -37,6 +37,12 @@ public struct ProtocolSpec: Sendable {
   public var measures: [Measure] = []
   /// Also write the results as one NWB 2.x file, run.nwb (`output: {nwb: true}` or `ephys run --nwb`).
   public var writeNWB: Bool = false
+  /// `attention: mode: feature-gain`: what to attend and where its values come from; the runner
+  /// measures or reads the values and fills `condition` before recording.
+  public var featureGain: FeatureGainRequest? = nil
+  /// Set by the runner once the values are resolved: where they came from, and the orientation attended.
+  public var featureGainNote: String = ""
+  public var featureTargetOrientation: Double? = nil
 }
 
 /// Measures a protocol can ask for beside the attention statistics.
@@ -130,7 +136,18 @@ public enum ProtocolFile {
     if an == nil, entry != nil, entry?.conditions.isEmpty ?? false {
       r.log.add(root, "attention", "\(architecture) needs an attention mode (\(modes.joined(separator: ", ")))")
     }
-    if let an, let am = r.mapping(an, "attention", allowed: ["mode", "layer", "beta", "sigma", "values"]) {
+    var featureGain: FeatureGainRequest? = nil
+    if let an,
+      let am = r.mapping(
+        an, "attention", allowed: ["mode", "layer", "beta", "sigma", "values", "target", "layers", "from"])
+    {
+      var isFeatureGain = false
+      if case .scalar(let sc)? = am["mode"] { isFeatureGain = sc.string == "feature-gain" }
+      if !isFeatureGain {
+        for k in ["target", "layers", "from"] where am[k] != nil {
+          r.log.add(am[k], "attention.\(k)", "only used with mode: feature-gain")
+        }
+      }
       let mode = am["mode"].flatMap { r.choice($0, "attention.mode", modes) } ?? entry?.conditions.first ?? ""
       if am["mode"] == nil, entry?.conditions.isEmpty ?? false {
         r.log.add(an, "attention.mode", "is required for \(architecture) (\(modes.joined(separator: ", ")))")
@@ -165,6 +182,11 @@ public enum ProtocolFile {
           }
           condition = .channelGain(layer: layer ?? "", beta: Float(beta), values: values)
         }
+      case "feature-gain":
+        featureGain = FeatureGainRequest.parse(am, an, r, entry: entry, resolve: resolve)
+        condition = .featureGain(
+          layers: featureGain?.layers ?? [], beta: Float(featureGain?.beta ?? 1), values: [],
+          target: featureGain?.target.description ?? "")
       case "none":
         for k in ["layer", "beta", "sigma", "values"] where am[k] != nil {
           r.log.add(am[k], "attention.\(k)", "not used with mode: none (no attention)")
@@ -320,7 +342,7 @@ public enum ProtocolFile {
       stimulus: stimulus,
       stimulusSource: stimulusSource, condition: condition, layers: layers, units: units, writeResponses: responses,
       batchSize: batch, tuningAxis: axis, reduce: reduce, seed: UInt64(seed), output: output, allPasses: allPasses,
-      measures: measures, writeNWB: nwb)
+      measures: measures, writeNWB: nwb, featureGain: featureGain)
   }
 
   /// The input canvas (height, width) a protocol runs at, pixels: the stimulus's canvas for a model

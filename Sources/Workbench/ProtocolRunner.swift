@@ -150,6 +150,15 @@ public enum ProtocolRunner {
     _ dir: String, _ p: ProtocolSpec, spec: StimulusSpec, net: RecordableModel, seed: UInt64,
     progress: (Int, Int) -> Void
   ) throws -> RunOutcome {
+    var p = p
+    if let request = p.featureGain {
+      let resolved = try request.resolve(spec, model: net, batchSize: p.batchSize) { done, total in
+        progress(done, total)
+      }
+      p.condition = resolved.condition
+      p.featureGainNote = resolved.note
+      p.featureTargetOrientation = resolved.orientation
+    }
     var layers = p.layers
     if p.allPasses {
       guard net.passes > 1 else {

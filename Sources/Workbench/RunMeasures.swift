@@ -3,6 +3,7 @@ import Engine
 import Foundation
 import ModelInterface
 import Recording
+import Reports
 
 /// A report page of a protocol measure: text lines, histograms and heat maps (the report lays them out).
 public struct MeasurePage: Sendable {
@@ -10,6 +11,7 @@ public struct MeasurePage: Sendable {
   public var lines: [String]
   public var histograms: [(title: String, values: [Double], lo: Double, hi: Double, xLabel: String)] = []
   public var maps: [(title: String, values: [Double], rows: Int, cols: Int)] = []
+  public var panels: [LinePanel] = []
 }
 
 extension ProtocolRunner {
@@ -165,6 +167,7 @@ extension ProtocolRunner {
   /// back from their CSV and NPY files.
   static func measurePages(_ dir: String) -> [MeasurePage] {
     var pages: [MeasurePage] = []
+    if let page = featureSimilarityPage(dir) { pages.append(page) }
     if let table = try? readCSVColumns(dir + "/receptive_fields.csv") {
       var page = MeasurePage(
         title: "Receptive fields measured with a probe at every position vs geometric receptive fields",

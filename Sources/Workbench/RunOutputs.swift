@@ -101,6 +101,7 @@ extension ProtocolRunner {
     record.trialTuning = trialValues
     record.warnings = warnings
     record.caveats = caveats
+    record.featureTargetOrientation = p.featureTargetOrientation
     try write(
       "summary.json", summaryJSON(p, spec: spec, net: net, result: r, record: record, measureFiles: measureFiles))
     let layout = try writeRunAnalysis(record, into: dir)
@@ -128,6 +129,9 @@ extension ProtocolRunner {
       montagePNG: dir + "/montage.png")
     context.warnings = record.warnings
     context.caveats = record.caveats
+    if let target = record.featureTargetOrientation, record.tuningAxis == "orientation", record.hasAttention {
+      try writeFeatureSimilarity(record, target: target, into: dir)
+    }
     context.measurePages = measurePages(dir)
     // Gating pages belong to runs whose attention is the model's own gating (glimpses, cue), not to
     // a spatial or channel gain applied to the same model.
@@ -360,6 +364,14 @@ extension ProtocolRunner {
       "units_selection": unitSelectionName(p.units),
       "trials": r.tuning.trials,
     ]
+    if let fg = p.featureGain, case .featureGain(let gained, let beta, _, let target) = p.condition {
+      var entry: [String: Any] = [
+        "target": target, "values": fg.values.rawValue, "layers": gained, "beta": Double(beta),
+        "source": p.featureGainNote,
+      ]
+      if let o = p.featureTargetOrientation { entry["target_orientation"] = o }
+      summary["feature_gain"] = entry
+    }
     if spec.repeats > 1 {
       summary["trial_noise"] = ["repeats": spec.repeats, "pixel_noise_sd": spec.trialNoise, "jitter": spec.jitter]
     }

@@ -37,6 +37,9 @@ public struct RunRecord: Sendable {
   public var warnings: [String] = []
   public var caveats: [String] = []
 
+  /// The attended orientation of a feature-gain run (degrees), for the feature-similarity analysis.
+  public var featureTargetOrientation: Double? = nil
+
   /// Whether the run has attention phases to compare (attention mode other than none).
   public var hasAttention: Bool { attentionMode != "none" }
 
@@ -98,6 +101,7 @@ public struct RunRecord: Sendable {
     record.trials = trials
     record.trialTuning = trialTuning
     record.warnings = summary["warnings"] as? [String] ?? []
+    record.featureTargetOrientation = (summary["feature_gain"] as? [String: Any])?["target_orientation"] as? Double
     record.caveats = summary["caveats"] as? [String] ?? []
     return record
   }

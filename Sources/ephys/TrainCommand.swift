@@ -7,7 +7,10 @@ import Models
 /// `ephys train ...`: trains a model and writes an atomic checkpoint after every epoch.
 struct Train: ParsableCommand {
   static let configuration = CommandConfiguration(
-    abstract: "Train a model.", subcommands: [TrainSmokeCNN.self, TrainObjectAttention.self, TrainClassifier.self])
+    abstract: "Train a model.",
+    subcommands: [
+      TrainSmokeCNN.self, TrainObjectAttention.self, TrainClassifier.self, TrainFeatureGainCNN.self,
+    ])
 }
 
 /// `ephys train smoke-cnn`: the engine's end-to-end check on the MNIST subset.

@@ -86,7 +86,7 @@ extension ObjectAttentionNet: RecordableModel {
       return PassLayer(index: i, pass: pass)
     }
     let idx = requests.map(\.index)
-    if let layer = condition.modulatedLayer, !names.contains(layer) {
+    for layer in condition.modulatedLayers where !names.contains(layer) {
       throw RecordingError("\(condition.name) layer '\(layer)' is not one of \(names.joined(separator: ", "))")
     }
     let shape = inputGeometry
@@ -110,7 +110,7 @@ extension ObjectAttentionNet: RecordableModel {
       }
     case .model(let other):
       throw RecordingError("the object-attention network has no condition '\(other)' (glimpses, cue)")
-    case .spatialGain, .channelGain, .none:
+    case .spatialGain, .channelGain, .featureGain, .none:
       // The gain is a module-wide forward modifier, so this condition runs the whole batch at once.
       return withNoGrad { recordLayerGain(stimuli, layers: requests, condition: condition) }
     }
@@ -139,15 +139,17 @@ extension ObjectAttentionNet: RecordableModel {
     var predictions: [[Int]] = []
     // Without attention both phases are the same glimpse: run it once.
     for phase in 0..<(condition == .none ? 1 : 2) {
-      var handle: HookHandle? = nil
-      if let layer = condition.modulatedLayer, let l = config.convLayerNames.firstIndex(of: layer),
-        let gain = layerGain(
-          condition, phase: phase, stimuli: stimuli, layer: recordableLayers[l], canvasWidth: shape.width)
-      {
-        handle = reluProbes[l].registerForwardModifier { _, _, y in y * gain }
+      var handles: [HookHandle] = []
+      for layer in condition.modulatedLayers {
+        if let l = config.convLayerNames.firstIndex(of: layer),
+          let gain = layerGain(
+            condition, phase: phase, stimuli: stimuli, layer: recordableLayers[l], canvasWidth: shape.width)
+        {
+          handles.append(reluProbes[l].registerForwardModifier { _, _, y in y * gain })
+        }
       }
       let (r, outputs) = capturedGlimpse(x, ior: emptyIOR(batch: stimuli.count), layers: layers)
-      handle?.remove()
+      for handle in handles { handle.remove() }
       activity.append(outputs)
       predictions.append(r.last.logits.argmax(dim: 1).values)
     }

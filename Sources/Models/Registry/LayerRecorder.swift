@@ -74,10 +74,11 @@ public final class LayerRecorder: RecordableModel {
   public func record(_ stimuli: [Stimulus], condition: AttentionCondition, layers: [String]) throws -> BatchRecording {
     if case .model(let name) = condition {
       throw RecordingError(
-        "\(entry.name) has no condition '\(name)' of its own (layer conditions: spatial-gain, channel-gain)")
+        "\(entry.name) has no condition '\(name)' of its own (layer conditions: spatial-gain, channel-gain, feature-gain)"
+      )
     }
     let geometries = try layers.map { try geometry(of: $0) }
-    let gainLayer = try condition.modulatedLayer.map { try geometry(of: $0) }
+    let gainLayers = try condition.modulatedLayers.map { try geometry(of: $0) }
     let n = stimuli.count
     var activity: [[Tensor<Float>]] = []
     var predictions: [[Int]] = []
@@ -89,11 +90,13 @@ public final class LayerRecorder: RecordableModel {
         let part = Array(stimuli[start..<min(n, start + microBatch)])
         var captured = [Tensor<Float>?](repeating: nil, count: layers.count)
         var handles: [HookHandle] = []
-        if let g = gainLayer, let target = module.module(named: g.name),
-          let gain = layerGain(condition, phase: phase, stimuli: part, layer: g, canvasWidth: inputGeometry.width)
-        {
-          handles.append(
-            target.registerForwardModifier { _, _, y in y * gain.reshaped(Self.broadcastShape(gain, like: y)) })
+        for g in gainLayers {
+          if let target = module.module(named: g.name),
+            let gain = layerGain(condition, phase: phase, stimuli: part, layer: g, canvasWidth: inputGeometry.width)
+          {
+            handles.append(
+              target.registerForwardModifier { _, _, y in y * gain.reshaped(Self.broadcastShape(gain, like: y)) })
+          }
         }
         for (k, g) in geometries.enumerated() {
           handles.append(module.module(named: g.name)!.registerForwardHook { _, _, y in captured[k] = y })

@@ -4,6 +4,7 @@ public enum ModelRegistry {
   public static let entries: [ModelEntry] =
     ObjectAttentionNet.registryEntries
     + [SmallCNN.registryEntry]
+    + [FeatureGainCNN.registryEntry]
     + [AlexNet.registryEntry]
     + VGG.registryEntries
     + ResNet.registryEntries

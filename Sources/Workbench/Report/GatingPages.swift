@@ -73,7 +73,7 @@ extension ReportData {
   func measureReportPages() -> [ReportPage] {
     context.measurePages.flatMap { m -> [ReportPage] in
       let lines = m.lines.flatMap { wrapText($0, width: 842 - 72, size: 8) }
-      let count = m.histograms.count + m.maps.count
+      let count = m.histograms.count + m.maps.count + m.panels.count
       let shape = gridShape(count)
       let textBottom = 36 + 18 + 11.5 * Double(lines.count) + 4
       let together = count == 0 || (595 - 40 - textBottom) / Double(max(1, shape.rows)) >= 150
@@ -95,6 +95,10 @@ extension ReportData {
           drawHeatMap(
             cr, values: map.values, rows: map.rows, cols: map.cols, scale: max(1e-12, map.values.max() ?? 1),
             title: map.title, colorLabel: "|dr|", x: c.x, y: c.y, w: c.w, h: c.h)
+        }
+        for (j, p) in m.panels.enumerated() {
+          let c = cells[m.histograms.count + m.maps.count + j]
+          drawLinePanel(cr, p, x: c.x, y: c.y, w: c.w, h: c.h)
         }
       }
       var pages = [

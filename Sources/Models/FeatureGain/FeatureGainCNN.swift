@@ -1,0 +1,52 @@
+import Engine
+
+/// The VGG-style CNN of the feature-based attention study (Lindsay & Miller 2018 at CPU scale):
+/// three stages of two 3x3 convs (16, 32, 64 channels, padding 1, each followed by a ReLU) with a
+/// 2x2/2 max pool after each stage, then fc6 (3136 -> 256), fc7 (256 -> 256), both with ReLU and
+/// dropout 0.5, and fc8 (256 -> 10 digit classes). torchvision's VGG layout and module names
+/// (`features.N`, `avgpool`, `classifier.N`), so the same study code runs on a torchvision VGG16.
+/// Input: [N, 1, 56, 56] canvases in [0, 1]; output: class scores [N, 10].
+public final class FeatureGainCNN: FeaturesClassifier {
+  /// Convolution widths per stage, 0 for a max pool (VGG's configuration notation).
+  public static let configuration = [16, 16, 0, 32, 32, 0, 64, 64, 0]
+  /// Canvas side, pixels: room for a 2x2 array of 28 x 28 digits.
+  public static let side = 56
+  /// Width of fc6 and fc7.
+  public static let hidden = 256
+
+  /// torchvision's VGG initialisation from `seed` (a VGG without batch norm does not learn from
+  /// PyTorch's layer defaults): conv weights N(0, 2 / fan_out) (Kaiming, fan-out, ReLU), linear weights
+  /// N(0, 0.01^2), biases 0.
+  public init(classes: Int = 10, seed: UInt64 = 0) {
+    var rng = RandomGenerator(seed: seed)
+    var layers: [Module] = []
+    var channels = 1
+    for width in Self.configuration {
+      if width == 0 {
+        layers.append(MaxPool2d(kernel: 2, stride: 2))
+        continue
+      }
+      layers.append(Conv2d(channels, width, kernel: 3, padding: 1, rng: &rng))
+      layers.append(ReLU())
+      channels = width
+    }
+    let pooled = Self.side >> 3
+    let classifier = Sequential([
+      Linear(channels * pooled * pooled, Self.hidden, rng: &rng), ReLU(), Dropout(p: 0.5, seed: seed &+ 1),
+      Linear(Self.hidden, Self.hidden, rng: &rng), ReLU(), Dropout(p: 0.5, seed: seed &+ 2),
+      Linear(Self.hidden, classes, rng: &rng),
+    ])
+    super.init(features: Sequential(layers), avgpool: AdaptiveAvgPool2d(Pair(pooled, pooled)), classifier: classifier)
+    for (_, m) in namedModules() {
+      if let conv = m as? Conv2d {
+        let fanOut = conv.weight.shape[0] * conv.weight.shape[2] * conv.weight.shape[3]
+        let sd = (2 / Double(fanOut)).squareRoot()
+        conv.weight.assign((0..<conv.weight.count).map { _ in Float(rng.normal() * sd) })
+        conv.bias.map { $0.assign([Float](repeating: 0, count: $0.count)) }
+      } else if let fc = m as? Linear {
+        fc.weight.assign((0..<fc.weight.count).map { _ in Float(rng.normal() * 0.01) })
+        fc.bias.map { $0.assign([Float](repeating: 0, count: $0.count)) }
+      }
+    }
+  }
+}
