@@ -40,21 +40,8 @@ public func maxAbsNormalized(_ x: [Double]) -> [Double] {
 public func fitLine(x: [Double], y: [Double]) -> (slope: Double, intercept: Double)? {
   let pairs = zip(x, y).filter { $0.0.isFinite && $0.1.isFinite }
   guard pairs.count >= 3, let lo = pairs.map(\.0).min(), let hi = pairs.map(\.0).max(), hi > lo else { return nil }
-  var xs = pairs.map(\.0)
-  var ys = pairs.map(\.1)
-  var c0 = 0.0
-  var c1 = 0.0
-  var cov00 = 0.0
-  var cov01 = 0.0
-  var cov11 = 0.0
-  var ss = 0.0
-  let status = xs.withUnsafeMutableBufferPointer { xb in
-    ys.withUnsafeMutableBufferPointer { yb in
-      gsl_fit_linear(xb.baseAddress, 1, yb.baseAddress, 1, xb.count, &c0, &c1, &cov00, &cov01, &cov11, &ss)
-    }
-  }
-  guard status == GSL_SUCCESS, c0.isFinite, c1.isFinite else { return nil }
-  return (c1, c0)
+  guard let line = LinearFit(x: pairs.map(\.0), y: pairs.map(\.1)) else { return nil }
+  return (line.slope, line.intercept)
 }
 
 /// A line fit with the t test of its slope: slope, intercept, the slope's standard error, t = slope /
@@ -66,15 +53,12 @@ public struct SlopeTest: Sendable, Equatable {
   /// Fits y against x over the finite pairs and tests slope = 0.
   public init?(x: [Double], y: [Double]) {
     let pairs = zip(x, y).filter { $0.0.isFinite && $0.1.isFinite }
-    guard pairs.count >= 3, let line = fitLine(x: pairs.map(\.0), y: pairs.map(\.1)) else { return nil }
+    guard pairs.count >= 3, let lo = pairs.map(\.0).min(), let hi = pairs.map(\.0).max(), hi > lo,
+      let line = LinearFit(x: pairs.map(\.0), y: pairs.map(\.1))
+    else { return nil }
     let n = pairs.count
-    let mx = pairs.map(\.0).reduce(0, +) / Double(n)
-    let sxx = pairs.map { ($0.0 - mx) * ($0.0 - mx) }.reduce(0, +)
-    let rss = pairs.map { p -> Double in
-      let r = p.1 - (line.intercept + line.slope * p.0)
-      return r * r
-    }.reduce(0, +)
-    let se = (rss / Double(n - 2) / sxx).squareRoot()
+    // GSL's slope variance: residual variance (divisor n - 2) over the spread of x.
+    let se = line.covSlope.squareRoot()
     slope = line.slope
     intercept = line.intercept
     standardError = se

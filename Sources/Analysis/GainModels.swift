@@ -31,22 +31,12 @@ public struct GainFit: Sendable, Equatable, Codable {
     guard n == u.count, n >= 3, a.allSatisfy(\.isFinite), u.allSatisfy(\.isFinite) else { return nil }
     guard u.contains(where: { $0 != u[0] }) else { return nil }
     self.n = n
-    var c0 = 0.0
-    var c1 = 0.0
-    var cov00 = 0.0
-    var cov01 = 0.0
-    var cov11 = 0.0
-    var ss = 0.0
-    u.withUnsafeBufferPointer { x in
-      a.withUnsafeBufferPointer { y in
-        _ = gsl_fit_linear(x.baseAddress, 1, y.baseAddress, 1, n, &c0, &c1, &cov00, &cov01, &cov11, &ss)
-      }
-    }
-    affineIntercept = c0
-    affineSlope = c1
-    affineInterceptSE = cov00.squareRoot()
-    affineSlopeSE = cov11.squareRoot()
-    affineSS = ss
+    guard let line = LinearFit(x: u, y: a) else { return nil }
+    affineIntercept = line.intercept
+    affineSlope = line.slope
+    affineInterceptSE = line.covIntercept.squareRoot()
+    affineSlopeSE = line.covSlope.squareRoot()
+    affineSS = line.residualSS
     var m = 0.0
     var covm = 0.0
     var ssm = 0.0

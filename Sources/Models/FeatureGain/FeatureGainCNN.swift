@@ -19,17 +19,7 @@ public final class FeatureGainCNN: FeaturesClassifier {
   /// N(0, 0.01^2), biases 0.
   public init(classes: Int = 10, seed: UInt64 = 0) {
     var rng = RandomGenerator(seed: seed)
-    var layers: [Module] = []
-    var channels = 1
-    for width in Self.configuration {
-      if width == 0 {
-        layers.append(MaxPool2d(kernel: 2, stride: 2))
-        continue
-      }
-      layers.append(Conv2d(channels, width, kernel: 3, padding: 1, rng: &rng))
-      layers.append(ReLU())
-      channels = width
-    }
+    let (layers, channels) = VGG.featureLayers(Self.configuration, inChannels: 1, batchNorm: false, rng: &rng)
     let pooled = Self.side >> 3
     let classifier = Sequential([
       Linear(channels * pooled * pooled, Self.hidden, rng: &rng), ReLU(), Dropout(p: 0.5, seed: seed &+ 1),

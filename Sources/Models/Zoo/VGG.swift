@@ -34,9 +34,22 @@ public final class VGG: FeaturesClassifier {
     self.depth = depth
     self.batchNorm = batchNorm
     var rng = RandomGenerator(seed: seed)
+    let (layers, _) = Self.featureLayers(depth.configuration, inChannels: 3, batchNorm: batchNorm, rng: &rng)
+    let classifier = Sequential([
+      Linear(512 * 7 * 7, 4096, rng: &rng), ReLU(), Dropout(p: 0.5, seed: seed &+ 1),
+      Linear(4096, 4096, rng: &rng), ReLU(), Dropout(p: 0.5, seed: seed &+ 2), Linear(4096, classes, rng: &rng),
+    ])
+    super.init(features: Sequential(layers), avgpool: AdaptiveAvgPool2d(7), classifier: classifier)
+  }
+
+  /// VGG's `features` modules for a configuration (convolution widths, 0 for a 2x2/2 max pool): each
+  /// conv 3x3 with padding 1, then BatchNorm when asked, then ReLU; returns them and the last width.
+  public static func featureLayers(
+    _ configuration: [Int], inChannels: Int, batchNorm: Bool, rng: inout RandomGenerator
+  ) -> (layers: [Module], channels: Int) {
     var layers: [Module] = []
-    var channels = 3
-    for width in depth.configuration {
+    var channels = inChannels
+    for width in configuration {
       if width == 0 {
         layers.append(MaxPool2d(kernel: 2, stride: 2))
         continue
@@ -46,10 +59,6 @@ public final class VGG: FeaturesClassifier {
       layers.append(ReLU())
       channels = width
     }
-    let classifier = Sequential([
-      Linear(512 * 7 * 7, 4096, rng: &rng), ReLU(), Dropout(p: 0.5, seed: seed &+ 1),
-      Linear(4096, 4096, rng: &rng), ReLU(), Dropout(p: 0.5, seed: seed &+ 2), Linear(4096, classes, rng: &rng),
-    ])
-    super.init(features: Sequential(layers), avgpool: AdaptiveAvgPool2d(7), classifier: classifier)
+    return (layers, channels)
   }
 }

@@ -112,19 +112,14 @@ func writeFeatureStudyReport(_ r: FeatureStudyResult, to path: String) throws {
     }
   }
   pages.append(
-    ReportPage(title: "Performance change per layer: tuning vs gradient values") { cr, w, h in
-      let top = drawTextBlock(
-        cr, title: "Performance change per attention site (mean +- SEM over categories, percentage points)",
-        lines: [
-          "Top: the reference's max over beta (>= 0 by construction). Bottom: beta chosen on half the test images, scored on the other half."
-        ],
-        x: 36, y: 36)
-      drawLegend(
-        cr, FeatureValueKind.allCases.map { LegendEntry(valueColor($0), "\($0.rawValue) values") }, x: 36, y: top + 8)
-      for (cell, p) in zip(gridCells(4, columns: 2, x: 36, y: top + 20, w: w - 72, h: h - 54 - top), changePanels) {
-        drawLinePanel(cr, p, x: cell.x, y: cell.y, w: cell.w, h: cell.h)
-      }
-    })
+    fourPanelPage(
+      "Performance change per layer: tuning vs gradient values",
+      heading: "Performance change per attention site (mean +- SEM over categories, percentage points)",
+      lines: [
+        "Top: the reference's max over beta (>= 0 by construction). Bottom: beta chosen on half the test images, scored on the other half."
+      ],
+      legend: FeatureValueKind.allCases.map { LegendEntry(valueColor($0), "\($0.rawValue) values") },
+      panels: changePanels))
   // 3. Criterion and d'.
   var sdPanels: [LinePanel] = []
   for measure in ["criterion c", "d'"] {
@@ -149,18 +144,13 @@ func writeFeatureStudyReport(_ r: FeatureStudyResult, to path: String) throws {
     }
   }
   pages.append(
-    ReportPage(title: "Criterion and sensitivity per layer") { cr, w, h in
-      let top = drawTextBlock(
-        cr, title: "Criterion c and sensitivity d' of the category-mean hit and false-alarm rates",
-        lines: [
-          "c > 0: conservative (says 'absent' more often); the best beta is the one with the best mean performance at each site."
-        ],
-        x: 36, y: 36)
-      drawLegend(cr, sdPanels[0].series.map { LegendEntry($0.color, $0.label) }, x: 36, y: top + 8)
-      for (cell, p) in zip(gridCells(4, columns: 2, x: 36, y: top + 20, w: w - 72, h: h - 54 - top), sdPanels) {
-        drawLinePanel(cr, p, x: cell.x, y: cell.y, w: cell.w, h: cell.h)
-      }
-    })
+    fourPanelPage(
+      "Criterion and sensitivity per layer",
+      heading: "Criterion c and sensitivity d' of the category-mean hit and false-alarm rates",
+      lines: [
+        "c > 0: conservative (says 'absent' more often); the best beta is the one with the best mean performance at each site."
+      ],
+      legend: sdPanels[0].series.map { LegendEntry($0.color, $0.label) }, panels: sdPanels))
   // 4. Gain-model test.
   let layerAxis = AxisSpec("recorded layer (1-\(r.layers.count))", ticks: r.layers.indices.map { Double($0 + 1) })
   var gainPanels: [LinePanel] = []
@@ -184,21 +174,27 @@ func writeFeatureStudyReport(_ r: FeatureStudyResult, to path: String) throws {
     }
   }
   pages.append(
-    ReportPage(title: "Feature-similarity gain test: activity ratio vs tuning rank") { cr, w, h in
-      let top = drawTextBlock(
-        cr,
-        title:
-          "Feature-similarity gain test (attention at one layer, beta \(csvNumber(r.gainTest.beta)); every layer recorded)",
-        lines: [
-          "Per map, attended / unattended mean response against the attended category's rank in the map's tuning (0 = preferred); negative slopes: gain falls from preferred to anti-preferred."
-        ],
-        x: 36, y: 36)
-      drawLegend(
-        cr, r.layers.enumerated().map { LegendEntry(layerPalette[$0 % layerPalette.count], "applied at \($1)") }, x: 36,
-        y: top + 8)
-      for (cell, p) in zip(gridCells(4, columns: 2, x: 36, y: top + 20, w: w - 72, h: h - 54 - top), gainPanels) {
-        drawLinePanel(cr, p, x: cell.x, y: cell.y, w: cell.w, h: cell.h)
-      }
-    })
+    fourPanelPage(
+      "Feature-similarity gain test: activity ratio vs tuning rank",
+      heading:
+        "Feature-similarity gain test (attention at one layer, beta \(csvNumber(r.gainTest.beta)); every layer recorded)",
+      lines: [
+        "Per map, attended / unattended mean response against the attended category's rank in the map's tuning (0 = preferred); negative slopes: gain falls from preferred to anti-preferred."
+      ],
+      legend: r.layers.enumerated().map { LegendEntry(layerPalette[$0 % layerPalette.count], "applied at \($1)") },
+      panels: gainPanels))
   _ = try renderReport(path, title: "Feature-based attention study", glance: nil, summary: lines, pages: pages)
+}
+
+/// A page of four panels in a 2x2 grid under a heading, explanatory lines and one legend.
+private func fourPanelPage(
+  _ title: String, heading: String, lines: [String], legend: [LegendEntry], panels: [LinePanel]
+) -> ReportPage {
+  ReportPage(title: title) { cr, w, h in
+    let top = drawTextBlock(cr, title: heading, lines: lines, x: 36, y: 36)
+    drawLegend(cr, legend, x: 36, y: top + 8)
+    for (cell, p) in zip(gridCells(panels.count, columns: 2, x: 36, y: top + 20, w: w - 72, h: h - 54 - top), panels) {
+      drawLinePanel(cr, p, x: cell.x, y: cell.y, w: cell.w, h: cell.h)
+    }
+  }
 }
