@@ -160,6 +160,10 @@ struct FeatureAttention: ParsableCommand {
           s.crossValidatedChange.sem))
     }
     say(
+      "timings (s): "
+        + result.seconds.sorted { $0.key < $1.key }.map { "\($0.key) \(String(format: "%.1f", $0.value))" }
+        .joined(separator: ", "))
+    say(
       "wrote \(files.count) files to \(out) in \(String(format: "%.1f", Date().timeIntervalSince(start))) s (report.pdf, performance_change.csv, ...)"
     )
   }

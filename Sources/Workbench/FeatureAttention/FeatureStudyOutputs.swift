@@ -104,7 +104,8 @@ func writeFeatureStudyFiles(_ r: FeatureStudyResult, into dir: String) throws ->
   let summary = featureStudySummary(r)
   let data = try JSONSerialization.data(withJSONObject: summary, options: [.prettyPrinted, .sortedKeys])
   try writeFileAtomically(Array(data), to: dir + "/summary.json")
-  files["summary.json"] = "settings, definitions, detector accuracy, headline numbers, timings"
+  files["summary.json"] =
+    "settings, definitions, detector accuracy, headline numbers (no timings: same seed, same bytes)"
   try writeFeatureStudyReport(r, to: dir + "/report.pdf")
   files["report.pdf"] = "performance vs beta, performance change, c and d' per layer, the gain-model test"
   return files
@@ -129,7 +130,7 @@ func featureStudySummary(_ r: FeatureStudyResult) -> [String: Any] {
     "fit_images_per_category": r.values.imagesPerCategory, "seed": c.seed,
     "detector_balanced_accuracy_single_images": r.detectorAccuracy,
     "gain_test": ["beta": r.gainTest.beta, "images_per_category": r.gainTest.imagesPerCategory],
-    "performance_change": headline, "seconds": r.seconds,
+    "performance_change": headline,
     "definitions": featureStudyDefinitions(r),
   ]
 }

@@ -48,11 +48,6 @@ func writeFeatureStudyReport(_ r: FeatureStudyResult, to path: String) throws {
     }
     lines.append(line)
   }
-  lines.append("")
-  lines.append(
-    "Timings (s): "
-      + r.seconds.sorted { $0.key < $1.key }.map { "\($0.key) \(String(format: "%.1f", $0.value))" }.joined(
-        separator: ", "))
 
   var pages: [ReportPage] = []
   // 1. Performance vs beta per site.
