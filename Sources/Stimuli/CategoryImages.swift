@@ -59,22 +59,27 @@ public func arrayImage(_ quadrants: [[Float]], channels: Int, side: Int) -> [Flo
 /// category (partners cycle over the other categories); merged negatives average two images of two
 /// different other categories. Array positives put the category in a random quadrant and images of
 /// other categories in the rest; array negatives hold four images of other categories. Images are
-/// drawn with `rng` from `pool` (e.g. held-out images).
+/// drawn with `rng` from `pool` (e.g. held-out images). `slots` gives each array image's attended
+/// quadrant for spatial attention: the category's quadrant in positives, a random one in negatives
+/// (-1 for merged images).
 public func detectionTestSet(
   _ kind: CategoryImageKind, category: Int, positives: Int, from pool: CategoryImages, rng: inout RandomGenerator
-) -> (images: [[Float]], labels: [Int]) {
+) -> (images: [[Float]], labels: [Int], slots: [Int]) {
   let others = (0..<pool.count).filter { $0 != category }
   precondition(!others.isEmpty && pool.images.allSatisfy { !$0.isEmpty }, "every category needs images")
   func draw(_ c: Int) -> [Float] { pool.images[c][Int(rng.next() % UInt64(pool.images[c].count))] }
   func other() -> Int { others[Int(rng.next() % UInt64(others.count))] }
   var images: [[Float]] = []
   var labels: [Int] = []
+  var slots: [Int] = []
   for i in 0..<positives {
     switch kind {
     case .merged:
       images.append(mergedImage(draw(category), draw(others[i % others.count])))
+      slots.append(-1)
     case .array:
       let slot = Int(rng.next() % 4)
+      slots.append(slot)
       images.append(
         arrayImage(
           (0..<4).map { $0 == slot ? draw(category) : draw(other()) }, channels: pool.channels, side: pool.side))
@@ -88,10 +93,12 @@ public func detectionTestSet(
       var b = other()
       if others.count > 1 { while b == a { b = other() } }
       images.append(mergedImage(draw(a), draw(b)))
+      slots.append(-1)
     case .array:
       images.append(arrayImage((0..<4).map { _ in draw(other()) }, channels: pool.channels, side: pool.side))
+      slots.append(Int(rng.next() % 4))
     }
     labels.append(0)
   }
-  return (images, labels)
+  return (images, labels, slots)
 }

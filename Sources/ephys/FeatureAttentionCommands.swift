@@ -114,6 +114,9 @@ struct FeatureAttention: ParsableCommand {
   @Option(help: "Attention strengths, comma-separated; must include 0.") var betas = "0,0.25,0.5,1,2,4,8"
   @Option(help: "Positive test images per category (as many negatives).") var positives = 75
   @Option(help: "Images per category for values and detectors.") var fitImages = 200
+  @Flag(help: "Additive feature gains, max(0, h + beta v_k b_l) with b_l the layer's mean response.")
+  var additive = false
+  @Flag(help: "Positive-only feature gains (negative values set to 0).") var positiveOnly = false
   @Option(help: "Beta of the gain-model test.") var gainBeta = 0.5
   @Option(help: "Images per category in the gain-model test.") var gainImages = 50
   @Option(help: "Seed for test images and detector training.") var seed: UInt64 = 1
@@ -134,6 +137,7 @@ struct FeatureAttention: ParsableCommand {
     c.betas = parsed.map { $0! }
     c.positives = positives
     c.fitImages = fitImages
+    c.form = FeatureGainForm(additive: additive, positiveOnly: positiveOnly)
     c.gainTestBeta = gainBeta
     c.gainTestImages = gainImages
     c.seed = seed

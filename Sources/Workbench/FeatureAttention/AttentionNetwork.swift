@@ -85,11 +85,11 @@ public final class AttentionNetwork: @unchecked Sendable {
   }
 
   /// Runs `features` children from `start` on `x` (the output of child start - 1, or the input when 0),
-  /// multiplying attention layer k's output by `gains[k]` ([1, C, 1, 1], nil: no gain); returns the
+  /// modulating attention layer k's output by `gains[k]` (nil: none); returns the
   /// detector layer's output [N, F] and, when `keep` is set, the (gained) output of each attention layer
   /// whose child index is in `keep`, and the output of child `stopAfter` if given (a prefix to resume from).
   public func run(
-    _ x: Tensor<Float>, from start: Int = 0, gains: [Tensor<Float>?], keep: Set<Int> = [], stopAfter: Int? = nil
+    _ x: Tensor<Float>, from start: Int = 0, gains: [LayerModulation?], keep: Set<Int> = [], stopAfter: Int? = nil
   ) -> (detector: Tensor<Float>?, maps: [Int: Tensor<Float>], prefix: Tensor<Float>?) {
     var h = x
     var maps: [Int: Tensor<Float>] = [:]
@@ -97,7 +97,7 @@ public final class AttentionNetwork: @unchecked Sendable {
     for i in start..<children.count {
       h = children[i].module(h)
       if let k = featureIndex.firstIndex(of: i) {
-        if k < gains.count, let g = gains[k] { h = h * g }
+        if k < gains.count, let g = gains[k] { h = g.apply(h) }
         if keep.contains(i) { maps[i] = h }
       }
       if i == stopAfter { return (nil, maps, h) }
@@ -110,4 +110,20 @@ public final class AttentionNetwork: @unchecked Sendable {
 
   /// The child index of attention layer k among `features`.
   public func childIndex(_ k: Int) -> Int { featureIndex[k] }
+}
+
+/// How attention changes one layer's output h (post-ReLU, [N, C, H, W]): multiplied by a gain that
+/// broadcasts over it ([1, C, 1, 1] per feature map, or [N, 1, H, W] per position), or shifted by an
+/// offset per feature map and rectified again, max(0, h + s) (the additive form).
+public enum LayerModulation: @unchecked Sendable {
+  case scale(Tensor<Float>)
+  case shift(Tensor<Float>)
+
+  /// The modulated output.
+  public func apply(_ h: Tensor<Float>) -> Tensor<Float> {
+    switch self {
+    case .scale(let g): return h * g
+    case .shift(let s): return (h + s).relu()
+    }
+  }
 }

@@ -15,7 +15,7 @@ import Stimuli
 public struct DetectionSummary: Sendable {
   public var kind: CategoryImageKind
   public var site: String
-  public var values: FeatureValueKind
+  public var values: AttentionSource
   public var betas: [Double]
   public var meanPerformance: [Double]
   public var semPerformance: [Double]
@@ -31,7 +31,7 @@ public struct DetectionSummary: Sendable {
 
   /// Summarises `counts[beta][category]`.
   public init(
-    kind: CategoryImageKind, site: String, values: FeatureValueKind, betas: [Double], counts: [[DetectionCounts]]
+    kind: CategoryImageKind, site: String, values: AttentionSource, betas: [Double], counts: [[DetectionCounts]]
   ) {
     self.kind = kind
     self.site = site

@@ -26,6 +26,8 @@ public struct FeatureStudyConfig: Sendable {
   public var positives = 75
   /// Fit images per category for tuning and gradient values, and for detector training.
   public var fitImages = 200
+  /// Multiplicative or additive, bidirectional or positive-only feature gains in the detection sweep.
+  public var form = FeatureGainForm()
   public var gainTestBeta = 0.5
   public var gainTestImages = 50
   public var seed: UInt64 = 1
@@ -137,13 +139,14 @@ public func runFeatureStudy(
     )
     sweeps.append(
       DetectionSweep.run(
-        net, detectors: detectors, values: values, kind: kind, tests: tests, betas: config.betas, progress: progress))
+        net, detectors: detectors, values: values, kind: kind, tests: tests, betas: config.betas, form: config.form,
+        progress: progress))
     lap("sweep_\(kind.rawValue)")
   }
   var summaries: [DetectionSummary] = []
   for sweep in sweeps {
     for (s, site) in sweep.sites.enumerated() {
-      for (v, kind) in FeatureValueKind.allCases.enumerated() {
+      for (v, kind) in sweep.sources.enumerated() {
         summaries.append(
           DetectionSummary(
             kind: sweep.kind, site: site.name(layers), values: kind, betas: sweep.betas, counts: sweep.counts[s][v]))

@@ -58,7 +58,7 @@ func writeFeatureStudyFiles(_ r: FeatureStudyResult, into dir: String) throws ->
   var det = "images,values,site,beta,category,tp_rate,tn_rate,performance,positives,negatives\n"
   for sweep in r.sweeps {
     for (s, site) in sweep.sites.enumerated() {
-      for (v, kind) in FeatureValueKind.allCases.enumerated() {
+      for (v, kind) in sweep.sources.enumerated() {
         for (b, beta) in sweep.betas.enumerated() {
           for (c, name) in r.categories.enumerated() {
             let d = sweep.counts[s][v][b][c]
@@ -126,7 +126,7 @@ func featureStudySummary(_ r: FeatureStudyResult) -> [String: Any] {
     "model": c.model, "weights": c.weights, "detectors": c.detectors ?? "trained (detectors.safetensors)",
     "detector_layer": c.detectorLayer, "images": r.imageSource, "categories": r.categories,
     "attention_layers": zip(r.layers, r.layerDescriptions).map { "\($0) (\($1))" }, "betas": c.betas,
-    "positives_per_category": c.positives, "negatives_per_category": c.positives,
+    "feature_gain_form": c.form.name, "positives_per_category": c.positives, "negatives_per_category": c.positives,
     "fit_images_per_category": r.values.imagesPerCategory, "seed": c.seed,
     "detector_balanced_accuracy_single_images": r.detectorAccuracy,
     "gain_test": ["beta": r.gainTest.beta, "images_per_category": r.gainTest.imagesPerCategory],
@@ -138,7 +138,8 @@ func featureStudySummary(_ r: FeatureStudyResult) -> [String: Any] {
 /// What every number of the study is, in words (summary.json and the report).
 func featureStudyDefinitions(_ r: FeatureStudyResult) -> [String] {
   [
-    "Attention multiplies the post-ReLU output of one conv layer (before pooling) by max(0, 1 + beta v_k) per feature map k, the same at every position; 'all' applies it at every attention layer with beta / 10.",
+    "Attention multiplies the post-ReLU output of one conv layer (before pooling) by max(0, 1 + beta v_k) per feature map k, the same at every position; 'all' applies it at every attention layer with beta / 10. This run: \(r.config.form.name)\(r.config.form.additive ? " (additive: max(0, h + beta v_k b_l), b_l the layer's mean response over the fit images)" : "").",
+    "Spatial attention (array images, for comparison): map positions in the quadrant that holds the category (a random quadrant in negatives) x (1 + beta), the rest x max(0, 1 - beta).",
     "Tuning value: the map's mean response over fit images of the category and over positions, z-scored across categories (population SD).",
     "Gradient value: the mean over fit images of the category and positions of d(detector logit)/d(map activity), divided per map by its largest magnitude over categories.",
     "Detectors: one logistic unit per category on \(r.config.detectorLayer) (sigmoid cross-entropy + 0.01 l2_loss(w), Adam 1e-2), trained on whole images and single images in a quadrant; present when logit >= 0.",

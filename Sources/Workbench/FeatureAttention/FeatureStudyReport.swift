@@ -5,7 +5,18 @@ import Reports
 import Stimuli
 
 /// Colours of the two value kinds (tuning: blue, gradient: red) and of applied layers.
-private func valueColor(_ k: FeatureValueKind) -> Color { k == .tuning ? .attended : .unattended }
+private func valueColor(_ k: AttentionSource) -> Color {
+  switch k {
+  case .tuning: return .attended
+  case .gradient: return .unattended
+  case .spatial: return Color(0.17, 0.63, 0.17)
+  }
+}
+
+/// "tuning values", "gradient values", "spatial attention".
+private func sourceLabel(_ k: AttentionSource) -> String {
+  k == .spatial ? "spatial attention" : "\(k.rawValue) values"
+}
 private let layerPalette: [Color] = [
   Color(0.12, 0.47, 0.71), Color(1.0, 0.5, 0.05), Color(0.17, 0.63, 0.17), Color(0.84, 0.15, 0.16),
   Color(0.58, 0.4, 0.74), Color(0.55, 0.34, 0.29), Color(0.89, 0.47, 0.76), Color(0.5, 0.5, 0.5),
@@ -17,7 +28,7 @@ func writeFeatureStudyReport(_ r: FeatureStudyResult, to path: String) throws {
   let sites = r.layers + ["all"]
   let siteAxis = AxisSpec(
     "attention site (1-\(r.layers.count): layer, \(sites.count): all)", ticks: sites.indices.map { Double($0 + 1) })
-  func summary(_ kind: CategoryImageKind, _ v: FeatureValueKind, _ site: String) -> DetectionSummary? {
+  func summary(_ kind: CategoryImageKind, _ v: AttentionSource, _ site: String) -> DetectionSummary? {
     r.summaries.first { $0.kind == kind && $0.values == v && $0.site == site }
   }
   var lines = [
@@ -34,15 +45,15 @@ func writeFeatureStudyReport(_ r: FeatureStudyResult, to path: String) throws {
   )
   lines.append(
     "site".padding(toLength: 26, withPad: " ", startingAt: 0)
-      + "merged tuning            merged gradient          array tuning             array gradient")
+      + "merged tuning          merged gradient        array tuning           array gradient         array spatial")
   for (i, site) in sites.enumerated() {
     var line = (i < r.layers.count ? "\(site) (\(r.layerDescriptions[i]))" : "all (beta / 10)")
       .padding(toLength: 26, withPad: " ", startingAt: 0)
     for kind in CategoryImageKind.allCases {
-      for v in FeatureValueKind.allCases {
+      for v in AttentionSource.allCases {
         guard let s = summary(kind, v, site) else { continue }
         line += String(
-          format: "%5.1f±%.1f [%+5.1f±%.1f]   ", s.change.mean, s.change.sem, s.crossValidatedChange.mean,
+          format: "%5.1f±%.1f [%+5.1f±%.1f] ", s.change.mean, s.change.sem, s.crossValidatedChange.mean,
           s.crossValidatedChange.sem)
       }
     }
@@ -59,18 +70,17 @@ func writeFeatureStudyReport(_ r: FeatureStudyResult, to path: String) throws {
     LinePanel(
       title: site == "all" ? "all layers" : site, x: betaAxis, yLabel: "performance (TP + TN) / 2",
       series: CategoryImageKind.allCases.flatMap { kind in
-        FeatureValueKind.allCases.compactMap { v -> Series? in
+        AttentionSource.allCases.compactMap { v -> Series? in
           guard let s = summary(kind, v, site) else { return nil }
           return Series(
-            x: s.betas, y: s.meanPerformance, color: valueColor(v), label: "\(kind.rawValue), \(v.rawValue)",
+            x: s.betas, y: s.meanPerformance, color: valueColor(v), label: "\(kind.rawValue), \(sourceLabel(v))",
             errors: s.semPerformance, style: .pointsAndLine, dashed: kind == .array)
         }
       }, yRange: perfRange)
   }
   let legend = CategoryImageKind.allCases.flatMap { kind in
-    FeatureValueKind.allCases.map {
-      LegendEntry(
-        valueColor($0), "\(kind.rawValue) images, \($0.rawValue) values (\(kind == .array ? "dashed" : "solid"))")
+    AttentionSource.allCases.filter { kind == .array || $0 != .spatial }.map {
+      LegendEntry(valueColor($0), "\(kind.rawValue), \(sourceLabel($0)) (\(kind == .array ? "dashed" : "solid"))")
     }
   }
   for (i, part) in balancedPages(perfPanels, perPage: 8).enumerated() {
@@ -96,11 +106,11 @@ func writeFeatureStudyReport(_ r: FeatureStudyResult, to path: String) throws {
         LinePanel(
           title: "\(kind.rawValue) images" + (crossValidated ? ", cross-validated" : ", max over beta"), x: siteAxis,
           yLabel: "performance change (pp)",
-          series: FeatureValueKind.allCases.map { v in
+          series: AttentionSource.allCases.filter { v in summary(kind, v, "all") != nil }.map { v in
             let ss = sites.map { summary(kind, v, $0) }
             return Series(
               x: x, y: ss.map { (crossValidated ? $0?.crossValidatedChange.mean : $0?.change.mean) ?? .nan },
-              color: valueColor(v), label: "\(v.rawValue) values",
+              color: valueColor(v), label: sourceLabel(v),
               errors: ss.map { (crossValidated ? $0?.crossValidatedChange.sem : $0?.change.sem) ?? .nan },
               style: .pointsAndLine)
           }))
@@ -113,7 +123,7 @@ func writeFeatureStudyReport(_ r: FeatureStudyResult, to path: String) throws {
       lines: [
         "Top: the reference's max over beta (>= 0 by construction). Bottom: beta chosen on half the test images, scored on the other half."
       ],
-      legend: FeatureValueKind.allCases.map { LegendEntry(valueColor($0), "\($0.rawValue) values") },
+      legend: AttentionSource.allCases.map { LegendEntry(valueColor($0), sourceLabel($0)) },
       panels: changePanels))
   // 3. Criterion and d'.
   var sdPanels: [LinePanel] = []
@@ -129,10 +139,10 @@ func writeFeatureStudyReport(_ r: FeatureStudyResult, to path: String) throws {
           x: x, y: sites.map { pick(summary(kind, .tuning, $0), attended: false) }, color: .grey,
           label: "no attention (beta 0)", style: .pointsAndLine)
       ]
-      series += FeatureValueKind.allCases.map { v in
+      series += AttentionSource.allCases.map { v in
         Series(
           x: x, y: sites.map { pick(summary(kind, v, $0), attended: true) }, color: valueColor(v),
-          label: "\(v.rawValue) values, best beta", style: .pointsAndLine)
+          label: sourceLabel(v) + ", best beta", style: .pointsAndLine)
       }
       sdPanels.append(
         LinePanel(title: "\(measure), \(kind.rawValue) images", x: siteAxis, yLabel: measure, series: series))

@@ -51,7 +51,7 @@ public struct GainModelTest: Sendable {
       for c in range {
         let x = net.batch(Array(images.images[c].prefix(limit)))
         let n = Double(x.shape[0])
-        func means(_ gains: [Tensor<Float>?]) -> [[Double]] {
+        func means(_ gains: [LayerModulation?]) -> [[Double]] {
           let maps = net.run(x, gains: gains, keep: keep).maps
           return (0..<layers).map { k in
             let divisor = n * Double(net.mapShapes[k][1] * net.mapShapes[k][2])
@@ -61,8 +61,8 @@ public struct GainModelTest: Sendable {
         buffer[c * settings] = means([])
         for (v, set) in valueSets.enumerated() {
           for k in 0..<layers {
-            var gains = [Tensor<Float>?](repeating: nil, count: layers)
-            gains[k] = channelGain(beta: Float(beta), values: set[k][c].map(Float.init))
+            var gains = [LayerModulation?](repeating: nil, count: layers)
+            gains[k] = .scale(channelGain(beta: Float(beta), values: set[k][c].map(Float.init)))
             buffer[c * settings + 1 + v * layers + k] = means(gains)
           }
         }
