@@ -140,6 +140,14 @@ public struct DetectionSweep: Sendable {
       perCategory.flatMap { $0 }.reduce(0, +) / Double(max(1, perCategory.flatMap { $0 }.count))
     }
     let categories = tests.count
+    // Without attention every site gives the same detections: one pass per category, shared.
+    let unattended = SharedBuffer<DetectionCounts>(count: categories, value: DetectionCounts())
+    forEachMicroBatch(categories, size: 1) { range in
+      for c in range {
+        let features = net.run(net.batch(tests[c].images), gains: []).detector!
+        unattended[c] = DetectionCounts.count(logits: detectors.logit(c, features), labels: tests[c].labels)
+      }
+    }
     var counts: [[[[DetectionCounts]]]] = []
     for (s, site) in sites.enumerated() {
       let out = SharedBuffer<DetectionCounts>(
@@ -159,14 +167,13 @@ public struct DetectionSweep: Sendable {
             return form.modulation(
               valueSets[kind == .tuning ? 0 : 1][k][c], beta: beta, baseline: baselines[k])
           }
-          let baseline = score(net.run(x, gains: []).detector!)
           var prefix: Tensor<Float>? = nil
           if case .layer(let k) = site { prefix = net.run(x, gains: [], stopAfter: net.childIndex(k)).prefix }
           for (v, source) in sources.enumerated() {
             for (b, beta) in betas.enumerated() {
               let slot = (c * sources.count + v) * betas.count + b
               guard beta != 0 else {
-                out[slot] = baseline
+                out[slot] = unattended[c]
                 continue
               }
               switch site {

@@ -94,7 +94,8 @@ public struct FeatureValues: Sendable {
       imagesPerCategory: counts)
   }
 
-  /// Values from the NPZ `write(npz:)` made: checks layers, categories and channel counts.
+  /// Values as measured: per layer, category and channel the mean response and the mean gradient,
+  /// and how many images each category averaged over.
   public init(
     layers: [String], categories: [String], meanResponse: [[[Double]]], meanGradient: [[[Double]]],
     imagesPerCategory: [Int]
