@@ -82,7 +82,7 @@ extension Tensor {
     precondition(requiresGrad, "gradients(wrt:) of a tensor that does not require grad")
     let wanted = Set(inputs.map(ObjectIdentifier.init))
     var found: [ObjectIdentifier: [Scalar]] = [:]
-    propagate(seed: seedGradient(gradient)) { t, g in
+    propagate(seed: seedGradient(gradient), towards: wanted) { t, g in
       if wanted.contains(ObjectIdentifier(t)) { found[ObjectIdentifier(t)] = g }
     }
     return inputs.map { t in
@@ -104,7 +104,10 @@ extension Tensor {
   /// Walks the graph behind this tensor in reverse topological order, starting from dL/d(self) =
   /// `seed`, and calls `visit(tensor, dL/d(tensor))` once for every tensor that requires a gradient,
   /// with its complete gradient, before passing it on through the tensor's pullback.
-  func propagate(seed: [Scalar], visit: (Tensor, [Scalar]) -> Void) {
+  /// With `targets`, only the part of the graph that leads to one of them is walked (as
+  /// `torch.autograd.grad` does): nothing below an intermediate target is computed unless another
+  /// target lies there.
+  func propagate(seed: [Scalar], towards targets: Set<ObjectIdentifier>? = nil, visit: (Tensor, [Scalar]) -> Void) {
     // Topological order of the nodes reachable from self (iterative DFS, post-order).
     var order: [Tensor] = []
     var visited = Set<ObjectIdentifier>()
@@ -122,14 +125,28 @@ extension Tensor {
         }
       }
     }
+    // leads[t]: some target is t or lies below t (order has every tensor after its inputs).
+    var leads: Set<ObjectIdentifier>? = nil
+    if let targets {
+      var s = Set<ObjectIdentifier>()
+      for t in order {
+        let id = ObjectIdentifier(t)
+        if targets.contains(id) || (t.node?.inputs.contains { s.contains(ObjectIdentifier($0)) } ?? false) {
+          s.insert(id)
+        }
+      }
+      leads = s
+    }
     var grads: [ObjectIdentifier: [Scalar]] = [ObjectIdentifier(self): seed]
     for t in order.reversed() {
       guard let g = grads.removeValue(forKey: ObjectIdentifier(t)) else { continue }
       visit(t, g)
       guard let node = t.node else { continue }
+      if let leads, !node.inputs.contains(where: { leads.contains(ObjectIdentifier($0)) }) { continue }
       let inputGrads = node.pullback(g)
       for (input, ig) in zip(node.inputs, inputGrads) {
         guard let ig, input.requiresGrad else { continue }
+        if let leads, !leads.contains(ObjectIdentifier(input)) { continue }
         precondition(ig.count == input.count, "internal: gradient size mismatch")
         let key = ObjectIdentifier(input)
         if var acc = grads[key] {

@@ -2,16 +2,20 @@ import Kernels
 
 /// Op kinds whose backward rule a caller can replace inside a block: what guided backprop,
 /// deconvnet, LRP and Excitation Backprop change. `maxPool` covers max pooling with and without
-/// indices; `avgPool` covers average and adaptive-average pooling; `add` is the residual sum.
+/// indices; `avgPool` covers average and adaptive-average pooling; `add` is the residual sum;
+/// `batchNorm` is batch normalisation (Excitation Backprop and LRP pass their signal through it).
 public enum OverridableOp: String, Sendable, CaseIterable {
-  case relu, conv2d, linear, add, maxPool, avgPool
+  case relu, conv2d, linear, add, maxPool, avgPool, batchNorm
 }
 
 /// What a replacement backward rule is given: the op, its inputs (values as in the forward pass),
 /// its output values and shape, dL/d(output), and the op's own backward rule (`standard`), which a
 /// replacement may call on a transformed signal (Excitation Backprop routes a max pool's signal to
 /// the winner exactly as the gradient does; an average pool's in proportion to its inputs is
-/// x * standard(g / output)). It returns dL/d(each input), nil for inputs that get none.
+/// x * standard(g / output)). For conv2d and linear, `reapply` runs the same op (same stride,
+/// padding, dilation and groups) on other inputs, recorded on the tape so that its pullback can be
+/// taken: Excitation Backprop and LRP re-run a layer with max(W, 0) and no bias. It returns
+/// dL/d(each input), nil for inputs that get none.
 public struct BackwardContext<Scalar: KernelScalar> {
   public let op: OverridableOp
   public let inputs: [Tensor<Scalar>]
@@ -19,6 +23,7 @@ public struct BackwardContext<Scalar: KernelScalar> {
   public let outputShape: [Int]
   public let gradient: [Scalar]
   public let standard: ([Scalar]) -> [[Scalar]?]
+  public let reapply: (([Tensor<Scalar>]) -> Tensor<Scalar>)?
 }
 
 /// Replacement backward rules by op kind, for Float and Double graphs. In force inside
@@ -71,7 +76,7 @@ extension Tensor {
   @usableFromInline
   static func result(
     shape: [Int], scalars: [Scalar], inputs: [Tensor], op: OverridableOp,
-    pullback: @escaping ([Scalar]) -> [[Scalar]?]
+    reapply: (([Tensor]) -> Tensor)? = nil, pullback: @escaping ([Scalar]) -> [[Scalar]?]
   ) -> Tensor {
     guard recording(inputs), let rule = BackwardOverrides.rule(op, Scalar.self) else {
       return result(shape: shape, scalars: scalars, inputs: inputs, pullback: pullback)
@@ -79,7 +84,8 @@ extension Tensor {
     return result(shape: shape, scalars: scalars, inputs: inputs) { g in
       rule(
         BackwardContext(
-          op: op, inputs: inputs, output: scalars, outputShape: shape, gradient: g, standard: pullback))
+          op: op, inputs: inputs, output: scalars, outputShape: shape, gradient: g, standard: pullback,
+          reapply: reapply))
     }
   }
 }

@@ -45,7 +45,12 @@ public func conv2d<T: KernelScalar>(
     }
   }
   let inputs = bias.map { [x, weight, $0] } ?? [x, weight]
-  return .result(shape: outShape, scalars: v, inputs: inputs, op: .conv2d) { gout in
+  let reapply: ([Tensor<T>]) -> Tensor<T> = { ins in
+    conv2d(
+      ins[0], weight: ins[1], bias: ins.count > 2 ? ins[2] : nil, stride: stride, padding: padding,
+      dilation: dilation, groups: groups)
+  }
+  return .result(shape: outShape, scalars: v, inputs: inputs, op: .conv2d, reapply: reapply) { gout in
     convolutionGradients(x, weight, bias, biasCount: o, gout) { px, pw, pg, dx, dw, db in
       Conv2dKernel.backward(
         input: px, batch: n, g, weight: pw, outChannels: o, groups: groups,

@@ -113,7 +113,9 @@ public func linear<T: KernelScalar>(_ x: Tensor<T>, weight: Tensor<T>, bias: Ten
     }
   }
   let inputs = bias.map { [x, weight, $0] } ?? [x, weight]
-  return .result(shape: outShape, scalars: v, inputs: inputs, op: .linear) { g in
+  let reapply: ([Tensor<T>]) -> Tensor<T> = { ins in linear(ins[0], weight: ins[1], bias: ins.count > 2 ? ins[2] : nil)
+  }
+  return .result(shape: outShape, scalars: v, inputs: inputs, op: .linear, reapply: reapply) { g in
     var gx: [T]? = nil
     var gw: [T]? = nil
     var gb: [T]? = nil

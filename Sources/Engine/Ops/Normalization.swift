@@ -67,7 +67,7 @@ public func batchNorm<T: KernelScalar>(
   var inputs = [x]
   if let weight { inputs.append(weight) }
   if let bias { inputs.append(bias) }
-  return .result(shape: x.shape, scalars: out, inputs: inputs) { g in
+  return .result(shape: x.shape, scalars: out, inputs: inputs, op: .batchNorm) { g in
     var sumG = [T](repeating: 0, count: c)
     var sumGX = [T](repeating: 0, count: c)
     for i in 0..<n {
