@@ -25,7 +25,9 @@ public struct FuzzTarget: Sendable {
   public var read: @Sendable (_ path: String, _ work: String, _ caseIndex: Int) throws -> Void
 
   /// Every reader the harness knows, in the order `ephys fuzz` runs them.
-  public static let all: [FuzzTarget] = [protocolFile, stimulusFile, csvTable, npy, npz, torch, safetensors, coco]
+  public static let all: [FuzzTarget] = [
+    protocolFile, stimulusFile, csvTable, npy, npz, torch, safetensors, coco, voc,
+  ]
 
   /// `ephys run`'s reading of a protocol: validation, the stimulus sweep materialised on the model's
   /// canvas, the first and last stimulus rendered, the montage, and the condition table of small sweeps.
@@ -90,6 +92,14 @@ public struct FuzzTarget: Sendable {
         throw DatasetError(e.message, file: path)  // as COCOObjects reports it: with the file
       }
     }
+  }
+
+  /// A Pascal VOC annotation file (`ephys pointing-game --data voc:ROOT`): parsed, and every class's
+  /// box union rasterised (images up to 4 M pixels).
+  public static let voc = FuzzTarget(name: "voc", fileExtension: "xml", text: true) { path, _, _ in
+    let a = try VOCAnnotation.load(path)
+    guard a.width * a.height <= 1 << 22 else { return }
+    for name in Set(a.objects.map(\.name)) { _ = a.mask(of: name) }
   }
 
   /// Renders what a run shows of a sweep before recording: first and last stimulus, the montage,

@@ -7,7 +7,7 @@ struct Fuzz: ParsableCommand {
   static let configuration = CommandConfiguration(
     abstract: "Send seeded mutants of the corpus through every reader; report crashes, hangs and unclean errors.",
     discussion: """
-      Each reader (protocol, stimulus, csv, npy, npz, pt, safetensors, coco) gets the seed files of
+      Each reader (protocol, stimulus, csv, npy, npz, pt, safetensors, coco, voc) gets the seed files of
       CORPUS/<reader>/ and then mutants of them, read in this process under a read budget and an
       address-space cap. A crash ends the process (the input stays in WORK/case.<ext>); a case over
       --case-timeout seconds ends it with exit code 3 (input saved as WORK/hang-<reader>.<ext>); an

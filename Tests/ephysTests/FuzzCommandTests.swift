@@ -23,7 +23,9 @@ struct FuzzCommandTests {
     let reports = r.out.split(separator: "\n").compactMap {
       try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]
     }
-    #expect(reports.count == 8, "\(r.out)")
+    let readers = Set(reports.compactMap { $0["reader"] as? String })
+    let expected: Set = ["protocol", "stimulus", "csv", "npy", "npz", "pt", "safetensors", "coco", "voc"]
+    #expect(readers == expected && reports.count == expected.count, "\(r.out)")
     for report in reports {
       let name = report["reader"] as? String ?? "?"
       #expect((report["cases"] as? Int ?? 0) >= 100, "\(name): too few cases in the time")
