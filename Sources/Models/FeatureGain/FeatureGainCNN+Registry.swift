@@ -18,5 +18,6 @@ extension FeatureGainCNN {
       RecordableLayer("classifier.1", "fc6, post-ReLU"), RecordableLayer("classifier.4", "fc7, post-ReLU"),
       RecordableLayer("classifier.6", "fc8, class scores"),
     ],
-    make: { FeatureGainCNN() })
+    make: { FeatureGainCNN() }
+  ).withMapLayers(MapLayers(map: "features.9", cam: "features.13", contrast: "classifier.4"))
 }

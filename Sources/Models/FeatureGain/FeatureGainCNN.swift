@@ -27,16 +27,6 @@ public final class FeatureGainCNN: FeaturesClassifier {
       Linear(Self.hidden, classes, rng: &rng),
     ])
     super.init(features: Sequential(layers), avgpool: AdaptiveAvgPool2d(Pair(pooled, pooled)), classifier: classifier)
-    for (_, m) in namedModules() {
-      if let conv = m as? Conv2d {
-        let fanOut = conv.weight.shape[0] * conv.weight.shape[2] * conv.weight.shape[3]
-        let sd = (2 / Double(fanOut)).squareRoot()
-        conv.weight.assign((0..<conv.weight.count).map { _ in Float(rng.normal() * sd) })
-        conv.bias.map { $0.assign([Float](repeating: 0, count: $0.count)) }
-      } else if let fc = m as? Linear {
-        fc.weight.assign((0..<fc.weight.count).map { _ in Float(rng.normal() * 0.01) })
-        fc.bias.map { $0.assign([Float](repeating: 0, count: $0.count)) }
-      }
-    }
+    VGG.torchvisionInitialisation(self, rng: &rng)
   }
 }

@@ -47,6 +47,9 @@ public struct ModelEntry: Sendable {
   public var cropFraction: Double
   /// A model's own extraction (nil: the named modules' outputs); see `extract(_:)`.
   public var customExtract: (@Sendable (ExtractionRequest) throws -> Void)?
+  /// Where top-down attention maps are read by default (`ephys attribute`, `ephys pointing-game`);
+  /// nil: the user names the layers.
+  public var mapLayers: MapLayers? = nil
 
   public init(
     name: String, summary: String, channels: Int, height: Int, width: Int, variableSize: Bool, minimumSide: Int,
@@ -128,5 +131,27 @@ enum LayerStepsCache {
     }
     cache.withLock { $0[model] = table }
     return table
+  }
+}
+
+/// A network's default layers for top-down attention maps: `map` for Excitation Backprop and LRP
+/// (VGG16's pool4, ResNet's layer3), `cam` for CAM and Grad-CAM (the last conv block), `contrast`
+/// for contrastive MWP (the classifier's input: VGG's relu7, ResNet's avgpool), as TorchRay's
+/// Pointing Game benchmark sets them.
+public struct MapLayers: Sendable, Equatable {
+  public var map, cam, contrast: String
+  public init(map: String, cam: String, contrast: String) {
+    self.map = map
+    self.cam = cam
+    self.contrast = contrast
+  }
+}
+
+extension ModelEntry {
+  /// This entry with default map layers.
+  public func withMapLayers(_ layers: MapLayers) -> ModelEntry {
+    var e = self
+    e.mapLayers = layers
+    return e
   }
 }

@@ -5,6 +5,7 @@ public enum ModelRegistry {
     ObjectAttentionNet.registryEntries
     + [SmallCNN.registryEntry]
     + [FeatureGainCNN.registryEntry]
+    + [MultiDigitCNN.registryEntry]
     + [AlexNet.registryEntry]
     + VGG.registryEntries
     + ResNet.registryEntries

@@ -44,6 +44,23 @@ public final class VGG: FeaturesClassifier {
 
   /// VGG's `features` modules for a configuration (convolution widths, 0 for a 2x2/2 max pool): each
   /// conv 3x3 with padding 1, then BatchNorm when asked, then ReLU; returns them and the last width.
+  /// torchvision's VGG initialisation of every conv and linear layer below `module`: conv weights
+  /// N(0, 2 / fan_out) (Kaiming, fan-out, ReLU), linear weights N(0, 0.01^2), biases 0 (batch norm
+  /// keeps weight 1, bias 0).
+  public static func torchvisionInitialisation(_ module: Module, rng: inout RandomGenerator) {
+    for (_, m) in module.namedModules() {
+      if let conv = m as? Conv2d {
+        let fanOut = conv.weight.shape[0] * conv.weight.shape[2] * conv.weight.shape[3]
+        let sd = (2 / Double(fanOut)).squareRoot()
+        conv.weight.assign((0..<conv.weight.count).map { _ in Float(rng.normal() * sd) })
+        conv.bias.map { $0.assign([Float](repeating: 0, count: $0.count)) }
+      } else if let fc = m as? Linear {
+        fc.weight.assign((0..<fc.weight.count).map { _ in Float(rng.normal() * 0.01) })
+        fc.bias.map { $0.assign([Float](repeating: 0, count: $0.count)) }
+      }
+    }
+  }
+
   public static func featureLayers(
     _ configuration: [Int], inChannels: Int, batchNorm: Bool, rng: inout RandomGenerator
   ) -> (layers: [Module], channels: Int) {

@@ -18,7 +18,8 @@ extension AlexNet {
       RecordableLayer("classifier.2", "fc6, post-ReLU"), RecordableLayer("classifier.5", "fc7, post-ReLU"),
       RecordableLayer("classifier.6", "fc8, class scores"),
     ],
-    make: { AlexNet() }, cropFraction: 0.875)
+    make: { AlexNet() }, cropFraction: 0.875
+  ).withMapLayers(MapLayers(map: "features.5", cam: "features.11", contrast: "classifier.5"))
 }
 
 extension VGG {
@@ -52,12 +53,15 @@ extension VGG {
       RecordableLayer("classifier.6", "fc8, class scores"),
     ]
     let name = "vgg\(depth.rawValue)" + (bn ? "_bn" : "")
+    let pools = layers.filter { $0.description.hasPrefix("pool") }.map(\.name)
+    let convs = layers.filter { $0.description.hasPrefix("conv") }.map(\.name)
     return ModelEntry(
       name: name,
       summary:
         "torchvision VGG-\(depth.rawValue)\(bn ? " with batch norm" : "") (\(depth.configuration.filter { $0 > 0 }.count) convs, 3 fully connected layers)",
       channels: 3, height: 224, width: 224, variableSize: true, minimumSide: 32, normalization: .imagenet,
-      layers: layers, make: { VGG(depth, batchNorm: bn) }, cropFraction: 0.875)
+      layers: layers, make: { VGG(depth, batchNorm: bn) }, cropFraction: 0.875
+    ).withMapLayers(MapLayers(map: pools[3], cam: convs.last!, contrast: "classifier.4"))
   }
 }
 
@@ -76,6 +80,7 @@ extension ResNet {
       summary:
         "torchvision ResNet-\(depth.rawValue) (\(depth.bottleneck ? "bottleneck" : "basic") blocks \(depth.blocks.map(String.init).joined(separator: "-")))",
       channels: 3, height: 224, width: 224, variableSize: true, minimumSide: 32, normalization: .imagenet,
-      layers: layers, make: { ResNet(depth) }, cropFraction: 0.875)
+      layers: layers, make: { ResNet(depth) }, cropFraction: 0.875
+    ).withMapLayers(MapLayers(map: "layer3", cam: "layer4", contrast: "avgpool"))
   }
 }
