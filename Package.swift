@@ -68,7 +68,7 @@ let package = Package(
       name: "Workbench",
       dependencies: [
         "Engine", "Datasets", "Models", "ModelInterface", "Stimuli", "Recording", "Analysis", "Reports", "NWB",
-        "ImageIO", "CCairo", .product(name: "Yams", package: "Yams"),
+        "ImageIO", "CCairo", "Attribution", .product(name: "Yams", package: "Yams"),
       ],
       swiftSettings: fastSettings),
     // The fuzz harness behind `ephys fuzz`: seeded mutants of a corpus through every reader.
@@ -78,8 +78,11 @@ let package = Package(
         "Engine", "Datasets", "Models", "Stimuli", "Recording", "Analysis", "Reports", "ImageIO", "Workbench",
       ],
       swiftSettings: fastSettings),
+    // Top-down attention maps (gradient, deconvnet, guided, CAM, Grad-CAM, LRP, Excitation Backprop's MWP
+    // and c-MWP) as backward-rule tables on the engine, and the Pointing Game.
+    .target(name: "Attribution", dependencies: ["Engine", "Kernels"], swiftSettings: fastSettings),
     // Throughput of the engine on the peer script's workloads (ephys bench).
-    .target(name: "Benchmarks", dependencies: ["Engine", "Models"], swiftSettings: fastSettings),
+    .target(name: "Benchmarks", dependencies: ["Engine", "Models", "Attribution"], swiftSettings: fastSettings),
     // Figures and PDF/PNG pages on Cairo.
     .target(name: "Reports", dependencies: ["CCairo"], swiftSettings: fastSettings),
     // NWB 2.x files on HDF5 (Neurodata Without Borders: pynwb, pynapple, DANDI).
@@ -95,11 +98,14 @@ let package = Package(
       name: "ephys",
       dependencies: [
         "Engine", "Datasets", "Models", "ModelInterface", "Analysis", "ImageIO", "Stimuli", "Recording", "Workbench",
-        "Benchmarks", "Fuzzing", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        "Attribution", "Benchmarks", "Fuzzing", .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ],
       swiftSettings: fastSettings),
 
     .testTarget(name: "KernelsTests", dependencies: ["Kernels"]),
+    .testTarget(
+      name: "AttributionTests", dependencies: ["Engine", "Attribution", "Models", "Datasets"],
+      resources: [.copy("Fixtures")]),
     .testTarget(name: "ReportsTests", dependencies: ["Reports"]),
     .testTarget(name: "NWBTests", dependencies: ["NWB"]),
     .testTarget(name: "ModelInterfaceTests", dependencies: ["Engine", "Stimuli", "ModelInterface"]),
