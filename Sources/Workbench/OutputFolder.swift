@@ -86,6 +86,22 @@ public enum OutputFolder {
     try? FileManager.default.removeItem(atPath: temporary)
   }
 
+  /// Fills a fresh temporary folder with `body` and swaps it in at `path` (`begin`, then `commit`),
+  /// or abandons it when `body` throws: the old contents stay until the new ones are complete.
+  public static func writing<R>(_ path: String, notice: (String) -> Void = { _ in }, _ body: (String) throws -> R)
+    throws -> R
+  {
+    let temporary = try begin(path, notice: notice)
+    do {
+      let result = try body(temporary)
+      try commit(temporary, to: path)
+      return result
+    } catch {
+      abandon(temporary)
+      throw error
+    }
+  }
+
   static func leftoverName(_ target: String, _ kind: String) -> String {
     let parent = (target as NSString).deletingLastPathComponent
     return parent + "/." + (target as NSString).lastPathComponent + ".\(kind)-" + UUID().uuidString

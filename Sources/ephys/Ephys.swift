@@ -10,7 +10,7 @@ struct Ephys: ParsableCommand {
     version: ephysVersion,
     subcommands: [
       Run.self, StimuliPreview.self, Analyze.self, Report.self, ExportNWB.self, Train.self, Evaluate.self, Extract.self,
-      GridSearch.self, FeatureAttention.self,
+      GridSearch.self, FeatureAttention.self, Attribute.self, PointingGameCommand.self,
       Inspect.self, Models.self, Bench.self, Fuzz.self,
     ])
 }

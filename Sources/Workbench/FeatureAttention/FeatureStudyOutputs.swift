@@ -7,15 +7,7 @@ import Foundation
 public func writeFeatureStudy(_ r: FeatureStudyResult, to dir: String, notice: (String) -> Void = { _ in })
   throws -> [String: String]
 {
-  let temporary = try OutputFolder.begin(dir, notice: notice)
-  do {
-    let files = try writeFeatureStudyFiles(r, into: temporary)
-    try OutputFolder.commit(temporary, to: dir)
-    return files
-  } catch {
-    OutputFolder.abandon(temporary)
-    throw error
-  }
+  try OutputFolder.writing(dir, notice: notice) { temporary in try writeFeatureStudyFiles(r, into: temporary) }
 }
 
 func csvNumber(_ x: Double) -> String { x.isFinite ? String(format: "%.6g", x) : "nan" }
