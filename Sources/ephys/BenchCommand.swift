@@ -23,6 +23,11 @@ struct Bench: ParsableCommand {
   @Flag(inversion: .prefixedNo, help: "Include the zoo workloads (VGG16 inference, ResNet-18 training step).")
   var zoo = true
   @Flag(help: "Only the zoo workloads (skip the object-attention model and the micro-benchmarks).") var zooOnly = false
+  @Flag(
+    help:
+      "Also Excitation Backprop maps per second (MWP, c-MWP; VGG16, 2 x 224 x 224), peer scripts/bench/torchray_attribution.py."
+  )
+  var attribution = false
   @Option(help: "Python interpreter for the peer.") var python = "python3"
   @Flag(help: "Print one JSON object.") var json = false
 
@@ -32,7 +37,10 @@ struct Bench: ParsableCommand {
       zooOnly
       ? BenchmarkReport(threads: Parallel.threads, trainImagesPerSecond: 0, sweepStimuliPerSecond: 0, micro: [:])
       : try runBenchmarks(repeats: repeats)
-    let zooFigures = zoo || zooOnly ? runZooBenchmarks(repeats: max(1, min(repeats, 3))) : [:]
+    var zooFigures = zoo || zooOnly ? runZooBenchmarks(repeats: max(1, min(repeats, 3))) : [:]
+    if attribution {
+      for (k, v) in try runAttributionBenchmarks(repeats: max(1, min(repeats, 3))) { zooFigures[k] = v }
+    }
     var peerFigures: [String: Double] = [:]
     for peer in peer {
       let p = Process()
@@ -48,6 +56,7 @@ struct Bench: ParsableCommand {
       {
         for k in [
           "train_images_per_s", "sweep_stimuli_per_s", "vgg16_infer_images_per_s", "resnet18_train_images_per_s",
+          "vgg16_mwp_maps_per_s", "vgg16_cmwp_maps_per_s",
         ] {
           if let v = (obj[k] as? NSNumber)?.doubleValue { peerFigures[k] = v }
         }
@@ -85,6 +94,8 @@ struct Bench: ParsableCommand {
     if let v = zooFigures["resnet18_train_images_per_s"] {
       line("resnet18 train images/s", v, "resnet18_train_images_per_s")
     }
+    if let v = zooFigures["vgg16_mwp_maps_per_s"] { line("vgg16 MWP maps/s", v, "vgg16_mwp_maps_per_s") }
+    if let v = zooFigures["vgg16_cmwp_maps_per_s"] { line("vgg16 c-MWP maps/s", v, "vgg16_cmwp_maps_per_s") }
     for (k, v) in report.micro.sorted(by: { $0.key < $1.key }) { say(padded(k) + String(format: "%10.3f", v)) }
   }
 }
