@@ -16,7 +16,8 @@ public func circularVariance(_ responses: [Double], orientationsDegrees theta: [
     im += r * sin(2 * t * Double.pi / 180)
     total += Swift.abs(r)
   }
-  return total == 0 ? nil : 1 - (re * re + im * im).squareRoot() / total
+  // Clamped: with one non-zero response the ratio is 1 up to rounding, which can leave -2e-16.
+  return total == 0 ? nil : min(1, max(0, 1 - (re * re + im * im).squareRoot() / total))
 }
 
 /// Orientation selectivity index (R_pref - R_orth) / (R_pref + R_orth): R_pref the peak, R_orth the

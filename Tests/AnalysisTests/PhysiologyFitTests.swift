@@ -79,6 +79,8 @@ struct V1MeasureTests {
     // A flat curve is untuned: no bandwidth; a delta has CV 0.
     #expect(orientationBandwidth(theta.map { _ in 2 }, orientationsDegrees: theta) == nil)
     #expect(circularVariance([1] + Array(repeating: 0, count: 11), orientationsDegrees: theta)! < 1e-12)
+    // One response of 0.3 at 15 degrees: 1 - |0.3 e^{i 30deg}| / 0.3 is -2.2e-16 in floating point; CV stays >= 0.
+    #expect(circularVariance([0, 0.3, 0, 0, 0, 0], orientationsDegrees: [0, 15, 30, 45, 60, 75]) == 0)
     // The 180-degree endpoint is the 0-degree sample again and counts once.
     let withEnd = triangle + [triangle[0]]
     #expect(orientationBandwidth(withEnd, orientationsDegrees: theta + [180]) == bw)
