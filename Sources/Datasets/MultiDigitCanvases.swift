@@ -19,6 +19,11 @@ public struct MultiDigitCanvasConfig: Sendable, Equatable {
   public var clutterCounts: ClosedRange<Int> = 3...5
   /// Side of a clutter crop in pixels (mnist_multi: 5).
   public var clutterWidth = 5
+  /// Multiset only: the share of canvases with two or more digits whose labels are forced to hold a
+  /// duplicate (one digit takes the label of another). mnist_multi draws labels independently, so with
+  /// 2 digits only 1 in 10 canvases repeats a label; forcing a share makes the task test duplicates.
+  /// 0 (the default) draws nothing extra, so Set canvases are as before.
+  public var forcedDuplicateShare = 0.0
 
   public init() {}
 
@@ -39,6 +44,12 @@ public struct MultiDigitCanvasConfig: Sendable, Equatable {
       )
     }
     guard clutterWidth >= 1 && clutterWidth <= MNIST.side else { throw fail("clutter width must be 1-28 px") }
+    guard (0...1).contains(forcedDuplicateShare) else {
+      throw fail("forced duplicate share \(forcedDuplicateShare) must be in [0, 1]")
+    }
+    guard forcedDuplicateShare == 0 || !distinctLabels else {
+      throw fail("forced duplicates need distinctLabels = false (a Multiset)")
+    }
     let clutterCells = (side / clutterWidth) * (side / clutterWidth)
     guard clutterCounts.lowerBound >= 0 && clutterCounts.upperBound <= clutterCells else {
       throw fail("clutter counts \(clutterCounts) must be 0-\(clutterCells)")
@@ -126,6 +137,11 @@ extension MultiDigitCanvas {
       labels = rng.permutation(available.count).prefix(n).map { available[$0] }
     } else {
       labels = (0..<n).map { _ in available[Int(rng.next() % UInt64(available.count))] }
+      if c.forcedDuplicateShare > 0 && n >= 2 && rng.nextUnit() < c.forcedDuplicateShare {
+        // One digit (not the first) copies the label of an earlier one.
+        let copy = 1 + Int(rng.next() % UInt64(n - 1))
+        labels[copy] = labels[Int(rng.next() % UInt64(copy))]
+      }
     }
     let sizes = (0..<n).map { _ in pick(c.digitSizes, &rng) }
     let cell = sizes.max()!
