@@ -6,6 +6,7 @@ public enum ModelRegistry {
     + [SmallCNN.registryEntry]
     + [FeatureGainCNN.registryEntry]
     + [MultiDigitCNN.registryEntry]
+    + [SaliencyMultisetNet.registryEntry]
     + [AlexNet.registryEntry]
     + VGG.registryEntries
     + ResNet.registryEntries
