@@ -98,7 +98,7 @@ let package = Package(
       name: "ephys",
       dependencies: [
         "Engine", "Datasets", "Models", "ModelInterface", "Analysis", "ImageIO", "Stimuli", "Recording", "Workbench",
-        "Attribution", "Benchmarks", "Fuzzing", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        "Attribution", "Reports", "Benchmarks", "Fuzzing", .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ],
       swiftSettings: fastSettings),
 

@@ -9,7 +9,8 @@ import Workbench
 /// `ephys evaluate ...`
 struct Evaluate: ParsableCommand {
   static let configuration = CommandConfiguration(
-    abstract: "Evaluate a trained model.", subcommands: [EvaluateObjectAttention.self, EvaluateClassifier.self])
+    abstract: "Evaluate a trained model.",
+    subcommands: [EvaluateObjectAttention.self, EvaluateClassifier.self, EvaluateSaliencyMultiset.self])
 }
 
 /// `ephys evaluate object-attention --weights FILE`: accuracy, gated-inhibition statistics and

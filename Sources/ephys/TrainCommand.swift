@@ -10,7 +10,7 @@ struct Train: ParsableCommand {
     abstract: "Train a model.",
     subcommands: [
       TrainSmokeCNN.self, TrainObjectAttention.self, TrainClassifier.self, TrainFeatureGainCNN.self,
-      TrainMultiDigitCNN.self,
+      TrainMultiDigitCNN.self, TrainSaliencyMultiset.self,
     ])
 }
 
