@@ -69,7 +69,8 @@ struct EvaluateSaliencyMultiset: ParsableCommand {
       "glimpses": result.glimpses, "never_stopped": result.neverStopped,
       "training_attn_saliency": history.map { $0[4] }, "training_class_reward": history.map { $0[2] },
     ]
-    try OutputFolder.writing(out, notice: { if !json { say($0) } }) { dir in
+    let notice: (String) -> Void = { if !json { say($0) } }
+    try OutputFolder.writing(out, notice: notice) { dir in
       let data = try JSONSerialization.data(withJSONObject: summary, options: [.prettyPrinted, .sortedKeys])
       try data.write(to: URL(fileURLWithPath: dir + "/summary.json"))
       var images: [ReportImage] = []

@@ -42,12 +42,15 @@ struct Models: ParsableCommand {
     let h = size ?? entry.height
     let w = size ?? entry.width
     say("\(entry.name): \(entry.summary); input \(entry.channels)x\(h)x\(w)")
-    say("layer".padding(toLength: 16, withPad: " ", startingAt: 0) + "output map      field (px)  what")
-    for row in entry.layerTable(height: h, width: w) {
+    let table = entry.layerTable(height: h, width: w)
+    // The layer column fits the longest name (nested modules such as `activation.features.10`).
+    let column = max(16, (table.map(\.layer.count).max() ?? 0) + 2)
+    say("layer".padding(toLength: column, withPad: " ", startingAt: 0) + "output map      field (px)  what")
+    for row in table {
       let map = row.height.map { "\(row.channels)x\($0)x\(row.width!)" } ?? "does not fit"
       let field = row.fieldRows.map { "\($0)x\(row.fieldCols!)" } ?? "-"
       say(
-        row.layer.padding(toLength: 16, withPad: " ", startingAt: 0)
+        row.layer.padding(toLength: column, withPad: " ", startingAt: 0)
           + map.padding(toLength: 16, withPad: " ", startingAt: 0)
           + field.padding(toLength: 12, withPad: " ", startingAt: 0) + row.description)
     }

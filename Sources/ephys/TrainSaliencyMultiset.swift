@@ -33,6 +33,8 @@ struct TrainSaliencyMultiset: ParsableCommand {
   @Option(help: "Minibatch size.") var batch = 64
   @Option(help: "Adam learning rate (constant).") var lr = 1e-3
   @Option(help: "Entropy bonus of the REINFORCE surrogate.") var entropy: Float = 0.01
+  @Flag(help: "Cross-entropy baseline: feed the target labels back (teacher forcing) instead of the sampled ones.")
+  var teacherForcing = false
   @Option(help: "Discount of REINFORCE's returns (0: each action's own reward, as the paper writes the surrogate).")
   var discount: Float = 0.5
   @Option(help: "Activation-CNN pretraining epochs on single-digit canvases.") var pretrainEpochs = 10
@@ -73,6 +75,7 @@ struct TrainSaliencyMultiset: ParsableCommand {
     settings.learningRate = lr
     settings.entropyBonus = entropy
     settings.discount = discount
+    settings.teacherForcing = teacherForcing
     settings.pretrainEpochs = pretrainEpochs
     settings.pretrainCanvases = pretrainCanvases
     settings.seed = seed
@@ -166,7 +169,7 @@ struct TrainSaliencyMultiset: ParsableCommand {
           to: output,
           extra: [
             "epoch": "\(r.epoch)", "epochs": "\(epochs)", "seed": "\(seed)", "lr": "\(lr)", "batch": "\(batch)",
-            "canvases": "\(canvases)", "entropy": "\(entropy)", "discount": "\(discount)", "hsal.task": task.rawValue,
+            "canvases": "\(canvases)", "entropy": "\(entropy)", "discount": "\(discount)", "teacher_forcing": "\(teacherForcing)", "hsal.task": task.rawValue,
             "hsal.loss": loss.rawValue,
             "hsal.history":
               (["epoch,loss,class_reward,sampled_exact,attn_saliency,attn_saliency_normalised"] + history).joined(

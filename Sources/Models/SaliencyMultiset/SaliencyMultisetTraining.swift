@@ -13,6 +13,10 @@ public struct SaliencyMultisetTrainingConfig: Sendable {
   public var learningRate = 1e-3
   /// Entropy bonus of the REINFORCE surrogate (wellecks/multiset uses 0.01).
   public var entropyBonus: Float = 0.01
+  /// Cross-entropy baseline only: feed the target labels back as y_{t-1} (teacher forcing) instead of
+  /// the sampled ones. Off by default, so the baseline's rollouts are HSAL-RL's and only the loss
+  /// differs; with it, the target "any label not yet fed back" is order-free in disguise.
+  public var teacherForcing = false
   /// Discount of the REINFORCE returns (0: each action's own reward, the paper's formula as written).
   public var discount: Float = 0.5
   /// Gradient norm clip per step.
@@ -142,7 +146,7 @@ extension SaliencyMultisetNet {
             let steps = (sliceTruth.map(\.count).max() ?? 0) + 1
             let stopLabel = net.config.stop
             let feedback: [[Int]]? =
-              config.loss == .crossEntropy
+              config.loss == .crossEntropy && config.teacherForcing
               ? (0..<steps).map { t in sliceOrder.map { t < $0.count ? $0[t] : stopLabel } } : nil
             let r = net.rollout(
               volume: slice, batch: range.count, steps: steps,
