@@ -37,12 +37,13 @@ public enum GaussianAttention {
     return (alpha.reshaped([n, k, 1, 1]) * gaussians).sum(dim: 1)
   }
 
-  /// The priority map P = M * S normalised to [0, 1] by its maximum per example (P / (max P + 1e-8)),
-  /// flattened [N, h * w]. mask [N, h, w] or [N, h * w]; saliency [N, h * w].
+  /// The priority map P = M * S, flattened [N, h * w]. It lies in [0, 1] without rescaling (the
+  /// paper's "normalised"): S is normalised to [0, 1] and M <= sum_k alpha_k = 1. Not rescaling by its
+  /// own maximum keeps the location reward (P at the glimpse) high only where the mask lies on salient
+  /// cells; rescaled, a mask on empty background would still offer a reward of 1 at its best cell.
+  /// mask [N, h, w] or [N, h * w]; saliency [N, h * w].
   public static func priority<T: KernelScalar>(mask: Tensor<T>, saliency: Tensor<T>) -> Tensor<T> {
-    let n = saliency.shape[0]
-    let p = mask.reshaped([n, saliency.shape[1]]) * saliency
-    return p / (p.max(dim: 1, keepDim: true).values + T(1e-8))
+    mask.reshaped([saliency.shape[0], saliency.shape[1]]) * saliency
   }
 
   /// The initial glimpse g0 = sum_ij M_ij V[:, i, j]: mask [N, h * w] (or [N, h, w]), volume

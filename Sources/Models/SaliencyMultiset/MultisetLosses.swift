@@ -44,7 +44,7 @@ public struct MultisetBatchStats: Sendable, Equatable {
 ///
 /// REINFORCE (paper, section 4.2), for every step of t <= m_b with action a, log-probability log p(a),
 /// reward R and value estimate V (from the detached controller state):
-/// - glimpse steps: reward P_t at the glimpse (the normalised priority), t <= m_b;
+/// - glimpse steps: reward P_t = M_t S_t at the glimpse (the priority), t <= m_b;
 /// - class steps t < m_b: reward +1 / -1 by `MultisetReward.classRewards` on the sampled labels;
 /// - R is the discounted sum of the rewards from that action on (`multisetReturns`); with
 ///   `discount` 0 it is the action's own reward, the paper's formula as written; with a discount > 0

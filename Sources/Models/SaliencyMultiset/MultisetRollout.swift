@@ -72,7 +72,7 @@ public struct MultisetRollout {
   /// Actions: glimpse locations [t][i][b] and labels [t][b] (index `classes` is "stop").
   public var glimpses: [[[Int]]] = []
   public var labels: [[Int]] = []
-  /// The normalised priority P_t at each glimpse [t][i][b] (the location reward), and the saliency
+  /// The priority P_t at each glimpse [t][i][b] (the location reward), and the saliency
   /// S_t there in the raw units of sum_c V^2 [t][i][b] (attn_saliency).
   public var priorityAtGlimpse: [[[Float]]] = []
   public var rawSaliencyAtGlimpse: [[[Float]]] = []
@@ -100,7 +100,7 @@ extension SaliencyMultisetNet {
 
   /// Runs the meta-controller and controller over activation volumes `volume` ([N, C, h * w]
   /// scalars) for `steps` meta steps: each meta step encodes [S_t, onehot(y_{t-1})], steps the GRU,
-  /// forms the Gaussian mask M_t, the priority map P_t = M_t * S_t (normalised) and the initial glimpse
+  /// forms the Gaussian mask M_t, the priority map P_t = M_t * S_t and the initial glimpse
   /// g0 = sum M_t V (V scaled by its maximum per example); then the controller (state reset to 0)
   /// takes `config.glimpses` glimpse steps (location from `policy`, glimpse = V[:, location]) and a
   /// class step (label or "stop" from `policy`), each from [P_t, onehot(y_{t-1}), onehot(a_{i-1}),
