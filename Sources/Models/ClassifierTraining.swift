@@ -126,20 +126,15 @@ public func trainClassifier(
       let value: Double
       var predictions: [Int] = []
       if let parallel {
-        let per = x.count / max(1, idx.count)
         let n = idx.count
-        var slicePredictions = [[Int]](repeating: [], count: parallel.slices(n).count)
-        value = slicePredictions.withUnsafeMutableBufferPointer { buf in
-          let out = SharedPointer(buf.baseAddress!)
-          return parallel.lossAndGradients(batchSize: n) { worker, net, range in
-            let xs = Tensor(
-              shape: [range.count] + Array(x.shape.dropFirst()),
-              scalars: Array(x.scalars[(range.lowerBound * per)..<(range.upperBound * per)]))
-            let logits = net(xs)
-            out.pointer[worker] = logits.argmax(dim: 1).values
-            return crossEntropy(logits, IntTensor(Array(y.values[range])), reduction: .sum) / Float(n)
-          }
+        let (loss, slicePredictions) = parallel.lossAndGradients(batchSize: n, empty: [Int]()) { _, net, range in
+          let logits = net(x.rows(range))
+          return (
+            crossEntropy(logits, IntTensor(Array(y.values[range])), reduction: .sum) / Float(n),
+            logits.argmax(dim: 1).values
+          )
         }
+        value = loss
         predictions = slicePredictions.flatMap { $0 }
       } else {
         opt.zeroGrad()

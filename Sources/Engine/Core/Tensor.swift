@@ -55,6 +55,14 @@ public final class Tensor<Scalar: KernelScalar> {
   /// A tensor sharing these values but cut from the autograd graph.
   public func detached() -> Tensor { Tensor(shape: shape, scalars: scalars) }
 
+  /// Items `range` along the first dimension (a batch's slice), as a new tensor outside the graph.
+  public func rows(_ range: Range<Int>) -> Tensor {
+    let per = count / Swift.max(1, shape[0])
+    return Tensor(
+      shape: [range.count] + shape.dropFirst(),
+      scalars: Array(scalars[(range.lowerBound * per)..<(range.upperBound * per)]))
+  }
+
   /// A copy that owns its values (recorders use this; values are copied eagerly).
   public func copy() -> Tensor {
     let values = scalars.withUnsafeBufferPointer { Array($0) }

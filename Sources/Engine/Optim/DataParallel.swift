@@ -89,4 +89,24 @@ public final class DataParallel<Model: Module> {
     reduceGradients(workers: cut.count)
     return shares.reduce(0, +)
   }
+
+  /// `lossAndGradients` whose slices also report something each (hit counts, predictions,
+  /// statistics): `body` returns the slice's loss share and its report; the reports come back in
+  /// worker order with the batch loss.
+  public func lossAndGradients<Report>(
+    batchSize n: Int, minimumPerWorker: Int = 8, limit: Int? = nil, empty: Report,
+    _ body: (_ worker: Int, _ network: Model, _ slice: Range<Int>) -> (loss: Tensor<Float>, report: Report)
+  ) -> (loss: Double, reports: [Report]) {
+    var reports = [Report](
+      repeating: empty, count: slices(n, minimumPerWorker: minimumPerWorker, limit: limit).count)
+    let loss = reports.withUnsafeMutableBufferPointer { buf in
+      let out = SharedPointer(buf.baseAddress!)
+      return lossAndGradients(batchSize: n, minimumPerWorker: minimumPerWorker, limit: limit) { worker, net, range in
+        let (l, report) = body(worker, net, range)
+        out.pointer[worker] = report
+        return l
+      }
+    }
+    return (loss, reports)
+  }
 }

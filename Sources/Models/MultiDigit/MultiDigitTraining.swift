@@ -61,26 +61,16 @@ extension MultiDigitCNN {
         let n = min(config.batchSize, config.canvasesPerEpoch - b * config.batchSize)
         let canvases = try MultiDigitCanvas.generate(n, from: digits, config: config.canvas, rng: &rng)
         let (x, y) = Self.batch(canvases)
-        let per = x.count / n
-        var hits = [Int](repeating: 0, count: parallel.slices(n).count)
-        let value = hits.withUnsafeMutableBufferPointer { buf in
-          let out = SharedPointer(buf.baseAddress!)
-          return parallel.lossAndGradients(batchSize: n) { worker, net, range in
-            let xs = Tensor(
-              shape: [range.count] + Array(x.shape.dropFirst()),
-              scalars: Array(x.scalars[(range.lowerBound * per)..<(range.upperBound * per)]))
-            let ys = Tensor(
-              shape: [range.count, 10], scalars: Array(y.scalars[(range.lowerBound * 10)..<(range.upperBound * 10)]))
-            let logits = net(xs)
-            var right = 0
-            for i in 0..<range.count {
-              if (0..<10).allSatisfy({ (logits.scalars[i * 10 + $0] > 0) == (ys.scalars[i * 10 + $0] > 0.5) }) {
-                right += 1
-              }
+        let (value, hits) = parallel.lossAndGradients(batchSize: n, empty: 0) { _, net, range in
+          let ys = y.rows(range)
+          let logits = net(x.rows(range))
+          var right = 0
+          for i in 0..<range.count {
+            if (0..<10).allSatisfy({ (logits.scalars[i * 10 + $0] > 0) == (ys.scalars[i * 10 + $0] > 0.5) }) {
+              right += 1
             }
-            out.pointer[worker] = right
-            return binaryCrossEntropyWithLogits(logits, ys, reduction: .sum) / Float(n * 10)
           }
+          return (binaryCrossEntropyWithLogits(logits, ys, reduction: .sum) / Float(n * 10), right)
         }
         guard value.isFinite else {
           throw TrainingError(

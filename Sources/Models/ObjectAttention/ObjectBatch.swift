@@ -21,13 +21,8 @@ public struct ObjectBatch {
 
   /// Images `range` of the batch (with their targets and labels).
   public func slice(_ range: Range<Int>) -> ObjectBatch {
-    func rows(_ t: Tensor<Float>) -> Tensor<Float> {
-      let per = t.count / max(1, t.shape[0])
-      return Tensor(
-        shape: [range.count] + t.shape.dropFirst(),
-        scalars: Array(t.scalars[(range.lowerBound * per)..<(range.upperBound * per)]))
-    }
-    return ObjectBatch(images: rows(images), targets: targets.map(rows), labels: labels.map { Array($0[range]) })
+    ObjectBatch(
+      images: images.rows(range), targets: targets.map { $0.rows(range) }, labels: labels.map { Array($0[range]) })
   }
 
   /// For each image, the target of the object chosen by `choice` (one tensor like `images`).

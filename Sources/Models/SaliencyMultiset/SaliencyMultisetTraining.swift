@@ -73,19 +73,10 @@ extension SaliencyMultisetNet {
         let canvases = try MultiDigitCanvas.generate(n, from: digits, config: canvas, rng: &rng)
         let x = MultisetTask.images(canvases)
         let y = canvases.map { $0.labels[0] }
-        let per = x.count / n
-        var hits = [Int](repeating: 0, count: parallel.slices(n).count)
-        let value = hits.withUnsafeMutableBufferPointer { buf in
-          let out = SharedPointer(buf.baseAddress!)
-          return parallel.lossAndGradients(batchSize: n) { worker, net, range in
-            let xs = Tensor(
-              shape: [range.count] + Array(x.shape.dropFirst()),
-              scalars: Array(x.scalars[(range.lowerBound * per)..<(range.upperBound * per)]))
-            let scores = net.scores(xs)
-            let predicted = scores.argmax(dim: 1).values
-            out.pointer[worker] = zip(predicted, y[range]).filter { $0 == $1 }.count
-            return crossEntropy(scores, IntTensor(Array(y[range])), reduction: .sum) / Float(n)
-          }
+        let (value, hits) = parallel.lossAndGradients(batchSize: n, empty: 0) { _, net, range in
+          let scores = net.scores(x.rows(range))
+          let right = zip(scores.argmax(dim: 1).values, y[range]).filter { $0 == $1 }.count
+          return (crossEntropy(scores, IntTensor(Array(y[range])), reduction: .sum) / Float(n), right)
         }
         guard value.isFinite else {
           throw TrainingError(
@@ -135,28 +126,24 @@ extension SaliencyMultisetNet {
         let cut = parallel.slices(n)
         let policySeeds = cut.indices.map { _ in rng.next() }
         let perCanvas = volume.count / n
-        var shares = [MultisetBatchStats](repeating: MultisetBatchStats(), count: cut.count)
-        let value = shares.withUnsafeMutableBufferPointer { buf in
-          let out = SharedPointer(buf.baseAddress!)
-          return parallel.lossAndGradients(batchSize: n) { worker, net, range in
-            net.activation.eval()
-            let slice = Array(volume[(range.lowerBound * perCanvas)..<(range.upperBound * perCanvas)])
-            let sliceTruth = Array(truth[range])
-            let sliceOrder = Array(order[range])
-            let steps = (sliceTruth.map(\.count).max() ?? 0) + 1
-            let stopLabel = net.config.stop
-            let feedback: [[Int]]? =
-              config.loss == .crossEntropy && config.teacherForcing
-              ? (0..<steps).map { t in sliceOrder.map { t < $0.count ? $0[t] : stopLabel } } : nil
-            let r = net.rollout(
-              volume: slice, batch: range.count, steps: steps,
-              policy: ActionPolicies.sampling(RandomGenerator(seed: policySeeds[worker])), feedback: feedback)
-            let (l, s) = multisetObjective(
-              r, truth: sliceTruth, order: sliceOrder, loss: config.loss, entropyBonus: config.entropyBonus,
-              discount: config.discount, stop: stopLabel, scale: 1 / Float(n))
-            out.pointer[worker] = s
-            return l
-          }
+        let (value, shares) = parallel.lossAndGradients(batchSize: n, empty: MultisetBatchStats()) {
+          worker, net, range in
+          net.activation.eval()
+          let slice = Array(volume[(range.lowerBound * perCanvas)..<(range.upperBound * perCanvas)])
+          let sliceTruth = Array(truth[range])
+          let sliceOrder = Array(order[range])
+          let steps = (sliceTruth.map(\.count).max() ?? 0) + 1
+          let stopLabel = net.config.stop
+          let feedback: [[Int]]? =
+            config.loss == .crossEntropy && config.teacherForcing
+            ? (0..<steps).map { t in sliceOrder.map { t < $0.count ? $0[t] : stopLabel } } : nil
+          let r = net.rollout(
+            volume: slice, batch: range.count, steps: steps,
+            policy: ActionPolicies.sampling(RandomGenerator(seed: policySeeds[worker])), feedback: feedback)
+          let (l, s) = multisetObjective(
+            r, truth: sliceTruth, order: sliceOrder, loss: config.loss, entropyBonus: config.entropyBonus,
+            discount: config.discount, stop: stopLabel, scale: 1 / Float(n))
+          return (l, s)
         }
         guard value.isFinite else {
           throw TrainingError(
