@@ -169,7 +169,8 @@ struct TrainSaliencyMultiset: ParsableCommand {
           to: output,
           extra: [
             "epoch": "\(r.epoch)", "epochs": "\(epochs)", "seed": "\(seed)", "lr": "\(lr)", "batch": "\(batch)",
-            "canvases": "\(canvases)", "entropy": "\(entropy)", "discount": "\(discount)", "teacher_forcing": "\(teacherForcing)", "hsal.task": task.rawValue,
+            "canvases": "\(canvases)", "entropy": "\(entropy)", "discount": "\(discount)",
+            "teacher_forcing": "\(teacherForcing)", "hsal.task": task.rawValue,
             "hsal.loss": loss.rawValue,
             "hsal.history":
               (["epoch,loss,class_reward,sampled_exact,attn_saliency,attn_saliency_normalised"] + history).joined(
