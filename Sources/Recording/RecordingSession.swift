@@ -97,13 +97,18 @@ public func resolveUnits(_ plan: RecordingPlan, on model: RecordableModel, footp
   return (table, warnings)
 }
 
-/// Runs a plan on a model: renders stimuli batch by batch (in parallel), records both phases, streams
-/// responses [stimuli, 2, units] into the .npy at `responsesPath` (when given) and accumulates tuning
-/// curves. Memory stays at one batch plus the tuning accumulators, whatever the size of the sweep.
-public func record(
-  _ plan: RecordingPlan, on model: RecordableModel, responsesPath: String? = nil,
-  progress: (Int) -> Void = { _ in }
-) throws -> RecordingResult {
+/// What a plan records on a model, checked before any stimulus is rendered: the sweep's footprint,
+/// the unit table (with warnings about it) and the tuning axis.
+public struct PreparedRecording: Sendable {
+  public var footprint: SweepFootprint
+  public var table: UnitTable
+  public var warnings: [String]
+  /// Index of the tuning axis among the sweep's parameters.
+  public var axis: Int
+}
+
+/// Checks a plan against a model (canvas, attention condition, tuning axis) and resolves its units.
+public func prepare(_ plan: RecordingPlan, on model: RecordableModel) throws -> PreparedRecording {
   let spec = plan.stimulus
   let input = model.inputGeometry
   guard spec.canvasHeight == input.height && spec.canvasWidth == input.width else {
@@ -122,26 +127,48 @@ public func record(
   }
   let footprint = SweepFootprint(spec)
   let (table, warnings) = try resolveUnits(plan, on: model, footprint: footprint)
-  let responses = try responsesPath.map { try NPYStreamWriter(path: $0, shape: [spec.count, 2, table.units.count]) }
-  let axisValues = spec.grid.values[axis]
-  var tuning = TuningAccumulator(
-    axisValues: axisValues, phases: 2, units: table.units.count, trials: spec.repeats)
-  let repeatAxis = spec.repeats > 1 ? spec.grid.names.firstIndex(of: "repeat") : nil
-  func slot(_ i: Int) -> Int {
-    let idx = spec.grid.indices(i)
-    return (repeatAxis.map { idx[$0] } ?? 0) * axisValues.count + idx[axis]
+  return PreparedRecording(footprint: footprint, table: table, warnings: warnings, axis: axis)
+}
+
+/// One batch of recorded rows: stimuli `first ..< first + count`, their responses [count, 2, units]
+/// (attended phase first), the glimpse that attended the swept object (models that attend in
+/// glimpses) and the predicted class in each phase.
+public struct RecordedBatch: Sendable {
+  public var first: Int
+  public var count: Int
+  public var rows: [Float]
+  public var attendedGlimpse: [Int]?
+  public var predictions: [(attended: Int, unattended: Int)]
+
+  public init(
+    first: Int, count: Int, rows: [Float], attendedGlimpse: [Int]?, predictions: [(attended: Int, unattended: Int)]
+  ) {
+    self.first = first
+    self.count = count
+    self.rows = rows
+    self.attendedGlimpse = attendedGlimpse
+    self.predictions = predictions
   }
-  var conditions = plan.keep.isEmpty ? nil : ConditionAccumulator(spec: spec, keep: plan.keep, units: table.units.count)
-  var attendedGlimpse: [Int]? = nil
-  var predictions: [(Int, Int)] = []
-  var start = 0
-  while start < spec.count {
-    let n = min(plan.batchSize, spec.count - start)
+}
+
+/// Renders stimuli `range` of the plan's sweep batch by batch (in parallel), runs both phases on the
+/// model and hands each batch's rows to `each`, in stimulus order. Batches start at `range`'s lower
+/// bound and hold `plan.batchSize` stimuli (the last may hold fewer): a shard whose range starts on a
+/// batch boundary of the whole sweep therefore runs exactly the batches a single run does.
+public func recordRows(
+  _ plan: RecordingPlan, on model: RecordableModel, table: UnitTable, stimuli range: Range<Int>,
+  each: (RecordedBatch) throws -> Void, progress: (Int) -> Void = { _ in }
+) throws {
+  let spec = plan.stimulus
+  var start = range.lowerBound
+  while start < range.upperBound {
+    let n = min(plan.batchSize, range.upperBound - start)
     var stimuli = [Stimulus?](repeating: nil, count: n)
+    let first = start
     stimuli.withUnsafeMutableBufferPointer { buf in
       let out = SharedPointer(buf.baseAddress!)
-      Parallel.forEachRange(n, minimum: 8) { range, _ in
-        for k in range { out.pointer[k] = spec.stimulus(start + k) }
+      Parallel.forEachRange(n, minimum: 8) { r, _ in
+        for k in r { out.pointer[k] = spec.stimulus(first + k) }
       }
     }
     let batch = stimuli.map { $0! }
@@ -151,8 +178,8 @@ public func record(
     var chunk = [Float](repeating: 0, count: n * 2 * units)
     chunk.withUnsafeMutableBufferPointer { buf in
       let out = SharedPointer(buf.baseAddress!)
-      Parallel.forEachRange(n, minimum: 4) { range, _ in
-        for i in range {
+      Parallel.forEachRange(n, minimum: 4) { r, _ in
+        for i in r {
           for p in 0..<2 {
             for (k, lr) in table.layerRanges.enumerated() {
               let t = rec.activity[p][k]
@@ -169,18 +196,91 @@ public func record(
         }
       }
     }
-    chunk.withUnsafeBufferPointer { buf in
-      tuning.add(axisIndices: (0..<n).map { slot(start + $0) }, rows: buf.baseAddress!)
-      conditions?.add(stimuli: start..<(start + n), rows: buf.baseAddress!)
-    }
-    if let g = rec.attendedGlimpse { attendedGlimpse = (attendedGlimpse ?? []) + g }
-    for i in 0..<n { predictions.append((rec.predictions[0][i], rec.predictions[1][i])) }
-    try responses?.append(chunk)
+    try each(
+      RecordedBatch(
+        first: start, count: n, rows: chunk, attendedGlimpse: rec.attendedGlimpse,
+        predictions: (0..<n).map { (rec.predictions[0][$0], rec.predictions[1][$0]) }))
     start += n
-    progress(start)
+    progress(start - range.lowerBound)
   }
-  try responses?.finish()
-  return RecordingResult(
-    units: table, tuning: tuning, footprint: footprint, conditions: conditions, warnings: warnings,
-    attendedGlimpse: attendedGlimpse, predictions: predictions)
+}
+
+/// Everything a recording accumulates from its rows: tuning curves, condition means, the responses
+/// file, glimpses and predictions. Rows must arrive in stimulus order; each unit's sums then run in
+/// the same order whatever the batches, so a run and a merge of its shards give the same bytes.
+public struct RecordingAccumulator {
+  let spec: StimulusSpec
+  let axisCount: Int
+  let axis: Int
+  let repeatAxis: Int?
+  public private(set) var tuning: TuningAccumulator
+  public private(set) var conditions: ConditionAccumulator?
+  var attendedGlimpse: [Int]? = nil
+  var predictions: [(attended: Int, unattended: Int)] = []
+  let responses: NPYStreamWriter?
+  /// The next stimulus expected.
+  public private(set) var next = 0
+
+  /// Accumulators for `plan` over `prepared`'s units; responses [stimuli, 2, units] stream into the
+  /// .npy at `responsesPath` when given.
+  public init(_ plan: RecordingPlan, prepared: PreparedRecording, responsesPath: String?) throws {
+    let spec = plan.stimulus
+    self.spec = spec
+    let units = prepared.table.units.count
+    responses = try responsesPath.map { try NPYStreamWriter(path: $0, shape: [spec.count, 2, units]) }
+    axis = prepared.axis
+    axisCount = spec.grid.values[axis].count
+    tuning = TuningAccumulator(axisValues: spec.grid.values[axis], phases: 2, units: units, trials: spec.repeats)
+    repeatAxis = spec.repeats > 1 ? spec.grid.names.firstIndex(of: "repeat") : nil
+    conditions = plan.keep.isEmpty ? nil : ConditionAccumulator(spec: spec, keep: plan.keep, units: units)
+  }
+
+  func slot(_ i: Int) -> Int {
+    let idx = spec.grid.indices(i)
+    return (repeatAxis.map { idx[$0] } ?? 0) * axisCount + idx[axis]
+  }
+
+  /// Adds a batch (the next stimuli of the sweep, in order).
+  public mutating func add(_ b: RecordedBatch) throws {
+    guard b.first == next, b.rows.count == b.count * 2 * tuning.units else {
+      throw RecordingError(
+        "rows of stimuli \(b.first)..<\(b.first + b.count) arrived where stimulus \(next) was expected (or with the wrong width)"
+      )
+    }
+    let first = b.first
+    b.rows.withUnsafeBufferPointer { buf in
+      tuning.add(axisIndices: (0..<b.count).map { slot(first + $0) }, rows: buf.baseAddress!)
+      conditions?.add(stimuli: first..<(first + b.count), rows: buf.baseAddress!)
+    }
+    if let g = b.attendedGlimpse { attendedGlimpse = (attendedGlimpse ?? []) + g }
+    predictions += b.predictions
+    try responses?.append(b.rows)
+    next += b.count
+  }
+
+  /// The finished recording (every stimulus must have been added); moves the responses file into place.
+  public func finish(_ prepared: PreparedRecording) throws -> RecordingResult {
+    guard next == spec.count else {
+      throw RecordingError("only \(next) of \(spec.count) stimuli were recorded")
+    }
+    try responses?.finish()
+    return RecordingResult(
+      units: prepared.table, tuning: tuning, footprint: prepared.footprint, conditions: conditions,
+      warnings: prepared.warnings, attendedGlimpse: attendedGlimpse, predictions: predictions)
+  }
+}
+
+/// Runs a plan on a model: renders stimuli batch by batch (in parallel), records both phases, streams
+/// responses [stimuli, 2, units] into the .npy at `responsesPath` (when given) and accumulates tuning
+/// curves. Memory stays at one batch plus the tuning accumulators, whatever the size of the sweep.
+public func record(
+  _ plan: RecordingPlan, on model: RecordableModel, responsesPath: String? = nil,
+  progress: (Int) -> Void = { _ in }
+) throws -> RecordingResult {
+  let prepared = try prepare(plan, on: model)
+  var accumulator = try RecordingAccumulator(plan, prepared: prepared, responsesPath: responsesPath)
+  try recordRows(
+    plan, on: model, table: prepared.table, stimuli: 0..<plan.stimulus.count, each: { try accumulator.add($0) },
+    progress: progress)
+  return try accumulator.finish(prepared)
 }

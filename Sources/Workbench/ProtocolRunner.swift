@@ -150,6 +150,18 @@ public enum ProtocolRunner {
     _ dir: String, _ p: ProtocolSpec, spec: StimulusSpec, net: RecordableModel, seed: UInt64,
     progress: (Int, Int) -> Void
   ) throws -> RunOutcome {
+    let (p, plan) = try recordingPlan(p, spec: spec, net: net, progress: progress)
+    return try finishRun(dir, p, plan: plan, spec: spec, net: net, seed: seed) { responsesPath in
+      try Recording.record(plan, on: net, responsesPath: responsesPath) { progress($0, spec.count) }
+    }
+  }
+
+  /// The recording plan of a protocol on a loaded model: feature-gain values resolved (which runs the
+  /// model on the sweep), every pass's layers added for `record.passes: all`, the parameters whose grid
+  /// the measures need kept. Returns the protocol with its resolved attention condition.
+  static func recordingPlan(
+    _ p: ProtocolSpec, spec: StimulusSpec, net: RecordableModel, progress: (Int, Int) -> Void
+  ) throws -> (ProtocolSpec, RecordingPlan) {
     var p = p
     if let request = p.featureGain {
       let resolved = try request.resolve(spec, model: net, batchSize: p.batchSize) { done, total in
@@ -171,16 +183,24 @@ public enum ProtocolRunner {
       stimulus: spec, condition: p.condition, layers: layers, units: p.units, tuningAxis: p.tuningAxis,
       reduce: p.reduce, batchSize: p.batchSize)
     plan.keep = keptParameters(p, spec: spec)
+    return (p, plan)
+  }
+
+  /// Records (by `recordAll`, given the responses path or nil) and then writes every output of the run
+  /// into `dir`: the same code whether the rows come from the model now or from recorded shards.
+  static func finishRun(
+    _ dir: String, _ p: ProtocolSpec, plan: RecordingPlan, spec: StimulusSpec, net: RecordableModel, seed: UInt64,
+    recordAll: (String?) throws -> RecordingResult
+  ) throws -> RunOutcome {
     let clock = ContinuousClock()
     let t0 = clock.now
-    var result = try Recording.record(plan, on: net, responsesPath: p.writeResponses ? dir + "/responses.npy" : nil) {
-      progress($0, spec.count)
-    }
+    var result = try recordAll(p.writeResponses ? dir + "/responses.npy" : nil)
     // Which glimpse attended the object means something only when attention is the model's own
     // (a spatial gain on a glimpse model leaves both glimpses to the model).
     if !p.condition.isModelCondition { result.attendedGlimpse = nil }
     let blank =
-      p.measures.contains(.rfMap) ? try blankResponses(spec, net: net, layers: layers, units: result.units) : nil
+      p.measures.contains(.rfMap)
+      ? try blankResponses(spec, net: net, layers: plan.layers, units: result.units) : nil
     let t1 = clock.now
     let silent = silentUnits(result)
     let warnings = result.warnings + silentWarnings(result, silent: silent)

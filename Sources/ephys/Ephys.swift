@@ -9,7 +9,8 @@ struct Ephys: ParsableCommand {
     abstract: "In-silico electrophysiology on neural networks: train models, run attention protocols, report.",
     version: ephysVersion,
     subcommands: [
-      Run.self, StimuliPreview.self, Analyze.self, Report.self, ExportNWB.self, Train.self, Evaluate.self, Extract.self,
+      Run.self, Merge.self, Submit.self, Status.self, StimuliPreview.self, Analyze.self, Report.self, ExportNWB.self,
+      Train.self, Evaluate.self, Extract.self,
       GridSearch.self, FeatureAttention.self, Attribute.self, PointingGameCommand.self,
       Inspect.self, Models.self, Bench.self, Fuzz.self,
     ])

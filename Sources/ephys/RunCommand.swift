@@ -19,6 +19,11 @@ struct Run: ParsableCommand {
   @Option(help: "Seed (overrides the protocol's).") var seed: UInt64?
   @Flag(help: "Also write run.nwb (NWB 2.x: trials, units, responses, stimuli; as `output: {nwb: true}`).")
   var nwb = false
+  @Option(
+    help: ArgumentHelp(
+      "Record only shard K of N (a fixed cut of the stimulus table into whole batches) into a shard folder (--out, default OUTPUT.shard-K-of-N); `ephys merge` makes the run's outputs from all N.",
+      valueName: "K/N"))
+  var shard: String?
 
   func run() throws {
     var spec: ProtocolSpec
@@ -36,6 +41,20 @@ struct Run: ParsableCommand {
     }
     let start = Date()
     var bar: ProgressBar? = nil
+    if let shard {
+      let cut = try ShardCut(parsing: shard)
+      let outcome = try ProtocolRunner.runShard(
+        spec, cut: cut, output: out, seed: seed, notice: note,
+        progress: { done, total in
+          if bar == nil { bar = ProgressBar(total: total, label: "\(spec.name) \(cut)", unit: "stim", start: start) }
+          bar!.update(done, items: done)
+        })
+      let m = outcome.manifest
+      say(
+        "shard \(cut): stimuli \(m.firstStimulus)..<\(m.firstStimulus + m.stimuli) of \(m.stimuliTotal), \(m.units) units, recorded in \(String(format: "%.1f", outcome.seconds)) s into \(outcome.folder)/"
+      )
+      return
+    }
     let outcome = try ProtocolRunner.run(
       spec, output: out, seed: seed, notice: note,
       progress: { done, total in
