@@ -19,13 +19,14 @@ func commandEnvironment() -> [String: String] {
   return env
 }
 
-/// A started `ephys` process with its output collected into files of `folder`.
-func startEphys(_ arguments: [String], in folder: String) throws -> Process {
+/// A started `ephys` process with its output collected into files of `folder`; `extra` adds to
+/// (or replaces in) the environment.
+func startEphys(_ arguments: [String], in folder: String, environment extra: [String: String] = [:]) throws -> Process {
   let p = Process()
   p.executableURL = URL(fileURLWithPath: ephysBinary())
   p.arguments = arguments
   p.currentDirectoryURL = URL(fileURLWithPath: folder)
-  p.environment = commandEnvironment()
+  p.environment = commandEnvironment().merging(extra) { _, new in new }
   _ = FileManager.default.createFile(atPath: folder + "/.stdout", contents: nil)
   _ = FileManager.default.createFile(atPath: folder + "/.stderr", contents: nil)
   p.standardOutput = FileHandle(forWritingAtPath: folder + "/.stdout")
@@ -35,8 +36,10 @@ func startEphys(_ arguments: [String], in folder: String) throws -> Process {
 }
 
 /// Runs `ephys` to the end: (exit status, standard output, standard error).
-func runEphys(_ arguments: [String], in folder: String) throws -> (status: Int32, out: String, err: String) {
-  let p = try startEphys(arguments, in: folder)
+func runEphys(_ arguments: [String], in folder: String, environment extra: [String: String] = [:]) throws -> (
+  status: Int32, out: String, err: String
+) {
+  let p = try startEphys(arguments, in: folder, environment: extra)
   p.waitUntilExit()
   let out = (try? String(contentsOfFile: folder + "/.stdout", encoding: .utf8)) ?? ""
   let err = (try? String(contentsOfFile: folder + "/.stderr", encoding: .utf8)) ?? ""

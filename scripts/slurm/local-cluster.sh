@@ -47,8 +47,11 @@ chmod 700 "$dir/munge"
 # munge: a fresh random key (root only), its own socket.
 head -c 1024 /dev/urandom > "$dir/munge/munge.key"
 chmod 400 "$dir/munge/munge.key"
+# The daemons get /dev/null for their standard streams: a caller reading this script's output to its
+# end would otherwise wait for them.
 munged --force --key-file="$dir/munge/munge.key" --socket="$dir/munge/munge.socket" \
-  --pid-file="$dir/munged.pid" --log-file="$dir/munge/munged.log" --seed-file="$dir/munge/munged.seed"
+  --pid-file="$dir/munged.pid" --log-file="$dir/munge/munged.log" --seed-file="$dir/munge/munged.seed" \
+  </dev/null >/dev/null 2>&1
 
 cat > "$dir/slurm.conf" <<CONF
 # One-node cluster written by scripts/slurm/local-cluster.sh (Ephys tests).
@@ -86,8 +89,8 @@ NodeName=$host CPUs=$cpus RealMemory=$memory State=UNKNOWN
 PartitionName=debug Nodes=$host Default=YES MaxTime=INFINITE State=UP
 CONF
 export SLURM_CONF="$dir/slurm.conf"
-slurmctld -f "$dir/slurm.conf"
-slurmd -f "$dir/slurm.conf"
+slurmctld -f "$dir/slurm.conf" </dev/null >/dev/null 2>&1
+slurmd -f "$dir/slurm.conf" </dev/null >/dev/null 2>&1
 # Ready when the node is idle (or mixed); give up after 30 s with the daemons' logs.
 for _ in $(seq 150); do
   state=$(sinfo -h -o '%t' 2>/dev/null | head -n 1 || true)
