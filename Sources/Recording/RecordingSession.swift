@@ -160,6 +160,12 @@ public func recordRows(
   each: (RecordedBatch) throws -> Void, progress: (Int) -> Void = { _ in }
 ) throws {
   let spec = plan.stimulus
+  // Per layer: the map offset of its first unit when its units are consecutive map entries.
+  let contiguous: [Int?] = table.layerRanges.map { lr in
+    guard let first = lr.range.first else { return nil }
+    let base = table.flatIndex[first]
+    return lr.range.allSatisfy { table.flatIndex[$0] == base + ($0 - first) } ? base : nil
+  }
   var start = range.lowerBound
   while start < range.upperBound {
     let n = min(plan.batchSize, range.upperBound - start)
@@ -173,22 +179,27 @@ public func recordRows(
     }
     let batch = stimuli.map { $0! }
     let rec = try model.record(batch, condition: plan.condition, layers: plan.layers)
-    // Rows [n, 2, units], gathered from the layer tensors in parallel over stimuli.
+    // Rows [n, 2, units], gathered from the layer tensors in parallel over stimuli: a copy per layer
+    // where its units are a contiguous run of the map (units: all), else an indexed gather.
     let units = table.units.count
     var chunk = [Float](repeating: 0, count: n * 2 * units)
     chunk.withUnsafeMutableBufferPointer { buf in
       let out = SharedPointer(buf.baseAddress!)
       Parallel.forEachRange(n, minimum: 4) { r, _ in
-        for i in r {
-          for p in 0..<2 {
-            for (k, lr) in table.layerRanges.enumerated() {
-              let t = rec.activity[p][k]
-              let per = t.count / n
-              t.scalars.withUnsafeBufferPointer { v in
-                let src = v.baseAddress! + i * per
-                let dst = out.pointer + (i * 2 + p) * units
-                table.flatIndex.withUnsafeBufferPointer { fi in
-                  for u in lr.range { dst[u] = src[fi[u]] }
+        for p in 0..<2 {
+          for (k, lr) in table.layerRanges.enumerated() {
+            let t = rec.activity[p][k]
+            let per = t.count / n
+            t.scalars.withUnsafeBufferPointer { v in
+              table.flatIndex.withUnsafeBufferPointer { fi in
+                for i in r {
+                  let src = v.baseAddress! + i * per
+                  let dst = out.pointer + (i * 2 + p) * units
+                  if let offset = contiguous[k] {
+                    (dst + lr.range.lowerBound).update(from: src + offset, count: lr.range.count)
+                  } else {
+                    for u in lr.range { dst[u] = src[fi[u]] }
+                  }
                 }
               }
             }
@@ -230,7 +241,9 @@ public struct RecordingAccumulator {
     responses = try responsesPath.map { try NPYStreamWriter(path: $0, shape: [spec.count, 2, units]) }
     axis = prepared.axis
     axisCount = spec.grid.values[axis].count
-    tuning = TuningAccumulator(axisValues: spec.grid.values[axis], phases: 2, units: units, trials: spec.repeats)
+    tuning = TuningAccumulator(
+      axisValues: spec.grid.values[axis], phases: 2, units: units, trials: spec.repeats,
+      moments: plan.reduce == .mean)
     repeatAxis = spec.repeats > 1 ? spec.grid.names.firstIndex(of: "repeat") : nil
     conditions = plan.keep.isEmpty ? nil : ConditionAccumulator(spec: spec, keep: plan.keep, units: units)
   }

@@ -17,20 +17,26 @@ public struct TuningAccumulator: Sendable {
   public let units: Int
   /// Trials (repeats of the sweep's conditions).
   public let trials: Int
+  /// Whether sums and sums of squares are kept (needed by `.mean` only; a max-only accumulator
+  /// costs 4 bytes and one comparison per value instead of 20 bytes and five operations).
+  public let keepsMoments: Bool
   var maximum: [Float]
   var sum: [Double]
   var sumSquares: [Double]
   var count: [Int]
 
-  public init(axisValues: [Double], phases: Int, units: Int, trials: Int = 1) {
+  /// An accumulator for `units` units in `phases` phases at each axis value of each trial; with
+  /// `moments: false` only maxima are kept (then `curves(.mean)` is not available).
+  public init(axisValues: [Double], phases: Int, units: Int, trials: Int = 1, moments: Bool = true) {
     self.axisValues = axisValues
     self.phases = phases
     self.units = units
     self.trials = max(1, trials)
+    keepsMoments = moments
     let n = axisValues.count * self.trials * phases * units
     maximum = [Float](repeating: -.infinity, count: n)
-    sum = [Double](repeating: 0, count: n)
-    sumSquares = [Double](repeating: 0, count: n)
+    sum = [Double](repeating: 0, count: moments ? n : 0)
+    sumSquares = [Double](repeating: 0, count: moments ? n : 0)
     count = [Int](repeating: 0, count: axisValues.count * self.trials)
   }
 
@@ -40,6 +46,20 @@ public struct TuningAccumulator: Sendable {
   public mutating func add(axisIndices: [Int], rows: UnsafePointer<Float>) {
     for a in axisIndices { count[a] += 1 }
     let (phases, units) = (self.phases, self.units)
+    guard keepsMoments else {
+      maximum.withUnsafeMutableBufferPointer { mx in
+        let mp = SharedPointer(mx.baseAddress!)
+        let width = phases * units
+        Parallel.forEachRange(width, minimum: 4096) { cols, _ in
+          for (i, a) in axisIndices.enumerated() {
+            let row = rows + i * width
+            let out = mp.pointer + a * width
+            for j in cols where row[j] > out[j] { out[j] = row[j] }
+          }
+        }
+      }
+      return
+    }
     maximum.withUnsafeMutableBufferPointer { mx in
       sum.withUnsafeMutableBufferPointer { sm in
         sumSquares.withUnsafeMutableBufferPointer { sq in
@@ -96,6 +116,7 @@ public struct TuningAccumulator: Sendable {
     case .max:
       return (maximum, nil)
     case .mean:
+      precondition(keepsMoments, "mean tuning curves need an accumulator that keeps moments")
       var values = [Float](repeating: 0, count: sum.count)
       var sem = values
       for a in 0..<(axisValues.count * trials) {

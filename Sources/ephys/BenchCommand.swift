@@ -2,6 +2,7 @@ import ArgumentParser
 import Benchmarks
 import Engine
 import Foundation
+import Workbench
 
 /// `ephys bench`: engine throughput beside PyTorch's, measured in the same run.
 struct Bench: ParsableCommand {
@@ -29,10 +30,22 @@ struct Bench: ParsableCommand {
   )
   var attribution = false
   @Option(help: "Python interpreter for the peer.") var python = "python3"
+  @Flag(
+    help:
+      "Only the whole protocol: inference, recording and statistics of --protocol-file (no PDF), beside --protocol-peer in PyTorch + scipy."
+  )
+  var `protocol` = false
+  @Option(help: "The protocol timed by --protocol.") var protocolFile = "Protocols/orientation-attention.yaml"
+  @Option(help: "The PyTorch + scipy peer of --protocol (e.g. ../shared/bench/pytorch_orientation_protocol.py).")
+  var protocolPeer: String?
   @Flag(help: "Print one JSON object.") var json = false
 
   func run() throws {
     if let threads { setBenchmarkThreads(threads) }
+    if `protocol` {
+      try benchProtocol()
+      return
+    }
     let report =
       zooOnly
       ? BenchmarkReport(threads: Parallel.threads, trainImagesPerSecond: 0, sweepStimuliPerSecond: 0, micro: [:])
@@ -97,5 +110,75 @@ struct Bench: ParsableCommand {
     if let v = zooFigures["vgg16_mwp_maps_per_s"] { line("vgg16 MWP maps/s", v, "vgg16_mwp_maps_per_s") }
     if let v = zooFigures["vgg16_cmwp_maps_per_s"] { line("vgg16 c-MWP maps/s", v, "vgg16_cmwp_maps_per_s") }
     for (k, v) in report.micro.sorted(by: { $0.key < $1.key }) { say(padded(k) + String(format: "%10.3f", v)) }
+  }
+
+  /// `--protocol`: our protocol's phases beside the peer's, same threads, best of `repeats`.
+  func benchProtocol() throws {
+    let spec: ProtocolSpec
+    do { spec = try ProtocolFile.load(protocolFile) } catch let e as ProtocolErrors {
+      FileHandle.standardError.write(Data((e.description + "\n").utf8))
+      throw ExitCode(2)
+    }
+    let ours = try ProtocolRunner.benchmark(spec, repeats: max(1, min(repeats, 3)), notice: note)
+    var peer: [String: Any]? = nil
+    if let script = protocolPeer {
+      note("running the peer \(script) with \(python)")
+      var best: [String: Any]? = nil
+      for _ in 0..<max(1, min(repeats, 3)) {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        p.arguments = [python, script, "--threads", "\(ours.threads)"]
+        let pipe = Pipe()
+        p.standardOutput = pipe
+        try p.run()
+        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        guard p.terminationStatus == 0, let line = String(decoding: data, as: UTF8.self).split(separator: "\n").last,
+          let obj = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any]
+        else {
+          FileHandle.standardError.write(Data("peer script \(script) failed (exit \(p.terminationStatus))\n".utf8))
+          break
+        }
+        let total = (obj["total_s"] as? NSNumber)?.doubleValue ?? .infinity
+        if total < ((best?["total_s"] as? NSNumber)?.doubleValue ?? .infinity) { best = obj }
+      }
+      peer = best
+    }
+    func number(_ key: String) -> Double? { (peer?[key] as? NSNumber)?.doubleValue }
+    if json {
+      var out: [String: Any] = [
+        "protocol": ours.protocolName, "stimuli": ours.stimuli, "units": ours.units, "threads": ours.threads,
+        "inference_s": ours.inferenceSeconds, "recording_s": ours.recordingSeconds,
+        "statistics_s": ours.statisticsSeconds, "total_s": ours.totalSeconds,
+        "recording_overhead": ours.recordingOverhead,
+      ]
+      if let peer { out["peer"] = peer }
+      if let theirs = number("total_s") { out["ratio"] = theirs / ours.totalSeconds }
+      let data = try JSONSerialization.data(withJSONObject: out, options: [.sortedKeys])
+      say(String(decoding: data, as: UTF8.self))
+      return
+    }
+    say(
+      "\(ours.protocolName): \(ours.stimuli) stimuli, \(ours.units) units, \(ours.threads) threads, best of \(max(1, min(repeats, 3)))"
+    )
+    say(
+      String(
+        format: "inference (render + model, no layer kept)  %7.2f s   %.0f stimuli/s", ours.inferenceSeconds,
+        Double(ours.stimuli) / ours.inferenceSeconds))
+    say(
+      String(
+        format: "recording (rows, tuning)                   %7.2f s   overhead over inference %+.0f%%",
+        ours.recordingSeconds, 100 * ours.recordingOverhead))
+    say(String(format: "statistics (tests, gain models, fits)     %7.2f s", ours.statisticsSeconds))
+    say(String(format: "protocol without PDF                      %7.2f s", ours.totalSeconds))
+    if let theirs = number("total_s") {
+      say(
+        String(
+          format:
+            "PyTorch %@ + scipy: render %.2f s, record %.2f s, statistics %.2f s, fits %.2f s (%@ of %@ measured), total %.2f s",
+          "\(peer?["torch"] ?? "?")", number("render_s") ?? 0, number("record_s") ?? 0, number("stats_s") ?? 0,
+          number("fits_s") ?? 0, "\(peer?["fits_measured"] ?? "?")", "\(peer?["fits_total"] ?? "?")", theirs))
+      say(String(format: "ratio (PyTorch total / ours)              %7.2fx", theirs / ours.totalSeconds))
+    }
   }
 }

@@ -1,0 +1,98 @@
+import Analysis
+import Engine
+import Foundation
+import ModelInterface
+import Recording
+import Stimuli
+
+/// Seconds of a protocol's work, each the best of several runs (`ephys bench --protocol`).
+public struct ProtocolBenchmark: Sendable {
+  public var protocolName: String
+  public var stimuli: Int
+  public var units: Int
+  public var threads: Int
+  /// The same stimuli rendered and run through the model (both phases) with no layer recorded.
+  public var inferenceSeconds: Double
+  /// The recording as `ephys run` does it with `record.responses: false`: rendering, the model, the
+  /// rows gathered from the layers and the tuning accumulators.
+  public var recordingSeconds: Double
+  /// Per-unit and per-layer statistics of the run's tuning curves (paired tests, AMI with bootstrap
+  /// CIs, gain models, FDR, tuning fits): what unit_statistics.csv and layer_statistics.csv hold.
+  public var statisticsSeconds: Double
+
+  /// Recording time beyond pure inference, as a fraction of it.
+  public var recordingOverhead: Double { recordingSeconds / max(1e-9, inferenceSeconds) - 1 }
+  /// Recording and statistics (no PDF, no files).
+  public var totalSeconds: Double { recordingSeconds + statisticsSeconds }
+}
+
+extension ProtocolRunner {
+  /// Times `p`'s inference, recording and statistics in this process (best of `repeats` each).
+  public static func benchmark(_ p: ProtocolSpec, repeats: Int = 3, notice: (String) -> Void = { _ in }) throws
+    -> ProtocolBenchmark
+  {
+    let net = try loadModel(p)
+    let input = net.inputGeometry
+    let spec = try materialize(p.stimulus, height: input.height, width: input.width, seed: p.seed)
+    let (resolved, plan) = try recordingPlan(p, spec: spec, net: net, progress: { _, _ in })
+    let clock = ContinuousClock()
+    func seconds(_ body: () throws -> Void) rethrows -> Double {
+      let t0 = clock.now
+      try body()
+      let d = clock.now - t0
+      return Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18
+    }
+    var inference = Double.infinity
+    var recording = Double.infinity
+    var statistics = Double.infinity
+    var result: RecordingResult? = nil
+    for r in 0..<max(1, repeats) {
+      inference = min(
+        inference,
+        try seconds {
+          var start = 0
+          while start < spec.count {
+            let n = min(plan.batchSize, spec.count - start)
+            var stimuli = [Stimulus?](repeating: nil, count: n)
+            let first = start
+            stimuli.withUnsafeMutableBufferPointer { buf in
+              let out = SharedPointer(buf.baseAddress!)
+              Parallel.forEachRange(n, minimum: 8) { range, _ in
+                for k in range { out.pointer[k] = spec.stimulus(first + k) }
+              }
+            }
+            _ = try net.record(stimuli.map { $0! }, condition: plan.condition, layers: [])
+            start += n
+          }
+        })
+      recording = min(recording, try seconds { result = try Recording.record(plan, on: net) })
+      notice(
+        String(
+          format: "protocol run %d of %d: inference %.2f s, recording %.2f s", r + 1, repeats, inference, recording))
+    }
+    guard var result else { throw RecordingError("nothing was recorded") }
+    if !resolved.condition.isModelCondition { result.attendedGlimpse = nil }
+    let (values, _) = result.tuning.curves(resolved.reduce)
+    var record = RunRecord(
+      protocolName: p.name, architecture: p.architecture, weights: p.weights, stimulusSource: p.stimulusSource,
+      stimuli: spec.count, sweptParameters: spec.sweptParameters, tuningAxis: p.tuningAxis,
+      tuningReduce: p.reduce.rawValue, attentionMode: resolved.condition.name, seed: p.seed,
+      ephysVersion: ephysVersion, definitions: [:], glimpseCounts: nil, axis: result.tuning.axisValues,
+      tuning: values, units: result.units.units)
+    record.classes = result.units.classes?.map(\.rawValue)
+    for _ in 0..<max(1, repeats) {
+      statistics = min(
+        statistics,
+        seconds {
+          _ = analyzeUnits(
+            runObservations(record), seed: p.seed,
+            tuning: p.tuningAxis == "orientation" ? .wrappedGaussian(period: 180) : .gaussian,
+            contrastAxis: p.tuningAxis == "contrast")
+        })
+      notice(String(format: "statistics %.2f s", statistics))
+    }
+    return ProtocolBenchmark(
+      protocolName: p.name, stimuli: spec.count, units: result.units.units.count, threads: Parallel.threads,
+      inferenceSeconds: inference, recordingSeconds: recording, statisticsSeconds: statistics)
+  }
+}
