@@ -10,6 +10,8 @@ cd "$(dirname "$0")/.."
 packages=(libopenblas-dev libgsl-dev libcairo2-dev libpng-dev libturbojpeg0-dev zlib1g-dev libhdf5-dev pkg-config python3 ca-certificates
   python3-torchvision)
 python3 -m pip --version >/dev/null 2>&1 || packages+=(python3-pip)
+# Extra Debian packages named on the command line (the test command adds slurm-wlm and munge).
+packages+=("$@")
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

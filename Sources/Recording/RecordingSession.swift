@@ -151,6 +151,18 @@ public struct RecordedBatch: Sendable {
   }
 }
 
+/// Stimuli `range` of a sweep, rendered in parallel.
+public func renderStimuli(_ spec: StimulusSpec, _ range: Range<Int>) -> [Stimulus] {
+  var stimuli = [Stimulus?](repeating: nil, count: range.count)
+  stimuli.withUnsafeMutableBufferPointer { buf in
+    let out = SharedPointer(buf.baseAddress!)
+    Parallel.forEachRange(range.count, minimum: 8) { r, _ in
+      for k in r { out.pointer[k] = spec.stimulus(range.lowerBound + k) }
+    }
+  }
+  return stimuli.map { $0! }
+}
+
 /// Renders stimuli `range` of the plan's sweep batch by batch (in parallel), runs both phases on the
 /// model and hands each batch's rows to `each`, in stimulus order. Batches start at `range`'s lower
 /// bound and hold `plan.batchSize` stimuli (the last may hold fewer): a shard whose range starts on a
@@ -169,15 +181,7 @@ public func recordRows(
   var start = range.lowerBound
   while start < range.upperBound {
     let n = min(plan.batchSize, range.upperBound - start)
-    var stimuli = [Stimulus?](repeating: nil, count: n)
-    let first = start
-    stimuli.withUnsafeMutableBufferPointer { buf in
-      let out = SharedPointer(buf.baseAddress!)
-      Parallel.forEachRange(n, minimum: 8) { r, _ in
-        for k in r { out.pointer[k] = spec.stimulus(first + k) }
-      }
-    }
-    let batch = stimuli.map { $0! }
+    let batch = renderStimuli(spec, start..<(start + n))
     let rec = try model.record(batch, condition: plan.condition, layers: plan.layers)
     // Rows [n, 2, units], gathered from the layer tensors in parallel over stimuli: a copy per layer
     // where its units are a contiguous run of the map (units: all), else an indexed gather.

@@ -53,15 +53,8 @@ extension ProtocolRunner {
           var start = 0
           while start < spec.count {
             let n = min(plan.batchSize, spec.count - start)
-            var stimuli = [Stimulus?](repeating: nil, count: n)
-            let first = start
-            stimuli.withUnsafeMutableBufferPointer { buf in
-              let out = SharedPointer(buf.baseAddress!)
-              Parallel.forEachRange(n, minimum: 8) { range, _ in
-                for k in range { out.pointer[k] = spec.stimulus(first + k) }
-              }
-            }
-            _ = try net.record(stimuli.map { $0! }, condition: plan.condition, layers: [])
+            let stimuli = Recording.renderStimuli(spec, start..<(start + n))
+            _ = try net.record(stimuli, condition: plan.condition, layers: [])
             start += n
           }
         })

@@ -56,17 +56,7 @@ struct Bench: ParsableCommand {
     }
     var peerFigures: [String: Double] = [:]
     for peer in peer {
-      let p = Process()
-      p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-      p.arguments = [python, peer, "--threads", "\(report.threads)"]
-      let pipe = Pipe()
-      p.standardOutput = pipe
-      try p.run()
-      p.waitUntilExit()
-      let data = pipe.fileHandleForReading.readDataToEndOfFile()
-      if p.terminationStatus == 0, let line = String(data: data, encoding: .utf8)?.split(separator: "\n").last,
-        let obj = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any]
-      {
+      if let obj = try runPeer(peer, threads: report.threads) {
         for k in [
           "train_images_per_s", "sweep_stimuli_per_s", "vgg16_infer_images_per_s", "resnet18_train_images_per_s",
           "vgg16_mwp_maps_per_s", "vgg16_cmwp_maps_per_s",
@@ -74,8 +64,7 @@ struct Bench: ParsableCommand {
           if let v = (obj[k] as? NSNumber)?.doubleValue { peerFigures[k] = v }
         }
       } else {
-        FileHandle.standardError.write(
-          Data("peer script \(peer) failed (exit \(p.terminationStatus)); reporting Ephys only for it\n".utf8))
+        FileHandle.standardError.write(Data("reporting Ephys only for \(peer)\n".utf8))
       }
     }
     if json {
@@ -125,20 +114,7 @@ struct Bench: ParsableCommand {
       note("running the peer \(script) with \(python)")
       var best: [String: Any]? = nil
       for _ in 0..<max(1, min(repeats, 3)) {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        p.arguments = [python, script, "--threads", "\(ours.threads)"]
-        let pipe = Pipe()
-        p.standardOutput = pipe
-        try p.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        guard p.terminationStatus == 0, let line = String(decoding: data, as: UTF8.self).split(separator: "\n").last,
-          let obj = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any]
-        else {
-          FileHandle.standardError.write(Data("peer script \(script) failed (exit \(p.terminationStatus))\n".utf8))
-          break
-        }
+        guard let obj = try runPeer(script, threads: ours.threads) else { break }
         let total = (obj["total_s"] as? NSNumber)?.doubleValue ?? .infinity
         if total < ((best?["total_s"] as? NSNumber)?.doubleValue ?? .infinity) { best = obj }
       }
@@ -180,5 +156,25 @@ struct Bench: ParsableCommand {
           number("fits_s") ?? 0, "\(peer?["fits_measured"] ?? "?")", "\(peer?["fits_total"] ?? "?")", theirs))
       say(String(format: "ratio (PyTorch total / ours)              %7.2fx", theirs / ours.totalSeconds))
     }
+  }
+
+  /// Runs a peer script with `--threads N` and returns the JSON object on its last line of output, or
+  /// nil (with a message) when it fails.
+  func runPeer(_ script: String, threads: Int) throws -> [String: Any]? {
+    let p = Process()
+    p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+    p.arguments = [python, script, "--threads", "\(threads)"]
+    let pipe = Pipe()
+    p.standardOutput = pipe
+    try p.run()
+    let data = pipe.fileHandleForReading.readDataToEndOfFile()
+    p.waitUntilExit()
+    guard p.terminationStatus == 0, let line = String(decoding: data, as: UTF8.self).split(separator: "\n").last,
+      let obj = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any]
+    else {
+      FileHandle.standardError.write(Data("peer script \(script) failed (exit \(p.terminationStatus))\n".utf8))
+      return nil
+    }
+    return obj
   }
 }
