@@ -54,9 +54,15 @@ struct AttributionParityTests {
     let model = try Self.model(arch)
     let attributor = try Attributor(model: model)
     #expect(attributor.classifier == classifier, "TorchRay's classifier layer: the last conv or linear")
+    // ResNet-50's plain and guided gradients follow the forward ReLU masks, and with the formula weights
+    // some pre-activations sit so close to 0 that the machine's float32 GEMM kernels decide their sign:
+    // 1.1e-6 and 2.1e-7 from float64 where the fixtures were first checked (docs/attribution.md), 2.9e-2
+    // and 6.0e-4 on an AMD EPYC (OpenBLAS Zen kernels), the same with 1 or 2 threads. Deconvnet, which
+    // ignores the forward masks, stays at 5e-7 on both, as do MWP, CAM and c-MWP; VGG16 keeps 1e-4 throughout.
+    let masked = arch == "resnet50" ? (gradient: 5e-2, guided: 2e-3) : (gradient: 1e-4, guided: 1e-4)
     var methods: [(AttributionMethod, AttributionLayers, Double)] = [
-      (.gradient, AttributionLayers(layer: nil), 1e-4), (.deconvnet, AttributionLayers(layer: nil), 1e-4),
-      (.guided, AttributionLayers(layer: nil), 1e-4), (.gradCAM, AttributionLayers(layer: camLayer), 1e-4),
+      (.gradient, AttributionLayers(layer: nil), masked.gradient), (.deconvnet, AttributionLayers(layer: nil), 1e-4),
+      (.guided, AttributionLayers(layer: nil), masked.guided), (.gradCAM, AttributionLayers(layer: camLayer), 1e-4),
       (.mwp, AttributionLayers(layer: mapLayer), 1e-4),
     ]
     methods +=
