@@ -269,7 +269,10 @@ public struct RecordingAccumulator {
       tuning.add(axisIndices: (0..<b.count).map { slot(first + $0) }, rows: buf.baseAddress!)
       conditions?.add(stimuli: first..<(first + b.count), rows: buf.baseAddress!)
     }
-    if let g = b.attendedGlimpse { attendedGlimpse = (attendedGlimpse ?? []) + g }
+    if let g = b.attendedGlimpse {
+      if attendedGlimpse == nil { attendedGlimpse = [] }
+      attendedGlimpse!.append(contentsOf: g)  // in place: no copy of the glimpses so far per batch
+    }
     predictions += b.predictions
     try responses?.append(b.rows)
     next += b.count

@@ -31,16 +31,13 @@ extension ProtocolRunner {
   public static func benchmark(_ p: ProtocolSpec, repeats: Int = 3, notice: (String) -> Void = { _ in }) throws
     -> ProtocolBenchmark
   {
-    let net = try loadModel(p)
-    let input = net.inputGeometry
-    let spec = try materialize(p.stimulus, height: input.height, width: input.width, seed: p.seed)
-    let (resolved, plan) = try recordingPlan(p, spec: spec, net: net, progress: { _, _ in })
+    let loaded = try load(p, seed: p.seed)
+    let (net, spec, plan, resolved) = (loaded.net, loaded.sweep, loaded.plan, loaded.spec)
     let clock = ContinuousClock()
-    func seconds(_ body: () throws -> Void) rethrows -> Double {
+    func timed(_ body: () throws -> Void) rethrows -> Double {
       let t0 = clock.now
       try body()
-      let d = clock.now - t0
-      return Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18
+      return seconds(clock.now - t0)
     }
     var inference = Double.infinity
     var recording = Double.infinity
@@ -49,7 +46,7 @@ extension ProtocolRunner {
     for r in 0..<max(1, repeats) {
       inference = min(
         inference,
-        try seconds {
+        try timed {
           var start = 0
           while start < spec.count {
             let n = min(plan.batchSize, spec.count - start)
@@ -58,7 +55,7 @@ extension ProtocolRunner {
             start += n
           }
         })
-      recording = min(recording, try seconds { result = try Recording.record(plan, on: net) })
+      recording = min(recording, try timed { result = try Recording.record(plan, on: net) })
       notice(
         String(
           format: "protocol run %d of %d: inference %.2f s, recording %.2f s", r + 1, repeats, inference, recording))
@@ -76,10 +73,10 @@ extension ProtocolRunner {
     for _ in 0..<max(1, repeats) {
       statistics = min(
         statistics,
-        seconds {
+        timed {
           _ = analyzeUnits(
             runObservations(record), seed: p.seed,
-            tuning: p.tuningAxis == "orientation" ? .wrappedGaussian(period: 180) : .gaussian,
+            tuning: tuningModel(axis: p.tuningAxis),
             contrastAxis: p.tuningAxis == "contrast")
         })
       notice(String(format: "statistics %.2f s", statistics))

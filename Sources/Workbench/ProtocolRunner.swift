@@ -136,12 +136,19 @@ public enum ProtocolRunner {
   /// (stimuli x 2 phases x units x 4 bytes; the unit count is an upper bound: every unit of the layers).
   static func checkDiskSpace(for spec: StimulusSpec, layers: [String], net: RecordableModel, in dir: String) throws {
     let units = net.recordableLayers.filter { layers.contains($0.name) }.reduce(0) { $0 + $1.units }
-    let (perStimulus, o1) = units.multipliedReportingOverflow(by: 2 * 4)
-    let (bytes, o2) = perStimulus.multipliedReportingOverflow(by: spec.count)
+    try checkFreeSpace(
+      "responses.npy", rows: spec.count, units: units, in: dir, hint: "; set record.responses: false to skip it")
+  }
+
+  /// Refuses, before recording, a rows file ([rows, 2 phases, units] float32) larger than the free
+  /// space in `dir`.
+  static func checkFreeSpace(_ file: String, rows: Int, units: Int, in dir: String, hint: String = "") throws {
+    let (perRow, o1) = units.multipliedReportingOverflow(by: 2 * 4)
+    let (bytes, o2) = perRow.multipliedReportingOverflow(by: rows)
     let free = (try? FileManager.default.attributesOfFileSystem(forPath: dir))?[.systemFreeSize] as? Int ?? Int.max
     guard !o1, !o2, bytes < free else {
       throw RecordingError(
-        "responses.npy would need \(o1 || o2 ? "more than any disk holds" : ReadBudget.describe(bytes)) (\(spec.count) stimuli x 2 phases x up to \(units) units x 4 bytes), but \(ReadBudget.describe(free)) are free; set record.responses: false to skip it"
+        "\(file) would need \(o1 || o2 ? "more than any disk holds" : ReadBudget.describe(bytes)) (\(rows) stimuli x 2 phases x up to \(units) units x 4 bytes), but \(ReadBudget.describe(free)) are free\(hint)"
       )
     }
   }
@@ -214,12 +221,31 @@ public enum ProtocolRunner {
         dir, spec: spec, protocolText: text, description: p.description.isEmpty ? p.name : p.description,
         hasAttention: p.condition != .none)
     }
-    func seconds(_ d: Duration) -> Double { Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18 }
     return RunOutcome(
       folder: dir, stimuli: spec.count, units: result.units.units.count, silentUnits: silent,
       recordingSeconds: seconds(t1 - t0), analysisSeconds: seconds(t2 - t1), nwbSeconds: seconds(clock.now - t2),
       modelFiles: modelFiles, reportLayout: layout,
       warnings: warnings, caveats: caveats)
+  }
+
+  /// A protocol ready to record: its model, its sweep, its plan (feature gains resolved, in the returned
+  /// protocol) and its units: what a shard, a merge and the benchmark all start from.
+  struct LoadedProtocol {
+    var spec: ProtocolSpec
+    var net: RecordableModel
+    var sweep: StimulusSpec
+    var plan: RecordingPlan
+    var prepared: PreparedRecording
+  }
+
+  /// Loads `p`'s model, materializes its sweep with `seed`, resolves its plan and its units.
+  static func load(_ p: ProtocolSpec, seed: UInt64) throws -> LoadedProtocol {
+    let net = try loadModel(p)
+    let input = net.inputGeometry
+    let sweep = try materialize(p.stimulus, height: input.height, width: input.width, seed: seed)
+    let (resolved, plan) = try recordingPlan(p, spec: sweep, net: net, progress: { _, _ in })
+    return LoadedProtocol(
+      spec: resolved, net: net, sweep: sweep, plan: plan, prepared: try Recording.prepare(plan, on: net))
   }
 
   /// The stimulus parameters whose full grid a protocol's measures need: x and y for receptive-field
@@ -306,3 +332,6 @@ public enum ProtocolRunner {
     return out
   }
 }
+
+/// A duration in seconds.
+func seconds(_ d: Duration) -> Double { Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18 }

@@ -108,6 +108,12 @@ extension ProtocolRunner {
     return (modelFiles, layout)
   }
 
+  /// The tuning-curve model fitted to a run's curves: a wrapped Gaussian of period 180 degrees for
+  /// orientation, a Gaussian for every other axis.
+  static func tuningModel(axis: String) -> TuningModel {
+    axis == "orientation" ? .wrappedGaussian(period: 180) : .gaussian
+  }
+
   /// The version written into summaries and reports.
   static let ephysVersion = "0.1.0"
 
@@ -151,7 +157,7 @@ extension ProtocolRunner {
     let (_, layers, layout) = try writeAnalysis(
       runObservations(record), into: dir, unitsFile: "unit_statistics.csv", layersFile: "layer_statistics.csv",
       context: context, seed: record.seed,
-      tuning: record.tuningAxis == "orientation" ? .wrappedGaussian(period: 180) : .gaussian,
+      tuning: tuningModel(axis: record.tuningAxis),
       contrastAxis: record.tuningAxis == "contrast")
     if layers.contains(where: { splitPassLayerName($0.layer).pass != nil }) {
       try writeFileAtomically(Array(modulationByPassCSV(layers).utf8), to: dir + "/modulation_by_pass.csv")

@@ -85,11 +85,8 @@ extension ProtocolRunner {
     if URL(fileURLWithPath: named).standardizedFileURL.path == inputs.protocolPath { p.file = named }
     let folder = output ?? p.output
     if let problem = OutputFolder.problem(folder) { throw OutputFolderError(message: problem) }
-    let net = try loadModel(p)
-    let input = net.inputGeometry
-    let spec = try materialize(p.stimulus, height: input.height, width: input.width, seed: inputs.seed)
-    let (resolved, plan) = try recordingPlan(p, spec: spec, net: net, progress: { _, _ in })
-    let prepared = try Recording.prepare(plan, on: net)
+    let loaded = try load(p, seed: inputs.seed)
+    let (net, spec, plan, prepared) = (loaded.net, loaded.sweep, loaded.plan, loaded.prepared)
     let first = shards[0].manifest
     guard spec.count == first.stimuliTotal, prepared.table.units.count == first.units, plan.batchSize == first.batchSize
     else {
@@ -100,7 +97,7 @@ extension ProtocolRunner {
     let temporary = try OutputFolder.begin(folder, notice: notice)
     do {
       if p.writeResponses { try checkDiskSpace(for: spec, layers: plan.layers, net: net, in: temporary) }
-      var outcome = try finishRun(temporary, resolved, plan: plan, spec: spec, net: net, seed: inputs.seed) {
+      var outcome = try finishRun(temporary, loaded.spec, plan: plan, spec: spec, net: net, seed: inputs.seed) {
         responsesPath in
         var accumulator = try RecordingAccumulator(plan, prepared: prepared, responsesPath: responsesPath)
         for (dir, m) in shards {

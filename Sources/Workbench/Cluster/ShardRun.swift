@@ -30,32 +30,30 @@ extension ProtocolRunner {
     let folder = output ?? defaultShardFolder(p, cut: cut)
     if let problem = OutputFolder.problem(folder) { throw OutputFolderError(message: problem) }
     let inputs = try RunInputs(p, seed: seed)
-    let net = try loadModel(p)
-    let input = net.inputGeometry
-    let spec = try materialize(p.stimulus, height: input.height, width: input.width, seed: seed)
-    let (_, plan) = try recordingPlan(p, spec: spec, net: net, progress: { _, _ in })
-    let prepared = try Recording.prepare(plan, on: net)
-    let range = try cut.stimuli(total: spec.count, batch: plan.batchSize)
-    let units = prepared.table.units.count
+    let loaded = try load(p, seed: seed)
+    let (plan, table) = (loaded.plan, loaded.prepared.table)
+    let range = try cut.stimuli(total: loaded.sweep.count, batch: plan.batchSize)
+    let units = table.units.count
     let temporary = try OutputFolder.begin(folder, notice: notice)
     do {
-      try checkFreeSpace(rows: range.count, units: units, in: temporary)
+      try checkFreeSpace("the shard's rows.npy", rows: range.count, units: units, in: temporary)
       let clock = ContinuousClock()
       let t0 = clock.now
       let rows = try NPYStreamWriter(path: temporary + "/rows.npy", shape: [range.count, 2, units])
       let trials = try NPYStreamWriter(path: temporary + "/trials.npy", shape: [range.count, 3], dtype: .i64)
       var hasGlimpses = false
       try Recording.recordRows(
-        plan, on: net, table: prepared.table, stimuli: range,
+        plan, on: loaded.net, table: table, stimuli: range,
         each: { b in
           try rows.append(b.rows)
           // Glimpses count only where attention is the model's own (as in a single run's glimpses.csv).
           let glimpses = plan.condition.isModelCondition ? b.attendedGlimpse : nil
           hasGlimpses = glimpses != nil
-          var t: [Int] = []
-          t.reserveCapacity(b.count * 3)
+          var t = [Int](repeating: -1, count: b.count * 3)
           for i in 0..<b.count {
-            t += [glimpses?[i] ?? -1, b.predictions[i].attended, b.predictions[i].unattended]
+            if let glimpses { t[i * 3] = glimpses[i] }
+            t[i * 3 + 1] = b.predictions[i].attended
+            t[i * 3 + 2] = b.predictions[i].unattended
           }
           try trials.append(ints: t)
         }, progress: { progress($0, range.count) })
@@ -63,30 +61,16 @@ extension ProtocolRunner {
       try trials.finish()
       let manifest = ShardManifest(
         ephysVersion: ephysVersion, inputs: inputs, protocolFile: p.file, shard: cut.index, shards: cut.count,
-        stimuliTotal: spec.count,
+        stimuliTotal: loaded.sweep.count,
         batchSize: plan.batchSize, firstStimulus: range.lowerBound, stimuli: range.count, units: units,
         hasGlimpses: hasGlimpses)
       try manifest.write(into: temporary)
-      let elapsed = clock.now - t0
+      let elapsed = seconds(clock.now - t0)
       try OutputFolder.commit(temporary, to: folder)
-      return ShardOutcome(
-        folder: folder, manifest: manifest,
-        seconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18)
+      return ShardOutcome(folder: folder, manifest: manifest, seconds: elapsed)
     } catch {
       OutputFolder.abandon(temporary)
       throw error
-    }
-  }
-
-  /// Refuses, before recording, rows larger than the free space where they go.
-  static func checkFreeSpace(rows: Int, units: Int, in dir: String) throws {
-    let (perRow, o1) = units.multipliedReportingOverflow(by: 2 * 4)
-    let (bytes, o2) = perRow.multipliedReportingOverflow(by: rows)
-    let free = (try? FileManager.default.attributesOfFileSystem(forPath: dir))?[.systemFreeSize] as? Int ?? Int.max
-    guard !o1, !o2, bytes < free else {
-      throw RecordingError(
-        "the shard's rows.npy would need \(o1 || o2 ? "more than any disk holds" : ReadBudget.describe(bytes)) (\(rows) stimuli x 2 phases x \(units) units x 4 bytes), but \(ReadBudget.describe(free)) are free"
-      )
     }
   }
 }
