@@ -26,3 +26,31 @@ public func holm(_ p: [Double]) -> [Double] {
   }
   return adjusted
 }
+
+/// The corrections across included units: Benjamini-Hochberg q and Holm-adjusted p of each unit's
+/// modulation p (in unit order), and the verdicts that follow from q.
+public struct MultipleComparisons: Sendable {
+  /// Per unit, q and Holm p (NaN for excluded units).
+  public var q, holm: [Double]
+
+  /// Corrects the p-values of the included units (nil marks an excluded unit).
+  public init(_ ps: [Double?]) {
+    q = [Double](repeating: .nan, count: ps.count)
+    holm = q
+    let included = ps.indices.filter { ps[$0] != nil }
+    let values = included.map { ps[$0]! }
+    for (i, v) in zip(included, benjaminiHochberg(values)) { q[i] = v }
+    for (i, v) in zip(included, Analysis.holm(values)) { holm[i] = v }
+  }
+
+  /// Sets unit `index`'s q, Holm p and verdicts: "none" when q >= fdr, else the preferred gain model
+  /// ("no fit" without one), and likewise the contrast verdict on contrast axes.
+  public func apply(to r: inout UnitResult, index: Int, fdr: Double, contrastAxis: Bool) {
+    r.q = q[index]
+    r.holm = holm[index]
+    guard r.excluded == nil else { return }
+    let modulated = r.q < fdr
+    r.verdict = modulated ? (r.gain?.preferred.rawValue ?? "no fit") : "none"
+    if contrastAxis { r.contrastVerdict = modulated ? (r.contrast?.effect.rawValue ?? "no fit") : "none" }
+  }
+}

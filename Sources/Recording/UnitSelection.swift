@@ -1,3 +1,4 @@
+import Engine
 import ModelInterface
 import Stimuli
 
@@ -106,22 +107,22 @@ public struct UnitTable: Sendable {
     return t
   }
 
-  /// The unit table as CSV: unit, layer, channel, y, x, the receptive field's input box (clamped to
-  /// the canvas) and geometric centre, the unit's receptive-field class in the sweep, and `extra`
-  /// columns (name, one cell per unit) such as measured receptive fields.
-  public func csv(extra: [(name: String, cells: [String])] = []) -> String {
-    var lines = [
+  /// Writes the unit table as CSV, a row at a time: unit, layer, channel, y, x, the receptive field's
+  /// input box (clamped to the canvas) and geometric centre, the unit's receptive-field class in the
+  /// sweep, and `extra` columns (name, one cell per unit) such as measured receptive fields.
+  public func writeCSV(to path: String, extra: [(name: String, cells: [String])] = []) throws {
+    let table = try TextStreamWriter(path: path)
+    try table.line(
       (["unit,layer,channel,y,x,rf_row_min,rf_row_max,rf_col_min,rf_col_max,rf_centre_row,rf_centre_col,rf_class"]
-        + extra.map(\.name)).joined(separator: ",")
-    ]
+        + extra.map(\.name)).joined(separator: ","))
     for (i, u) in units.enumerated() {
       let rf = receptiveFields[i]
       let c = centres[i]
-      lines.append(
+      try table.line(
         "\(i),\(u.layer),\(u.channel),\(u.y),\(u.x),\(rf.rows.lowerBound),\(rf.rows.upperBound),\(rf.cols.lowerBound),\(rf.cols.upperBound),\(formatNumber(c.y)),\(formatNumber(c.x)),\(classes?[i].rawValue ?? "")"
           + extra.map { "," + $0.cells[i] }.joined()
       )
     }
-    return lines.joined(separator: "\n") + "\n"
+    try table.finish()
   }
 }

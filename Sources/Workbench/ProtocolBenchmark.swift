@@ -74,10 +74,9 @@ extension ProtocolRunner {
       statistics = min(
         statistics,
         timed {
-          _ = analyzeUnits(
-            runObservations(record), seed: p.seed,
-            tuning: tuningModel(axis: p.tuningAxis),
-            contrastAxis: p.tuningAxis == "contrast")
+          _ = StreamingUnitAnalysis(
+            seed: p.seed, tuning: tuningModel(axis: p.tuningAxis), contrastAxis: p.tuningAxis == "contrast"
+          ).run(count: record.units.count, observation: { runObservation(record, $0) }, emit: { _, _, _ in })
         })
       notice(String(format: "statistics %.2f s", statistics))
     }

@@ -27,16 +27,15 @@ extension ProtocolRunner {
       measured = maps.measured
     }
     // With receptive-field maps, each unit's measured field stands beside its geometric one.
-    try write(
-      "units.csv",
-      r.units.csv(
-        extra: measured.map { m in
-          [
-            ("measured_centre_row", m.map { $0.map { "\($0.centreY)" } ?? "" }),
-            ("measured_centre_col", m.map { $0.map { "\($0.centreX)" } ?? "" }),
-            ("measured_size_px", m.map { $0.map { "\($0.size)" } ?? "" }),
-          ]
-        } ?? []))
+    try r.units.writeCSV(
+      to: dir + "/units.csv",
+      extra: measured.map { m in
+        [
+          ("measured_centre_row", m.map { $0.map { "\($0.centreY)" } ?? "" }),
+          ("measured_centre_col", m.map { $0.map { "\($0.centreX)" } ?? "" }),
+          ("measured_size_px", m.map { $0.map { "\($0.size)" } ?? "" }),
+        ]
+      } ?? [])
     if let attended = r.attendedGlimpse {
       var glimpses = ["stimulus,attended_glimpse,prediction_attended,prediction_unattended"]
       for (i, g) in attended.enumerated() {
@@ -68,17 +67,17 @@ extension ProtocolRunner {
         StoredTensor(name: "tuning_trials", shape: [r.tuning.trials, axis.count, 2, u], floats: t),
         to: dir + "/tuning_trials.npy")
     }
-    var csv =
-      "unit,layer,channel,y,x,phase," + axis.map { "\(p.tuningAxis)=\(formatNumber($0))" }.joined(separator: ",") + "\n"
-    csv.reserveCapacity(u * 2 * axis.count * 10)
+    let tuningTable = try TextStreamWriter(path: dir + "/tuning.csv")
+    try tuningTable.line(
+      "unit,layer,channel,y,x,phase," + axis.map { "\(p.tuningAxis)=\(formatNumber($0))" }.joined(separator: ","))
     for (k, unit) in r.units.units.enumerated() {
       for (phase, label) in ["attended", "unattended"].enumerated() {
-        csv += "\(k),\(unit.layer),\(unit.channel),\(unit.y),\(unit.x),\(label)"
-        for a in 0..<axis.count { csv += "," + shortFloat(values[(a * 2 + phase) * u + k]) }
-        csv += "\n"
+        var line = "\(k),\(unit.layer),\(unit.channel),\(unit.y),\(unit.x),\(label)"
+        for a in 0..<axis.count { line += "," + shortFloat(values[(a * 2 + phase) * u + k]) }
+        try tuningTable.line(line)
       }
     }
-    try write("tuning.csv", csv)
+    try tuningTable.finish()
 
     try stimulusMontage(spec).writePNG(to: dir + "/montage.png")
     try writePNG(
@@ -106,103 +105,6 @@ extension ProtocolRunner {
       "summary.json", summaryJSON(p, spec: spec, net: net, result: r, record: record, measureFiles: measureFiles))
     let layout = try writeRunAnalysis(record, into: dir)
     return (modelFiles, layout)
-  }
-
-  /// The tuning-curve model fitted to a run's curves: a wrapped Gaussian of period 180 degrees for
-  /// orientation, a Gaussian for every other axis.
-  static func tuningModel(axis: String) -> TuningModel {
-    axis == "orientation" ? .wrappedGaussian(period: 180) : .gaussian
-  }
-
-  /// The version written into summaries and reports.
-  static let ephysVersion = "0.1.0"
-
-  /// Statistics and the PDF report of a run folder, from its stored results alone (no model): the
-  /// tuning curves (tuning.npy, tuning_axis.npy), the unit table and summary.json. Used by the runner
-  /// and by `ephys report`.
-  @discardableResult
-  public static func writeRunAnalysis(_ dir: String) throws -> [[DrawnElement]] {
-    try writeRunAnalysis(try RunRecord.read(dir), into: dir)
-  }
-
-  /// Statistics and the PDF report of a run record, written into `dir` (where the run's montage and
-  /// any model outputs such as the gating evaluation are).
-  /// Returns every report page's drawn elements (see `reportLayoutProblems`).
-  @discardableResult
-  public static func writeRunAnalysis(_ record: RunRecord, into dir: String) throws -> [[DrawnElement]] {
-    var context = ReportContext(
-      title: "Ephys report: \(record.protocolName)", summaryLines: record.summaryLines, axisName: record.tuningAxis,
-      montagePNG: dir + "/montage.png")
-    context.warnings = record.warnings
-    context.caveats = record.caveats
-    if let target = record.featureTargetOrientation, record.tuningAxis == "orientation", record.hasAttention {
-      try writeFeatureSimilarity(record, target: target, into: dir)
-    }
-    context.measurePages = measurePages(dir)
-    // Gating pages belong to runs whose attention is the model's own gating (glimpses, cue), not to
-    // a spatial or channel gain applied to the same model.
-    if !AttentionCondition.layerConditions.contains(record.attentionMode),
-      let text = try? String(contentsOfFile: dir + "/inhibition.csv", encoding: .utf8)
-    {
-      let rows = text.split(separator: "\n").dropFirst().map { $0.split(separator: ",") }.filter { $0.count == 3 }
-      context.inhibition = (rows.compactMap { Double($0[1]) }, rows.compactMap { Double($0[2]) })
-      context.attentionPNGs = (0..<4).map { dir + "/attention_\($0).png" }.filter {
-        FileManager.default.fileExists(atPath: $0)
-      }
-    }
-    guard record.hasAttention else {
-      // No phases to compare: the report holds the summary, the stimuli and the measures.
-      return try writeReport(dir + "/report.pdf", obs: [], units: [], layers: [], context: context)
-    }
-    let (_, layers, layout) = try writeAnalysis(
-      runObservations(record), into: dir, unitsFile: "unit_statistics.csv", layersFile: "layer_statistics.csv",
-      context: context, seed: record.seed,
-      tuning: tuningModel(axis: record.tuningAxis),
-      contrastAxis: record.tuningAxis == "contrast")
-    if layers.contains(where: { splitPassLayerName($0.layer).pass != nil }) {
-      try writeFileAtomically(Array(modulationByPassCSV(layers).utf8), to: dir + "/modulation_by_pass.csv")
-    }
-    return layout
-  }
-
-  /// A run's paired observations: one per unit, its conditions the tuning axis values, A and U its
-  /// attended and unattended tuning values (with the trials' values when there are repeats), grouped
-  /// by its receptive-field class.
-  static func runObservations(_ record: RunRecord) -> [UnitObservations] {
-    let axis = record.axis
-    let values = record.tuning
-    let u = record.units.count
-    let conditions = axis.map(formatNumberForTable)
-    var obs: [UnitObservations] = []
-    obs.reserveCapacity(u)
-    for (k, unit) in record.units.enumerated() {
-      let name = "\(unit.layer)[\(unit.channel),\(unit.y),\(unit.x)]"
-      let groups = record.classes.map { [(name: "rf_class", value: $0[k])] } ?? []
-      if let trialValues = record.trialTuning, record.trials > 1 {
-        let width = axis.count * 2 * u
-        let a = (0..<axis.count).map { i in
-          (0..<record.trials).map { t in Double(trialValues[t * width + (i * 2) * u + k]) }
-        }
-        let un = (0..<axis.count).map { i in
-          (0..<record.trials).map { t in Double(trialValues[t * width + (i * 2 + 1) * u + k]) }
-        }
-        obs.append(
-          UnitObservations(
-            unit: name, layer: unit.layer, conditions: conditions, attendedTrials: a, unattendedTrials: un,
-            groups: groups))
-        continue
-      }
-      var a = [Double](repeating: 0, count: axis.count)
-      var un = a
-      for i in 0..<axis.count {
-        a[i] = Double(values[(i * 2) * u + k])
-        un[i] = Double(values[(i * 2 + 1) * u + k])
-      }
-      obs.append(
-        UnitObservations(
-          unit: name, layer: unit.layer, conditions: conditions, attended: a, unattended: un, groups: groups))
-    }
-    return obs
   }
 
   /// modulation_by_pass.csv: per layer, pass (the plain layer is the last pass) and stratum, the AMI
