@@ -61,7 +61,8 @@ public func summarizeLayers(
 ) -> [LayerSummary] {
   var members = [[Int]](repeating: [], count: groups.keys.count)
   for (i, d) in digests.enumerated() { members[Int(d.group)].append(i) }
-  return groups.keys.enumerated().map { li, key in
+  // Layers are summarised in parallel (each one's bootstrap is seeded by its index alone).
+  return parallelMap(Array(groups.keys.enumerated()), grain: 1) { li, key in
     let all = members[li]
     let ok = all.filter { digests[$0].excluded == nil }.map { digests[$0] }
     var excluded: [String: Int] = [:]

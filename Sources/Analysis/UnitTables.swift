@@ -35,37 +35,37 @@ extension UnitResult {
   /// The unit's units.csv line (no newline), its group labels in the columns `groupNames`.
   public func csvRow(groupNames: [String]) -> String {
     let r = self
-  let t = r.tTest
-  let g = r.gain
-  let w = r.wilcoxon
-  let c = r.contrast
-  let cols: [String] =
-    [r.unit] + groupNames.map { name in r.groups.first { $0.name == name }?.value ?? "" } + [
-      r.layer, "\(r.n)", "\(r.trials)", "\(r.duplicateConditions)", cell(r.meanAttended), cell(r.meanUnattended),
-      cell(t?.t), t.map { "\($0.df)" } ?? "", cell(t?.p), cell(r.trialTest?.f), cell(r.trialTest?.p),
-      r.preferredCondition ?? "", cell(r.preferredConditionTest?.t), cell(r.preferredConditionTest?.p),
-      cell(r.q), cell(r.holm), cell(t?.effectSize), cell(w?.statistic), cell(w?.p), cell(r.ami), cell(g?.mulGain),
-      cell(g?.mulGainSE),
-      cell(g?.addOffset), cell(g?.addOffsetSE), cell(g?.affineSlope), cell(g?.affineSlopeSE),
-      cell(g?.affineIntercept),
-      cell(g?.affineInterceptSE), cell(g?.fMulVsAffine), cell(g?.pMulVsAffine), cell(g?.aicMul), cell(g?.aicAdd),
-      cell(g?.aicAffine),
-      cell(g?.demingSlope), g?.preferred.rawValue ?? "", r.verdict, cell(r.fitAttended?.r2),
-      cell(r.fitUnattended?.r2),
-      cell(r.fitAttended?.preferred), cell(r.fitUnattended?.preferred), cell(r.fitAttended?.width),
-      cell(r.fitUnattended?.width),
-      cell(r.effects?.amplitudeRatio), cell(r.effects?.widthRatio), cell(r.effects?.baselineChange),
-      cell(r.effects?.preferredShift),
-      cell(r.circularVarianceAttended), cell(r.circularVarianceUnattended), cell(r.osiAttended),
-      cell(r.osiUnattended),
-      cell(c?.attended.function.rmax), cell(c?.unattended.function.rmax), cell(c?.attended.function.c50),
-      cell(c?.unattended.function.c50), cell(c?.attended.function.exponent), cell(c?.unattended.function.exponent),
-      cell(c?.attended.function.baseline), cell(c?.unattended.function.baseline), cell(c?.c50Ratio),
-      cell(c?.c50RatioCI.low), cell(c?.c50RatioCI.high), cell(c?.rmaxRatio), cell(c?.rmaxRatioCI.low),
-      cell(c?.rmaxRatioCI.high), cell(c?.baselineChange), cell(c?.baselineChangeCI.low),
-      cell(c?.baselineChangeCI.high), r.contrastVerdict ?? "",
-      r.excluded ?? "",
-    ]
+    let t = r.tTest
+    let g = r.gain
+    let w = r.wilcoxon
+    let c = r.contrast
+    let cols: [String] =
+      [r.unit] + groupNames.map { name in r.groups.first { $0.name == name }?.value ?? "" } + [
+        r.layer, "\(r.n)", "\(r.trials)", "\(r.duplicateConditions)", cell(r.meanAttended), cell(r.meanUnattended),
+        cell(t?.t), t.map { "\($0.df)" } ?? "", cell(t?.p), cell(r.trialTest?.f), cell(r.trialTest?.p),
+        r.preferredCondition ?? "", cell(r.preferredConditionTest?.t), cell(r.preferredConditionTest?.p),
+        cell(r.q), cell(r.holm), cell(t?.effectSize), cell(w?.statistic), cell(w?.p), cell(r.ami), cell(g?.mulGain),
+        cell(g?.mulGainSE),
+        cell(g?.addOffset), cell(g?.addOffsetSE), cell(g?.affineSlope), cell(g?.affineSlopeSE),
+        cell(g?.affineIntercept),
+        cell(g?.affineInterceptSE), cell(g?.fMulVsAffine), cell(g?.pMulVsAffine), cell(g?.aicMul), cell(g?.aicAdd),
+        cell(g?.aicAffine),
+        cell(g?.demingSlope), g?.preferred.rawValue ?? "", r.verdict, cell(r.fitAttended?.r2),
+        cell(r.fitUnattended?.r2),
+        cell(r.fitAttended?.preferred), cell(r.fitUnattended?.preferred), cell(r.fitAttended?.width),
+        cell(r.fitUnattended?.width),
+        cell(r.effects?.amplitudeRatio), cell(r.effects?.widthRatio), cell(r.effects?.baselineChange),
+        cell(r.effects?.preferredShift),
+        cell(r.circularVarianceAttended), cell(r.circularVarianceUnattended), cell(r.osiAttended),
+        cell(r.osiUnattended),
+        cell(c?.attended.function.rmax), cell(c?.unattended.function.rmax), cell(c?.attended.function.c50),
+        cell(c?.unattended.function.c50), cell(c?.attended.function.exponent), cell(c?.unattended.function.exponent),
+        cell(c?.attended.function.baseline), cell(c?.unattended.function.baseline), cell(c?.c50Ratio),
+        cell(c?.c50RatioCI.low), cell(c?.c50RatioCI.high), cell(c?.rmaxRatio), cell(c?.rmaxRatioCI.low),
+        cell(c?.rmaxRatioCI.high), cell(c?.baselineChange), cell(c?.baselineChangeCI.low),
+        cell(c?.baselineChangeCI.high), r.contrastVerdict ?? "",
+        r.excluded ?? "",
+      ]
     return cols.map(quoted).joined(separator: ",")
   }
 }
