@@ -2,7 +2,7 @@ import Foundation
 
 /// `analyzeUnits` over units that are never all in memory at once: the same results and summaries,
 /// computed in two passes over chunks of `chunk` units, each unit's observations built on demand by
-/// `observation(k)`.
+/// `observation(k)` (called from several threads at once).
 ///
 /// Pass 1 screens every unit (exclusions and the modulation test behind q, cheap) and keeps one p
 /// per unit; the corrections across units follow. Pass 2 runs each chunk's full statistics (fits
@@ -36,8 +36,9 @@ public struct StreamingUnitAnalysis {
     var ps: [Double?] = []
     ps.reserveCapacity(count)
     for first in stride(from: 0, to: count, by: step) {
-      let obs = (first..<min(count, first + step)).map(observation)
-      let screened = parallelMap(obs) { screenUnit($0, tuning: tuning).1 }
+      let screened = parallelMap(Array(first..<min(count, first + step))) {
+        screenUnit(observation($0), tuning: tuning).1
+      }
       ps.append(contentsOf: screened.map { $0.excluded == nil ? $0.modulationP : nil })
     }
     let corrections = MultipleComparisons(ps)
@@ -46,8 +47,12 @@ public struct StreamingUnitAnalysis {
     var digests: [UnitDigest] = []
     digests.reserveCapacity(count)
     for first in stride(from: 0, to: count, by: step) {
-      let obs = (first..<min(count, first + step)).map(observation)
-      var results = parallelMap(obs) { analyzeUnit($0, tuning: tuning, contrastAxis: contrastAxis) }
+      let analysed = parallelMap(Array(first..<min(count, first + step))) { k in
+        let o = observation(k)
+        return (o, analyzeUnit(o, tuning: tuning, contrastAxis: contrastAxis))
+      }
+      let obs = analysed.map(\.0)
+      var results = analysed.map(\.1)
       for i in results.indices {
         corrections.apply(to: &results[i], index: first + i, fdr: fdr, contrastAxis: contrastAxis)
         digests.append(UnitDigest(results[i], group: groups.index(results[i].layer, results[i].stratum)))

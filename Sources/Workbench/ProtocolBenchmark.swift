@@ -76,7 +76,7 @@ extension ProtocolRunner {
         timed {
           _ = StreamingUnitAnalysis(
             seed: p.seed, tuning: tuningModel(axis: p.tuningAxis), contrastAxis: p.tuningAxis == "contrast"
-          ).run(count: record.units.count, observation: { runObservation(record, $0) }, emit: { _, _, _ in })
+          ).run(count: record.units.count, observation: runObservations(record), emit: { _, _, _ in })
         })
       notice(String(format: "statistics %.2f s", statistics))
     }

@@ -59,15 +59,20 @@ extension ProtocolRunner {
     return layout
   }
 
-  /// Unit `k`'s paired observations in a run: its conditions the tuning axis values, A and U its
-  /// attended and unattended tuning values (with the trials' values when there are repeats), grouped
-  /// by its receptive-field class.
-  static func runObservation(_ record: RunRecord, _ k: Int) -> UnitObservations {
+  /// A run's paired observations, unit by unit: unit k's conditions are the tuning axis values, A and
+  /// U its attended and unattended tuning values (with the trials' values when there are repeats),
+  /// grouped by its receptive-field class. The condition labels are formatted once for every unit.
+  static func runObservations(_ record: RunRecord) -> (Int) -> UnitObservations {
+    let conditions = record.axis.map(formatNumberForTable)
+    return { k in runObservation(record, k, conditions: conditions) }
+  }
+
+  /// Unit `k`'s observations (see `runObservations`), its condition labels given.
+  static func runObservation(_ record: RunRecord, _ k: Int, conditions: [String]) -> UnitObservations {
     let axis = record.axis
     let u = record.units.count
     let unit = record.units[k]
     let name = "\(unit.layer)[\(unit.channel),\(unit.y),\(unit.x)]"
-    let conditions = axis.map(formatNumberForTable)
     let groups = record.classes.map { [(name: "rf_class", value: $0[k])] } ?? []
     if let trialValues = record.trialTuning, record.trials > 1 {
       let width = axis.count * 2 * u
@@ -104,7 +109,7 @@ extension ProtocolRunner {
     try table.line(unitsCSVHeader(groupNames: groupNames))
     var keptObservations: [UnitObservations] = []
     var keptResults: [UnitResult] = []
-    let layers = try analysis.run(count: record.units.count, observation: { runObservation(record, $0) }) {
+    let layers = try analysis.run(count: record.units.count, observation: runObservations(record)) {
       first, observations, results in
       for row in parallelMap(results, { $0.csvRow(groupNames: groupNames) }) { try table.line(row) }
       for (i, r) in results.enumerated() {

@@ -41,7 +41,7 @@ struct StreamingAnalysisTests {
     defer { try? FileManager.default.removeItem(atPath: dir) }
     let context = ReportContext(title: "synthetic", summaryLines: [], axisName: "orientation")
     let (layers, _) = try ProtocolRunner.writeStreamingAnalysis(record, into: dir, context: context)
-    let obs = (0..<240).map { ProtocolRunner.runObservation(record, $0) }
+    let obs = (0..<240).map(ProtocolRunner.runObservations(record))
     let (units, expected) = analyzeUnits(obs, seed: record.seed, tuning: .wrappedGaussian(period: 180))
     #expect(try String(contentsOfFile: dir + "/unit_statistics.csv", encoding: .utf8) == unitsCSV(units))
     #expect(try String(contentsOfFile: dir + "/layer_statistics.csv", encoding: .utf8) == layersCSV(expected))

@@ -30,12 +30,12 @@ extension ReportData {
         t.count >= n ? String(t.prefix(n)) : t + String(repeating: " ", count: n - t.count)
       }
       lines.append(
-        pad("layer", 14) + pad("stratum", 13)
+        pad("layer", 14) + pad("stratum", 14)
           + " units  incl. silent  AMI median [95% CI]     AMI mean [95% CI]       enh. supp. none mul/add/aff*")
       for l in layers {
         lines.append(
           pad(l.layer, 14)
-            + pad(l.stratum.isEmpty ? "-" : l.stratum.replacingOccurrences(of: "rf_class=", with: "rf "), 13)
+            + pad(l.stratum.isEmpty ? "-" : l.stratum.replacingOccurrences(of: "rf_class=", with: "rf "), 14)
             + String(
               format:
                 "%6d %6d %6d  %+.3f [%+.3f, %+.3f]  %+.3f [%+.3f, %+.3f]  %3.0f%% %3.0f%% %3.0f%% %.0f/%.0f/%.0f%%",
