@@ -52,14 +52,17 @@ struct StreamingUnitAnalysisTests {
       var rows: [String] = []
       var starts: [Int] = []
       var progress: [Int] = []
-      let streamed = analysis.run(count: obs.count, observation: { obs[$0] }) { first, o, r in
-        starts.append(first)
-        #expect(o.map(\.unit) == r.map(\.unit))
-        rows += r.map { $0.csvRow(groupNames: ["rf_class"]) }
-      } progress: { done, total in
-        #expect(total == obs.count)
-        progress.append(done)
-      }
+      let streamed = analysis.run(
+        count: obs.count, observation: { obs[$0] },
+        emit: { first, o, r in
+          starts.append(first)
+          #expect(o.map(\.unit) == r.map(\.unit))
+          rows += r.map { $0.csvRow(groupNames: ["rf_class"]) }
+        },
+        progress: { done, total in
+          #expect(total == obs.count)
+          progress.append(done)
+        })
       #expect(starts == Array(stride(from: 0, to: obs.count, by: chunk)), "chunk \(chunk)")
       #expect(progress.last == obs.count)
       let text = ([unitsCSVHeader(groupNames: ["rf_class"])] + rows).joined(separator: "\n") + "\n"

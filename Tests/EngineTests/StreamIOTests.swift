@@ -69,4 +69,25 @@ struct StreamIOTests {
       #expect(throws: CheckpointError.self, "\(bad)") { _ = try NPYStreamReader(path: dir + "/\(bad).npy") }
     }
   }
+
+  @Test("TextStreamWriter writes lines through its buffer, atomically, and leaves nothing when not finished")
+  func textStreamWriter() throws {
+    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("text-\(UUID().uuidString)").path
+    defer { try? FileManager.default.removeItem(atPath: dir) }
+    // More than the 1 MiB buffer, so the file is written in several flushes.
+    let lines = (0..<60_000).map { "row \($0),\(Double($0) / 7)" }
+    let writer = try TextStreamWriter(path: dir + "/sub/table.csv")
+    for l in lines { try writer.line(l) }
+    #expect(!FileManager.default.fileExists(atPath: dir + "/sub/table.csv"))
+    try writer.finish()
+    let text = try String(contentsOfFile: dir + "/sub/table.csv", encoding: .utf8)
+    #expect(text == lines.joined(separator: "\n") + "\n")
+    #expect(try FileManager.default.contentsOfDirectory(atPath: dir + "/sub") == ["table.csv"])
+    do {
+      let abandoned = try TextStreamWriter(path: dir + "/sub/abandoned.csv")
+      try abandoned.line("never finished")
+    }
+    #expect(try FileManager.default.contentsOfDirectory(atPath: dir + "/sub") == ["table.csv"])
+    #expect(throws: CheckpointError.self) { _ = try TextStreamWriter(path: dir + "/sub") }
+  }
 }

@@ -20,17 +20,7 @@ public final class NPYStreamWriter {
     self.path = path
     self.shape = shape
     self.dtype = dtype
-    let url = URL(fileURLWithPath: path)
-    try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
-    temporary =
-      url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).partial-\(UUID().uuidString)")
-      .path
-    guard FileManager.default.createFile(atPath: temporary, contents: nil),
-      let h = FileHandle(forWritingAtPath: temporary)
-    else {
-      throw CheckpointError("cannot create a temporary file next to it", file: path)
-    }
-    handle = h
+    (temporary, handle) = try openPartialFile(for: path)
     let header = NPY.encode(StoredTensor(name: "", dtype: dtype, shape: shape, data: []), headerOnly: true)
     try write(header)
   }
@@ -94,6 +84,22 @@ public final class NPYStreamWriter {
     try handle.close()
     return (temporary, bytes, UInt32(truncatingIfNeeded: crc))
   }
+}
+
+/// Creates `.NAME.partial-UUID` beside `path` (its folder made when missing) for a streaming writer
+/// to fill and rename into place; returns its path and a handle open for writing.
+func openPartialFile(for path: String) throws -> (path: String, handle: FileHandle) {
+  let url = URL(fileURLWithPath: path)
+  try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+  let temporary =
+    url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).partial-\(UUID().uuidString)")
+    .path
+  guard FileManager.default.createFile(atPath: temporary, contents: nil),
+    let handle = FileHandle(forWritingAtPath: temporary)
+  else {
+    throw CheckpointError("cannot create a temporary file next to it", file: path)
+  }
+  return (temporary, handle)
 }
 
 /// Builds an .npz of large arrays without holding them in memory: each member streams into its own

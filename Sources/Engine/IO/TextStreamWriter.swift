@@ -18,17 +18,7 @@ public final class TextStreamWriter {
       throw CheckpointError("is a folder; give a file name to write", file: path)
     }
     self.path = path
-    let url = URL(fileURLWithPath: path)
-    try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
-    temporary =
-      url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).partial-\(UUID().uuidString)")
-      .path
-    guard FileManager.default.createFile(atPath: temporary, contents: nil),
-      let h = FileHandle(forWritingAtPath: temporary)
-    else {
-      throw CheckpointError("cannot create a temporary file next to it", file: path)
-    }
-    handle = h
+    (temporary, handle) = try openPartialFile(for: path)
     buffer.reserveCapacity(Self.flushBytes + 4096)
   }
 
