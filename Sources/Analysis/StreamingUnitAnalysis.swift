@@ -25,7 +25,8 @@ public struct StreamingUnitAnalysis {
   }
 
   /// Analyses units 0..<count; `emit(first, observations, results)` receives each chunk's
-  /// observations and final results (unit `first` onwards); `progress(done, total)` follows pass 2.
+  /// observations and final results (unit `first` onwards); `progress(done, total)` is called with 0
+  /// before pass 1 and then follows pass 2.
   /// Returns the layer summaries.
   public func run(
     count: Int, observation: (Int) -> UnitObservations,
@@ -33,6 +34,7 @@ public struct StreamingUnitAnalysis {
     progress: (_ done: Int, _ total: Int) -> Void = { _, _ in }
   ) rethrows -> [LayerSummary] {
     let step = max(1, chunk)
+    progress(0, count)
     var ps: [Double?] = []
     ps.reserveCapacity(count)
     for first in stride(from: 0, to: count, by: step) {

@@ -107,10 +107,11 @@ public enum ProtocolRunner {
 
   /// Runs `p`, writing every result into a temporary folder that replaces `output` only once the
   /// run has succeeded (nothing is written on failure; see `OutputFolder` for what may be replaced).
-  /// `progress(done, total)` reports stimuli; `notice` receives messages such as leftovers cleaned.
+  /// `progress(done, total)` reports stimuli, `statisticsProgress(done, total)` units analysed;
+  /// `notice` receives messages such as leftovers cleaned.
   public static func run(
     _ p: ProtocolSpec, output: String? = nil, seed: UInt64? = nil, notice: (String) -> Void = { _ in },
-    progress: (Int, Int) -> Void = { _, _ in }
+    progress: (Int, Int) -> Void = { _, _ in }, statisticsProgress: (Int, Int) -> Void = { _, _ in }
   ) throws -> RunOutcome {
     let seed = seed ?? p.seed
     let folder = output ?? p.output
@@ -121,7 +122,8 @@ public enum ProtocolRunner {
     let temporary = try OutputFolder.begin(folder, notice: notice)
     do {
       if p.writeResponses { try checkDiskSpace(for: spec, layers: p.layers, net: net, in: temporary) }
-      let outcome = try runInto(temporary, p, spec: spec, net: net, seed: seed, progress: progress)
+      let outcome = try runInto(
+        temporary, p, spec: spec, net: net, seed: seed, progress: progress, statisticsProgress: statisticsProgress)
       try OutputFolder.commit(temporary, to: folder)
       var moved = outcome
       moved.folder = folder
@@ -155,10 +157,12 @@ public enum ProtocolRunner {
 
   static func runInto(
     _ dir: String, _ p: ProtocolSpec, spec: StimulusSpec, net: RecordableModel, seed: UInt64,
-    progress: (Int, Int) -> Void
+    progress: (Int, Int) -> Void, statisticsProgress: (Int, Int) -> Void = { _, _ in }
   ) throws -> RunOutcome {
     let (p, plan) = try recordingPlan(p, spec: spec, net: net, progress: progress)
-    return try finishRun(dir, p, plan: plan, spec: spec, net: net, seed: seed) { responsesPath in
+    return try finishRun(
+      dir, p, plan: plan, spec: spec, net: net, seed: seed, statisticsProgress: statisticsProgress
+    ) { responsesPath in
       try Recording.record(plan, on: net, responsesPath: responsesPath) { progress($0, spec.count) }
     }
   }
@@ -197,7 +201,7 @@ public enum ProtocolRunner {
   /// into `dir`: the same code whether the rows come from the model now or from recorded shards.
   static func finishRun(
     _ dir: String, _ p: ProtocolSpec, plan: RecordingPlan, spec: StimulusSpec, net: RecordableModel, seed: UInt64,
-    recordAll: (String?) throws -> RecordingResult
+    statisticsProgress: (Int, Int) -> Void = { _, _ in }, recordAll: (String?) throws -> RecordingResult
   ) throws -> RunOutcome {
     let clock = ContinuousClock()
     let t0 = clock.now
@@ -213,7 +217,8 @@ public enum ProtocolRunner {
     let warnings = result.warnings + silentWarnings(result, silent: silent)
     let caveats = designCaveats(p, spec: spec, result: result)
     let (modelFiles, layout) = try writeOutputs(
-      dir, p, spec: spec, net: net, result: result, seed: seed, blank: blank, warnings: warnings, caveats: caveats)
+      dir, p, spec: spec, net: net, result: result, seed: seed, blank: blank, warnings: warnings, caveats: caveats,
+      statisticsProgress: statisticsProgress)
     let t2 = clock.now
     if p.writeNWB {
       let text = (try? String(contentsOfFile: p.file, encoding: .utf8)) ?? "(protocol file not readable: \(p.file))"

@@ -27,7 +27,10 @@ extension ProtocolRunner {
   /// any model outputs such as the gating evaluation are).
   /// Returns every report page's drawn elements (see `reportLayoutProblems`).
   @discardableResult
-  public static func writeRunAnalysis(_ record: RunRecord, into dir: String) throws -> [[DrawnElement]] {
+  /// `progress(done, total)` follows the per-unit statistics.
+  public static func writeRunAnalysis(
+    _ record: RunRecord, into dir: String, progress: (Int, Int) -> Void = { _, _ in }
+  ) throws -> [[DrawnElement]] {
     var context = ReportContext(
       title: "Ephys report: \(record.protocolName)", summaryLines: record.summaryLines, axisName: record.tuningAxis,
       montagePNG: dir + "/montage.png")
@@ -52,7 +55,7 @@ extension ProtocolRunner {
       // No phases to compare: the report holds the summary, the stimuli and the measures.
       return try writeReport(dir + "/report.pdf", obs: [], units: [], layers: [], context: context)
     }
-    let (layers, layout) = try writeStreamingAnalysis(record, into: dir, context: context)
+    let (layers, layout) = try writeStreamingAnalysis(record, into: dir, context: context, progress: progress)
     if layers.contains(where: { splitPassLayerName($0.layer).pass != nil }) {
       try writeFileAtomically(Array(modulationByPassCSV(layers).utf8), to: dir + "/modulation_by_pass.csv")
     }
@@ -97,7 +100,8 @@ extension ProtocolRunner {
   /// the units `ReportSample` keeps (every unit of runs up to `reportUnitLimit`). Memory stays at the chunk
   /// plus about 100 bytes per unit. Returns the layer summaries and the report's drawn elements.
   static func writeStreamingAnalysis(
-    _ record: RunRecord, into dir: String, context: ReportContext, reportUnitLimit: Int = ReportSample.allUnitsUpTo
+    _ record: RunRecord, into dir: String, context: ReportContext, reportUnitLimit: Int = ReportSample.allUnitsUpTo,
+    progress: (Int, Int) -> Void = { _, _ in }
   ) throws -> (
     layers: [LayerSummary], layout: [[DrawnElement]]
   ) {
@@ -109,16 +113,15 @@ extension ProtocolRunner {
     try table.line(unitsCSVHeader(groupNames: groupNames))
     var keptObservations: [UnitObservations] = []
     var keptResults: [UnitResult] = []
-    let layers = try analysis.run(count: record.units.count, observation: runObservations(record)) {
-      first, observations, results in
-      for row in parallelMap(results, { $0.csvRow(groupNames: groupNames) }) { try table.line(row) }
-      for (i, r) in results.enumerated() {
-        if sample.keeps(first + i) {
+    let layers = try analysis.run(
+      count: record.units.count, observation: runObservations(record),
+      emit: { first, observations, results in
+        for row in parallelMap(results, { $0.csvRow(groupNames: groupNames) }) { try table.line(row) }
+        for (i, r) in results.enumerated() where sample.keeps(first + i) {
           keptObservations.append(observations[i])
           keptResults.append(r)
         }
-      }
-    }
+      }, progress: progress)
     try table.finish()
     try writeFileAtomically(Array(layersCSV(layers).utf8), to: dir + "/layer_statistics.csv")
     var context = context

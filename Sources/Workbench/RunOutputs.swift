@@ -13,7 +13,8 @@ extension ProtocolRunner {
   @discardableResult
   static func writeOutputs(
     _ dir: String, _ p: ProtocolSpec, spec: StimulusSpec, net: RecordableModel, result r: RecordingResult,
-    seed: UInt64, blank: [Float]? = nil, warnings: [String] = [], caveats: [String] = []
+    seed: UInt64, blank: [Float]? = nil, warnings: [String] = [], caveats: [String] = [],
+    statisticsProgress: (Int, Int) -> Void = { _, _ in }
   ) throws -> (modelFiles: [String: String], layout: [[DrawnElement]]) {
     func write(_ name: String, _ text: String) throws {
       try writeFileAtomically(Array(text.utf8), to: dir + "/" + name)
@@ -103,7 +104,7 @@ extension ProtocolRunner {
     record.featureTargetOrientation = p.featureTargetOrientation
     try write(
       "summary.json", summaryJSON(p, spec: spec, net: net, result: r, record: record, measureFiles: measureFiles))
-    let layout = try writeRunAnalysis(record, into: dir)
+    let layout = try writeRunAnalysis(record, into: dir, progress: statisticsProgress)
     return (modelFiles, layout)
   }
 
