@@ -62,21 +62,17 @@ extension ProtocolRunner {
     }
     guard var result else { throw RecordingError("nothing was recorded") }
     if !resolved.condition.isModelCondition { result.attendedGlimpse = nil }
-    let (values, _) = result.tuning.curves(resolved.reduce)
-    var record = RunRecord(
-      protocolName: p.name, architecture: p.architecture, weights: p.weights, stimulusSource: p.stimulusSource,
-      stimuli: spec.count, sweptParameters: spec.sweptParameters, tuningAxis: p.tuningAxis,
-      tuningReduce: p.reduce.rawValue, attentionMode: resolved.condition.name, seed: p.seed,
-      ephysVersion: ephysVersion, definitions: [:], glimpseCounts: nil, axis: result.tuning.axisValues,
-      tuning: values, units: result.units.units)
-    record.classes = result.units.classes?.map(\.rawValue)
+    // The run's own record, trials included, so that the statistics timed are the run's.
+    let record = runRecord(
+      resolved, spec: spec, net: net, result: result, seed: p.seed,
+      values: result.tuning.curves(resolved.reduce).values,
+      trialValues: result.tuning.trials > 1 ? result.tuning.trialCurves(resolved.reduce).values : nil)
     for _ in 0..<max(1, repeats) {
       statistics = min(
         statistics,
         timed {
-          _ = StreamingUnitAnalysis(
-            seed: p.seed, tuning: tuningModel(axis: p.tuningAxis), contrastAxis: p.tuningAxis == "contrast"
-          ).run(count: record.units.count, observation: runObservations(record), emit: { _, _, _ in })
+          _ = statisticsOfRun(record).run(
+            count: record.units.count, observation: runObservations(record), emit: { _, _, _ in })
         })
       notice(String(format: "statistics %.2f s", statistics))
     }

@@ -70,6 +70,13 @@ extension ProtocolRunner {
     return { k in runObservation(record, k, conditions: conditions) }
   }
 
+  /// The statistics a run's units get: seeded by the run, its curves fitted with `tuningModel(axis:)`,
+  /// Naka-Rushton fits on a contrast axis.
+  static func statisticsOfRun(_ record: RunRecord) -> StreamingUnitAnalysis {
+    StreamingUnitAnalysis(
+      seed: record.seed, tuning: tuningModel(axis: record.tuningAxis), contrastAxis: record.tuningAxis == "contrast")
+  }
+
   /// Unit `k`'s observations (see `runObservations`), its condition labels given.
   static func runObservation(_ record: RunRecord, _ k: Int, conditions: [String]) -> UnitObservations {
     let axis = record.axis
@@ -105,8 +112,7 @@ extension ProtocolRunner {
   ) throws -> (
     layers: [LayerSummary], layout: [[DrawnElement]]
   ) {
-    let analysis = StreamingUnitAnalysis(
-      seed: record.seed, tuning: tuningModel(axis: record.tuningAxis), contrastAxis: record.tuningAxis == "contrast")
+    let analysis = statisticsOfRun(record)
     let sample = ReportSample(record, limit: reportUnitLimit)
     let groupNames = record.classes == nil ? [] : ["rf_class"]
     let table = try TextStreamWriter(path: dir + "/unit_statistics.csv")

@@ -89,23 +89,33 @@ extension ProtocolRunner {
         a, _ in a
       }
     }
+    var record = runRecord(p, spec: spec, net: net, result: r, seed: seed, values: values, trialValues: trialValues)
+    record.warnings = warnings
+    record.caveats = caveats
+    try write(
+      "summary.json", summaryJSON(p, spec: spec, net: net, result: r, record: record, measureFiles: measureFiles))
+    let layout = try writeRunAnalysis(record, into: dir, progress: statisticsProgress)
+    return (modelFiles, layout)
+  }
+
+  /// The record of a recording with its tuning curves `values` [axis, 2, units] and, with repeats,
+  /// `trialValues` [trial, axis, 2, units]: what the statistics and the report read.
+  static func runRecord(
+    _ p: ProtocolSpec, spec: StimulusSpec, net: RecordableModel, result r: RecordingResult, seed: UInt64,
+    values: [Float], trialValues: [Float]?
+  ) -> RunRecord {
     var record = RunRecord(
       protocolName: p.name, architecture: p.architecture, weights: p.weights, stimulusSource: p.stimulusSource,
       stimuli: spec.count, sweptParameters: spec.sweptParameters, tuningAxis: p.tuningAxis,
       tuningReduce: p.reduce.rawValue, attentionMode: p.condition.name, seed: seed, ephysVersion: ephysVersion,
       definitions: definitions(p, net: net),
       glimpseCounts: r.attendedGlimpse.map { g in (g.filter { $0 == 0 }.count, g.filter { $0 == 1 }.count) },
-      axis: axis, tuning: values, units: r.units.units)
+      axis: r.tuning.axisValues, tuning: values, units: r.units.units)
     record.classes = r.units.classes?.map(\.rawValue)
     record.trials = r.tuning.trials
     record.trialTuning = trialValues
-    record.warnings = warnings
-    record.caveats = caveats
     record.featureTargetOrientation = p.featureTargetOrientation
-    try write(
-      "summary.json", summaryJSON(p, spec: spec, net: net, result: r, record: record, measureFiles: measureFiles))
-    let layout = try writeRunAnalysis(record, into: dir, progress: statisticsProgress)
-    return (modelFiles, layout)
+    return record
   }
 
   /// modulation_by_pass.csv: per layer, pass (the plain layer is the last pass) and stratum, the AMI
