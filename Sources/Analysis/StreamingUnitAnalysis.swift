@@ -8,7 +8,7 @@ import Foundation
 /// per unit; the corrections across units follow. Pass 2 runs each chunk's full statistics (fits
 /// included) in parallel, applies q, Holm p and verdicts, hands the chunk to `emit` in unit order and
 /// keeps only a `UnitDigest` per unit for the layer summaries. Memory: the chunk's observations and
-/// results, plus about 100 bytes per unit (p, q, Holm p, digest).
+/// results, plus about 140 bytes per unit (p during pass 1, then q, Holm p and the digest).
 public struct StreamingUnitAnalysis {
   public var fdr = 0.05
   public var seed: UInt64 = 1

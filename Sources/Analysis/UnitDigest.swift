@@ -1,7 +1,7 @@
 import Foundation
 
-/// What the layer summaries need of one unit after its corrections (about 80 bytes instead of the
-/// full `UnitResult`), so that the summaries of a million units fit in memory.
+/// What the layer summaries need of one unit after its corrections (104 bytes of stride instead of
+/// the full `UnitResult`), so that the summaries of a million units fit in memory.
 public struct UnitDigest: Sendable {
   /// Index of the unit's layer and stratum in a `UnitGroups`.
   public var group: Int32

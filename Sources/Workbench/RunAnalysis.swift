@@ -25,9 +25,9 @@ extension ProtocolRunner {
 
   /// Statistics and the PDF report of a run record, written into `dir` (where the run's montage and
   /// any model outputs such as the gating evaluation are).
-  /// Returns every report page's drawn elements (see `reportLayoutProblems`).
+  /// Returns every report page's drawn elements (see `reportLayoutProblems`); `progress(done, total)`
+  /// follows the per-unit statistics.
   @discardableResult
-  /// `progress(done, total)` follows the per-unit statistics.
   public static func writeRunAnalysis(
     _ record: RunRecord, into dir: String, progress: (Int, Int) -> Void = { _, _ in }
   ) throws -> [[DrawnElement]] {

@@ -46,6 +46,8 @@ struct StreamingUnitAnalysisTests {
     #expect(units.contains { $0.excluded == ExclusionReason.nonFinite })
     #expect(units.contains { $0.trialTest != nil })
     #expect(layers.count == 4)
+    // What a million units' digests cost (documented as 104 bytes).
+    #expect(MemoryLayout<UnitDigest>.stride <= 104, "digest stride \(MemoryLayout<UnitDigest>.stride)")
     for chunk in [1, 7, 64, 1000] {
       var analysis = StreamingUnitAnalysis(seed: 3, tuning: model)
       analysis.chunk = chunk
