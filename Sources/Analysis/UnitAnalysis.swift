@@ -91,7 +91,7 @@ public enum ExclusionReason {
 /// when the model has period 180); a periodic axis's repeated values (0 and 180 degrees) count once.
 /// With `contrastAxis`, the conditions are contrasts and both phases get Naka-Rushton fits. The test
 /// behind each unit's q is the trial F-test when the unit has trials, else the paired t-test across
-/// conditions. Holds every unit's results; `analyzeUnitsStreaming` gives the same numbers in memory
+/// conditions. Holds every unit's results; `StreamingUnitAnalysis` gives the same numbers in memory
 /// that does not grow with the units' results.
 public func analyzeUnits(
   _ observations: [UnitObservations], fdr: Double = 0.05, seed: UInt64 = 1, tuning: TuningModel? = nil,
