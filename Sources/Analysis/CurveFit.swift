@@ -23,38 +23,85 @@ public func leastSquares(
 ) -> LeastSquaresSolution? {
   let n = y.count
   let k = start.count
+  return leastSquares(
+    points: y, start: start,
+    residuals: { p, r in
+      let q = Array(p)
+      for i in 0..<n { r[i] = model(i, q) - y[i] }
+    },
+    jacobian: { p, j in
+      let q = Array(p)
+      for i in 0..<n {
+        for (c, g) in jacobian(i, q).enumerated() where c < k { j[i * k + c] = g }
+      }
+    })
+}
+
+/// The same solver with the residuals and Jacobian evaluated whole into the solver's buffers, for
+/// models that fit many times (no allocation per iteration): `residuals(p, r)` writes
+/// r_i = model(i, p) - y_i for the n points, `jacobian(p, J)` writes d model(i, p) / d p_c at J[i * k + c]
+/// (row-major n x k, k = start.count). `y` gives n and the R^2 reference.
+public func leastSquares(
+  points y: [Double], start: [Double],
+  residuals: @escaping (UnsafeBufferPointer<Double>, UnsafeMutableBufferPointer<Double>) -> Void,
+  jacobian: @escaping (UnsafeBufferPointer<Double>, UnsafeMutableBufferPointer<Double>) -> Void
+) -> LeastSquaresSolution? {
+  let n = y.count
+  let k = start.count
   guard n >= k, k > 0, y.allSatisfy(\.isFinite), start.allSatisfy(\.isFinite) else { return nil }
+  /// The callbacks' state: the model and scratch buffers for the parameters, residuals and Jacobian.
   final class Problem {
-    let y: [Double]
+    let n: Int
     let k: Int
-    let model: (Int, [Double]) -> Double
-    let jacobian: (Int, [Double]) -> [Double]
+    let residuals: (UnsafeBufferPointer<Double>, UnsafeMutableBufferPointer<Double>) -> Void
+    let jacobian: (UnsafeBufferPointer<Double>, UnsafeMutableBufferPointer<Double>) -> Void
+    let p: UnsafeMutableBufferPointer<Double>
+    let r: UnsafeMutableBufferPointer<Double>
+    let j: UnsafeMutableBufferPointer<Double>
     init(
-      _ y: [Double], _ k: Int, _ model: @escaping (Int, [Double]) -> Double,
-      _ jacobian: @escaping (Int, [Double]) -> [Double]
+      n: Int, k: Int, residuals: @escaping (UnsafeBufferPointer<Double>, UnsafeMutableBufferPointer<Double>) -> Void,
+      jacobian: @escaping (UnsafeBufferPointer<Double>, UnsafeMutableBufferPointer<Double>) -> Void
     ) {
-      self.y = y
+      self.n = n
       self.k = k
-      self.model = model
+      self.residuals = residuals
       self.jacobian = jacobian
+      p = .allocate(capacity: k)
+      r = .allocate(capacity: n)
+      j = .allocate(capacity: n * k)
     }
-    func parameters(_ v: UnsafePointer<gsl_vector>) -> [Double] { (0..<k).map { gsl_vector_get(v, $0) } }
+    deinit {
+      p.deallocate()
+      r.deallocate()
+      j.deallocate()
+    }
+    /// Copies GSL's parameter vector into `p`.
+    func read(_ v: UnsafePointer<gsl_vector>) -> UnsafeBufferPointer<Double> {
+      let data = v.pointee.data!
+      let stride = v.pointee.stride
+      for c in 0..<k { p[c] = data[c * stride] }
+      return UnsafeBufferPointer(p)
+    }
   }
-  let problem = Problem(y, k, model, jacobian)
+  let problem = Problem(n: n, k: k, residuals: residuals, jacobian: jacobian)
   let box = Unmanaged.passRetained(problem)
   defer { box.release() }
   var fdf = gsl_multifit_nlinear_fdf()
   fdf.f = { x, raw, f in
     let d = Unmanaged<Problem>.fromOpaque(raw!).takeUnretainedValue()
-    let p = d.parameters(x!)
-    for i in 0..<d.y.count { gsl_vector_set(f, i, d.model(i, p) - d.y[i]) }
+    d.residuals(d.read(x!), d.r)
+    let data = f!.pointee.data!
+    let stride = f!.pointee.stride
+    for i in 0..<d.n { data[i * stride] = d.r[i] }
     return Int32(GSL_SUCCESS)
   }
   fdf.df = { x, raw, j in
     let d = Unmanaged<Problem>.fromOpaque(raw!).takeUnretainedValue()
-    let p = d.parameters(x!)
-    for i in 0..<d.y.count {
-      for (c, g) in d.jacobian(i, p).enumerated() { gsl_matrix_set(j, i, c, g) }
+    d.jacobian(d.read(x!), d.j)
+    let data = j!.pointee.data!
+    let tda = j!.pointee.tda
+    for i in 0..<d.n {
+      for c in 0..<d.k { data[i * tda + c] = d.j[i * d.k + c] }
     }
     return Int32(GSL_SUCCESS)
   }
@@ -73,7 +120,8 @@ public func leastSquares(
   guard gsl_multifit_nlinear_init(x0, &fdf, w) == GSL_SUCCESS else { return nil }
   var info: Int32 = 0
   let status = gsl_multifit_nlinear_driver(500, 1e-12, 1e-12, 1e-12, nil, nil, &info, w)
-  let p = problem.parameters(gsl_multifit_nlinear_position(w))
+  let position = gsl_multifit_nlinear_position(w)!
+  let p = (0..<k).map { gsl_vector_get(position, $0) }
   guard p.allSatisfy(\.isFinite) else { return nil }
   let residuals = gsl_multifit_nlinear_residual(w)!
   let sse = (0..<n).reduce(0.0) { $0 + pow(gsl_vector_get(residuals, $1), 2) }

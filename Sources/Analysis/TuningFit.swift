@@ -16,31 +16,98 @@ public enum TuningModel: Sendable, Equatable {
   }
 
   /// exp(...) term and the offset used by the derivatives.
-  func shape(_ x: Double, _ p: [Double]) -> (e: Double, d: Double) {
+  func shape(_ x: Double, _ p: [Double]) -> (e: Double, d: Double) { shape(x, preferred: p[2], width: p[3]) }
+
+  /// exp(...) term and the offset used by the derivatives, for the preferred value and width alone.
+  @inline(__always)
+  func shape(_ x: Double, preferred: Double, width: Double) -> (e: Double, d: Double) {
     switch self {
     case .wrappedGaussian(let period):
-      var d = (x - p[2]).truncatingRemainder(dividingBy: period)
+      var d = x - preferred
+      // fmod returns d itself when |d| < period: skip the call, same bits.
+      if !(abs(d) < period) { d = d.truncatingRemainder(dividingBy: period) }
       if d >= period / 2 { d -= period }
       if d < -period / 2 { d += period }
-      return (exp(-d * d / (2 * p[3] * p[3])), d)
+      return (exp(-d * d / (2 * width * width)), d)
     case .vonMises(let period):
-      let u = 2 * Double.pi * (x - p[2]) / period
-      return (exp(p[3] * (cos(u) - 1)), u)
+      let u = 2 * Double.pi * (x - preferred) / period
+      return (exp(width * (cos(u) - 1)), u)
     case .gaussian:
-      let d = x - p[2]
-      return (exp(-d * d / (2 * p[3] * p[3])), d)
+      let d = x - preferred
+      return (exp(-d * d / (2 * width * width)), d)
     }
   }
 
   /// d(value)/d(parameters) at x.
   func gradient(_ x: Double, _ p: [Double]) -> (Double, Double, Double, Double) {
     let (e, d) = shape(x, p)
+    return gradient(e: e, d: d, amplitude: p[1], width: p[3])
+  }
+
+  /// d(value)/d(parameters) from the shape's exp term `e` and offset `d`.
+  @inline(__always)
+  func gradient(e: Double, d: Double, amplitude: Double, width: Double) -> (Double, Double, Double, Double) {
     switch self {
     case .wrappedGaussian, .gaussian:
-      let s2 = p[3] * p[3]
-      return (1, e, p[1] * e * d / s2, p[1] * e * d * d / (s2 * p[3]))
+      let s2 = width * width
+      return (1, e, amplitude * e * d / s2, amplitude * e * d * d / (s2 * width))
     case .vonMises(let period):
-      return (1, e, p[1] * e * p[3] * sin(d) * 2 * Double.pi / period, p[1] * e * (cos(d) - 1))
+      return (1, e, amplitude * e * width * sin(d) * 2 * Double.pi / period, amplitude * e * (cos(d) - 1))
+    }
+  }
+}
+
+/// One tuning curve's residuals and Jacobian for `leastSquares`, without allocating per iteration: the
+/// shape terms of the last residual evaluation are kept and reused when the solver asks for the Jacobian
+/// at the same parameters (it does after every accepted step).
+final class TuningResiduals: @unchecked Sendable {
+  let model: TuningModel
+  let x: [Double]
+  let y: [Double]
+  /// e_i, d_i of the shape at the cached parameters, then the cached preferred value and width (raw
+  /// storage: class `var`s would pay Swift's dynamic exclusivity checks on every access).
+  private let terms: UnsafeMutableBufferPointer<Double>
+
+  init(model: TuningModel, x: [Double], y: [Double]) {
+    self.model = model
+    self.x = x
+    self.y = y
+    terms = .allocate(capacity: 2 * x.count + 2)
+    terms.initialize(repeating: .nan)
+  }
+
+  deinit { terms.deallocate() }
+
+  /// Fills the shape terms for p = [B, A, preferred, width] unless they are those of the last call.
+  @inline(__always)
+  private func shapes(_ p: UnsafeBufferPointer<Double>) {
+    let n = x.count
+    if terms[2 * n] == p[2], terms[2 * n + 1] == p[3] { return }
+    for i in 0..<n {
+      let s = model.shape(x[i], preferred: p[2], width: p[3])
+      terms[i] = s.e
+      terms[n + i] = s.d
+    }
+    terms[2 * n] = p[2]
+    terms[2 * n + 1] = p[3]
+  }
+
+  /// r_i = B + A e_i - y_i.
+  func residuals(_ p: UnsafeBufferPointer<Double>, _ r: UnsafeMutableBufferPointer<Double>) {
+    shapes(p)
+    for i in 0..<x.count { r[i] = p[0] + p[1] * terms[i] - y[i] }
+  }
+
+  /// Row i of d model / d [B, A, preferred, width].
+  func jacobian(_ p: UnsafeBufferPointer<Double>, _ j: UnsafeMutableBufferPointer<Double>) {
+    shapes(p)
+    let n = x.count
+    for i in 0..<n {
+      let g = model.gradient(e: terms[i], d: terms[n + i], amplitude: p[1], width: p[3])
+      j[4 * i] = g.0
+      j[4 * i + 1] = g.1
+      j[4 * i + 2] = g.2
+      j[4 * i + 3] = g.3
     }
   }
 }
@@ -87,13 +154,10 @@ public func fitTuning(x: [Double], y: [Double], model: TuningModel, start: [Doub
   case .gaussian: width = max(1e-6, ((x.max() ?? 1) - (x.min() ?? 0)) / 4)
   }
   let p0 = start ?? [lo, hi - lo, peak, width]
+  let curve = TuningResiduals(model: model, x: x, y: y)
   guard
     let solution = leastSquares(
-      points: y, start: p0, model: { i, p in model.value(x[i], p) },
-      jacobian: { i, p in
-        let g = model.gradient(x[i], p)
-        return [g.0, g.1, g.2, g.3]
-      })
+      points: y, start: p0, residuals: { p, r in curve.residuals(p, r) }, jacobian: { p, j in curve.jacobian(p, j) })
   else { return nil }
   var p = solution.parameters
   // Canonical form: positive width, preferred value within one period.

@@ -67,14 +67,13 @@ extension ProtocolRunner {
       resolved, spec: spec, net: net, result: result, seed: p.seed,
       values: result.tuning.curves(resolved.reduce).values,
       trialValues: result.tuning.trials > 1 ? result.tuning.trialCurves(resolved.reduce).values : nil)
-    for _ in 0..<max(1, repeats) {
-      statistics = min(
-        statistics,
-        timed {
-          _ = statisticsOfRun(record).run(
-            count: record.units.count, observation: runObservations(record), emit: { _, _, _ in })
-        })
-      notice(String(format: "statistics %.2f s", statistics))
+    for r in 0..<max(1, repeats) {
+      let seconds = timed {
+        _ = statisticsOfRun(record).run(
+          count: record.units.count, observation: runObservations(record), emit: { _, _, _ in })
+      }
+      statistics = min(statistics, seconds)
+      notice(String(format: "statistics run %d of %d: %.2f s", r + 1, max(1, repeats), seconds))
     }
     return ProtocolBenchmark(
       protocolName: p.name, stimuli: spec.count, units: result.units.units.count, threads: Parallel.threads,
