@@ -45,10 +45,15 @@ let package = Package(
       name: "CZlib", path: "Sources/CZlib", pkgConfig: "zlib",
       providers: [.apt(["zlib1g-dev"])]),
 
+    // Float loops compiled per instruction set (baseline, AVX2, AVX-512F), chosen at run time; no FMA
+    // contraction, so every path gives the Swift twin's bits.
+    .target(
+      name: "CKernels",
+      cSettings: [.unsafeFlags(["-O3", "-ffp-contract=off", "-fno-math-errno"])]),
     // Raw-buffer kernels: each fast kernel has a naive twin that tests compare against.
     .target(
       name: "Kernels",
-      dependencies: ["CBLAS", .product(name: "RealModule", package: "swift-numerics")],
+      dependencies: ["CBLAS", "CKernels", .product(name: "RealModule", package: "swift-numerics")],
       swiftSettings: fastSettings),
     // Tensors, autograd, ops with backward rules, modules, optimisers, checkpoint I/O.
     .target(name: "Engine", dependencies: ["Kernels", "CZlib"], swiftSettings: fastSettings),

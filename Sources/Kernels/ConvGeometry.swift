@@ -58,6 +58,9 @@ public func im2col<T: KernelScalar>(
         let dst = col + row * ldCol
         let offI = ki * g.dilationH - g.padH
         let offJ = kj * g.dilationW - g.padW
+        // Output columns whose input column ix = x * stride + offJ lies inside the image: zeros
+        // before and after, a copy (stride 1) or a strided gather between (the same for every row).
+        let (x0, x1) = validColumns(ow: ow, stride: g.strideW, offset: offJ, width: g.width)
         for y in rows {
           let iy = y * g.strideH + offI
           let d = dst + (y - rows.lowerBound) * ow
@@ -66,9 +69,6 @@ public func im2col<T: KernelScalar>(
             continue
           }
           let src = plane + iy * g.width
-          // Output columns whose input column ix = x * stride + offJ lies inside the image: zeros
-          // before and after, a copy (stride 1) or a strided gather between.
-          let (x0, x1) = validColumns(ow: ow, stride: g.strideW, offset: offJ, width: g.width)
           if x0 > 0 { d.update(repeating: 0, count: x0) }
           if x1 < ow { (d + x1).update(repeating: 0, count: ow - x1) }
           if x0 < x1 {
@@ -112,12 +112,12 @@ public func col2imAdd<T: KernelScalar>(
         let src = col + row * ldCol
         let offI = ki * g.dilationH - g.padH
         let offJ = kj * g.dilationW - g.padW
+        let (x0, x1) = validColumns(ow: ow, stride: g.strideW, offset: offJ, width: g.width)
         for y in 0..<oh {
           let iy = y * g.strideH + offI
           if iy < 0 || iy >= g.height { continue }
           let dst = plane + iy * g.width
           let s = src + y * ow
-          let (x0, x1) = validColumns(ow: ow, stride: g.strideW, offset: offJ, width: g.width)
           if g.strideW == 1 {
             let d = dst + offJ
             for x in x0..<max(x0, x1) { d[x] += s[x] }

@@ -1,5 +1,7 @@
-/// A branch-free single-precision tanh that the compiler vectorises (glibc's `tanhf` is a scalar call
-/// and was ~10% of a sweep). Two regimes, both accurate to a few ulp of the float result:
+internal import CKernels
+
+/// A branch-free single-precision tanh that vectorises (glibc's `tanhf` is a scalar call and was ~10%
+/// of a sweep); `apply` runs it from C on the CPU's widest vectors (`InstructionSet`). Two regimes, both accurate to a few ulp of the float result:
 /// - |x| < 0.4: the odd Taylor series through x^11 (truncation error < 4e-8 relative);
 /// - otherwise: 1 - 2 / (e^(2|x|) + 1), with e^y = 2^k e^r, |r| <= ln2 / 2, and e^r by its degree-7
 ///   Taylor polynomial; |x| is capped at 9, where tanh rounds to 1 in float.
@@ -40,9 +42,23 @@ public enum FastTanh {
     return x.isNaN ? x : signed
   }
 
-  /// y[i] = tanh(x[i]) for `count` values.
-  @inlinable
+  /// y[i] = tanh(x[i]) for `count` values: the C kernel (CKernels/Tanh.c) on this CPU's widest
+  /// instruction set, bit for bit `value` (x and y may be the same buffer).
   public static func apply(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ count: Int) {
+    ephys_tanh_f32(x, y, count)
+  }
+
+  /// `apply` on one instruction-set path (at most `InstructionSet.supported`), for tests and benchmarks.
+  public static func apply(
+    _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ count: Int, on path: InstructionSet
+  ) {
+    precondition(path <= InstructionSet.supported, "this CPU has no \(path.name) path")
+    ephys_tanh_f32_isa(x, y, count, path.isa)
+  }
+
+  /// Naive twin of `apply`: `value` in a Swift loop (baseline x86-64 vectors).
+  @inlinable
+  public static func naiveApply(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ count: Int) {
     for i in 0..<count { y[i] = value(x[i]) }
   }
 }

@@ -37,9 +37,24 @@ public struct NearestSourceMap: Sendable {
 }
 
 /// col2im through a source map: window (y, x) reads column `map.rowSource[y] * map.width + map.colSource[x]`
-/// of `col` ([C*kh*kw, h*w], row stride `ldCol`) and adds it into `image` [C, H, W].
+/// of `col` ([C*kh*kw, h*w], row stride `ldCol`) and adds it into `image` [C, H, W]. Floats run the C
+/// kernel on the CPU's widest vectors (`VectorKernels`), other scalars `col2imGatherAddPortable`.
 @inlinable
 public func col2imGatherAdd<T: KernelScalar>(
+  _ col: UnsafePointer<T>, ldCol: Int, _ g: ConvGeometry, _ map: NearestSourceMap, _ image: UnsafeMutablePointer<T>
+) {
+  if T.self == Float.self {
+    VectorKernels.col2imGatherAdd(
+      UnsafeRawPointer(col).assumingMemoryBound(to: Float.self), ldCol: ldCol, g, map,
+      UnsafeMutableRawPointer(image).assumingMemoryBound(to: Float.self))
+    return
+  }
+  col2imGatherAddPortable(col, ldCol: ldCol, g, map, image)
+}
+
+/// `col2imGatherAdd` in Swift (baseline vectors): the twin of the C kernel and the path for Double.
+@inlinable
+public func col2imGatherAddPortable<T: KernelScalar>(
   _ col: UnsafePointer<T>, ldCol: Int, _ g: ConvGeometry, _ map: NearestSourceMap, _ image: UnsafeMutablePointer<T>
 ) {
   let oh = g.outHeight

@@ -116,9 +116,24 @@ public func maxPool2x2<T: KernelScalar>(
 }
 
 /// Values-only 2x2, stride-2 max pool (no argmax bookkeeping, so the loop vectorises): the same
-/// maxima as `maxPool2x2`, NaN propagating.
+/// maxima as `maxPool2x2`, NaN propagating. Floats run the C kernel on the CPU's widest vectors
+/// (`VectorKernels`), other scalars `maxPool2x2ValuesPortable`.
 @inlinable
 public func maxPool2x2Values<T: KernelScalar>(
+  _ input: UnsafePointer<T>, planes: Int, height: Int, width: Int, output: UnsafeMutablePointer<T>
+) {
+  if T.self == Float.self {
+    VectorKernels.maxPool2x2Values(
+      UnsafeRawPointer(input).assumingMemoryBound(to: Float.self), planes: planes, height: height, width: width,
+      output: UnsafeMutableRawPointer(output).assumingMemoryBound(to: Float.self))
+    return
+  }
+  maxPool2x2ValuesPortable(input, planes: planes, height: height, width: width, output: output)
+}
+
+/// `maxPool2x2Values` in Swift (baseline vectors): the twin of the C kernel and the path for Double.
+@inlinable
+public func maxPool2x2ValuesPortable<T: KernelScalar>(
   _ input: UnsafePointer<T>, planes: Int, height: Int, width: Int, output: UnsafeMutablePointer<T>
 ) {
   let oh = height / 2
