@@ -46,10 +46,11 @@ let package = Package(
       providers: [.apt(["zlib1g-dev"])]),
 
     // Float loops compiled per instruction set (baseline, AVX2, AVX-512F), chosen at run time; no FMA
-    // contraction, so every path gives the Swift twin's bits.
+    // contraction, so every path gives the Swift twin's bits; no builtins, so short row copies stay
+    // inline vector loops instead of becoming memcpy calls.
     .target(
       name: "CKernels",
-      cSettings: [.unsafeFlags(["-O3", "-ffp-contract=off", "-fno-math-errno"])]),
+      cSettings: [.unsafeFlags(["-O3", "-ffp-contract=off", "-fno-math-errno", "-fno-builtin"])]),
     // Raw-buffer kernels: each fast kernel has a naive twin that tests compare against.
     .target(
       name: "Kernels",

@@ -28,6 +28,8 @@ EPHYS_INLINE void gather_add_body(const float *restrict col, ptrdiff_t ldCol, co
               gathered = rs[y];
             }
             float *d = dst + offJ;
+            // Rows are short (16 to 40 floats): one vector at a time, not four.
+#pragma clang loop vectorize_width(8) interleave_count(1)
             for (ptrdiff_t x = 0; x < ow; x++) d[x] += expanded[x];
             continue;
           }

@@ -29,18 +29,18 @@ EPHYS_INLINE float tanh1(float x) {
   e = e * r + 1;
   float kb = k + 8388735.0f;
   uint32_t bits;
-  memcpy(&bits, &kb, 4);
+  __builtin_memcpy(&bits, &kb, 4);
   bits = (bits - 0x4B000000u) << 23;
   float scale;
-  memcpy(&scale, &bits, 4);
+  __builtin_memcpy(&scale, &bits, 4);
   float large = 1 - 2 / (e * scale + 1);
   float t = a < 0.4f ? small : large;
   uint32_t tb, xb;
-  memcpy(&tb, &t, 4);
-  memcpy(&xb, &x, 4);
+  __builtin_memcpy(&tb, &t, 4);
+  __builtin_memcpy(&xb, &x, 4);
   tb = (tb & 0x7FFFFFFFu) | (xb & 0x80000000u);
   float signedT;
-  memcpy(&signedT, &tb, 4);
+  __builtin_memcpy(&signedT, &tb, 4);
   return x != x ? x : signedT;
 }
 

@@ -43,8 +43,24 @@ public struct ConvGeometry: Sendable, Equatable {
 /// im2col: unfolds one image [channels, H, W] into columns [C*kh*kw, outH*outW], written with row
 /// stride `ldCol` (so several images can sit side by side in one wide matrix). Padding reads as 0.
 /// With `outputRows`, only the columns of those output rows (a band of outW * rows.count columns).
+/// Floats run the C kernel on the CPU's widest vectors (`VectorKernels`), other scalars `im2colPortable`.
 @inlinable
 public func im2col<T: KernelScalar>(
+  _ image: UnsafePointer<T>, _ g: ConvGeometry, _ col: UnsafeMutablePointer<T>, ldCol: Int,
+  outputRows: Range<Int>? = nil
+) {
+  if T.self == Float.self {
+    VectorKernels.im2col(
+      UnsafeRawPointer(image).assumingMemoryBound(to: Float.self), g,
+      UnsafeMutableRawPointer(col).assumingMemoryBound(to: Float.self), ldCol: ldCol, outputRows: outputRows)
+    return
+  }
+  im2colPortable(image, g, col, ldCol: ldCol, outputRows: outputRows)
+}
+
+/// `im2col` in Swift (baseline vectors): the twin of the C kernel and the path for Double.
+@inlinable
+public func im2colPortable<T: KernelScalar>(
   _ image: UnsafePointer<T>, _ g: ConvGeometry, _ col: UnsafeMutablePointer<T>, ldCol: Int,
   outputRows: Range<Int>? = nil
 ) {

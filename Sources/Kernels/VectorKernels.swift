@@ -21,15 +21,32 @@ public enum VectorKernels {
   ) {
     precondition(path <= InstructionSet.supported, "this CPU has no \(path.name) path")
     precondition(map.rowSource.count == g.outHeight && map.colSource.count == g.outWidth, "source map size")
-    var geometry = ephys_conv_geometry(
-      channels: g.channels, height: g.height, width: g.width, kernelH: g.kernelH, kernelW: g.kernelW,
-      strideH: g.strideH, strideW: g.strideW, padH: g.padH, padW: g.padW, dilationH: g.dilationH,
-      dilationW: g.dilationW, outHeight: g.outHeight, outWidth: g.outWidth)
+    var geometry = cGeometry(g)
     map.rowSource.withUnsafeBufferPointer { rs in
       map.colSource.withUnsafeBufferPointer { cs in
         ephys_col2im_gather_add_f32_isa(
           col, ldCol, &geometry, rs.baseAddress!, cs.baseAddress!, map.width, image, path.isa)
       }
     }
+  }
+
+  /// `im2colPortable` for floats: one image [channels, height, width] unfolded into columns with row
+  /// stride `ldCol`, for the output rows `outputRows` (all by default).
+  public static func im2col(
+    _ image: UnsafePointer<Float>, _ g: ConvGeometry, _ col: UnsafeMutablePointer<Float>, ldCol: Int,
+    outputRows: Range<Int>? = nil, on path: InstructionSet = .active
+  ) {
+    precondition(path <= InstructionSet.supported, "this CPU has no \(path.name) path")
+    let rows = outputRows ?? 0..<g.outHeight
+    var geometry = cGeometry(g)
+    ephys_im2col_f32_isa(image, &geometry, col, ldCol, rows.lowerBound, rows.upperBound, path.isa)
+  }
+
+  /// The geometry as the C kernels take it (output size included).
+  static func cGeometry(_ g: ConvGeometry) -> ephys_conv_geometry {
+    ephys_conv_geometry(
+      channels: g.channels, height: g.height, width: g.width, kernelH: g.kernelH, kernelW: g.kernelW,
+      strideH: g.strideH, strideW: g.strideW, padH: g.padH, padW: g.padW, dilationH: g.dilationH,
+      dilationW: g.dilationW, outHeight: g.outHeight, outWidth: g.outWidth)
   }
 }

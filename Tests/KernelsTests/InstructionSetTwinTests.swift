@@ -111,4 +111,39 @@ struct InstructionSetTwinTests {
       }
     }
   }
+
+  @Test("im2col: every path gives im2colPortable's bits, padded, strided, dilated and banded")
+  func im2col() {
+    let cases: [(ConvGeometry, Range<Int>?)] = [
+      (ConvGeometry(channels: 1, height: 28, width: 42, kernelH: 4, kernelW: 4), nil),
+      (ConvGeometry(channels: 20, height: 12, width: 19, kernelH: 4, kernelW: 4), nil),
+      (ConvGeometry(channels: 3, height: 17, width: 23, kernelH: 3, kernelW: 3, padH: 1, padW: 1), 4..<9),
+      (ConvGeometry(channels: 2, height: 15, width: 16, kernelH: 5, kernelW: 3, strideH: 2, strideW: 3, padH: 2), nil),
+      (
+        ConvGeometry(
+          channels: 2, height: 9, width: 9, kernelH: 3, kernelW: 3, padH: 3, padW: 3, dilationH: 2, dilationW: 2),
+        nil
+      ),
+    ]
+    for (g, rows) in cases {
+      let image = Self.values(g.channels * g.height * g.width, seed: 5)
+      let band = (rows ?? 0..<g.outHeight).count * g.outWidth
+      let ldCol = band + 5
+      var twin = [Float](repeating: 3, count: g.columnRows * ldCol)
+      image.withUnsafeBufferPointer { pi in
+        twin.withUnsafeMutableBufferPointer {
+          im2colPortable(pi.baseAddress!, g, $0.baseAddress!, ldCol: ldCol, outputRows: rows)
+        }
+      }
+      for path in Self.paths {
+        var y = [Float](repeating: 3, count: twin.count)
+        image.withUnsafeBufferPointer { pi in
+          y.withUnsafeMutableBufferPointer {
+            VectorKernels.im2col(pi.baseAddress!, g, $0.baseAddress!, ldCol: ldCol, outputRows: rows, on: path)
+          }
+        }
+        #expect(Self.sameBits(y, twin), "\(path.name), \(g)")
+      }
+    }
+  }
 }

@@ -50,6 +50,13 @@ void ephys_col2im_gather_add_f32_isa(const float *col, ptrdiff_t ldCol, const ep
                                      const ptrdiff_t *rowSource, const ptrdiff_t *colSource, ptrdiff_t mapWidth,
                                      float *image, ephys_isa isa);
 
+/// im2col of one image [channels, height, width] for output rows [rowStart, rowEnd): bit for bit
+/// `im2colPortable` (Swift); `col` rows have stride ldCol.
+void ephys_im2col_f32(const float *image, const ephys_conv_geometry *g, float *col, ptrdiff_t ldCol,
+                      ptrdiff_t rowStart, ptrdiff_t rowEnd);
+void ephys_im2col_f32_isa(const float *image, const ephys_conv_geometry *g, float *col, ptrdiff_t ldCol,
+                          ptrdiff_t rowStart, ptrdiff_t rowEnd, ephys_isa isa);
+
 #ifdef __cplusplus
 }
 #endif
