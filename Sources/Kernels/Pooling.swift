@@ -153,6 +153,42 @@ public func maxPool2x2ValuesPortable<T: KernelScalar>(
   }
 }
 
+/// Backward of the 2x2, stride-2 max pool from its input: each window's winner (recomputed by
+/// `maxPool2x2`'s rule: first maximum in row-major order, NaN wins) gains dL/dOutput in `gradInput`
+/// [planes, height, width] (accumulated; the other pixels are left as they are). Floats run the C kernel
+/// on the CPU's widest vectors (`VectorKernels`), other scalars `maxPool2x2BackwardPortable`.
+@inlinable
+public func maxPool2x2Backward<T: KernelScalar>(
+  _ input: UnsafePointer<T>, gradOutput: UnsafePointer<T>, planes: Int, height: Int, width: Int,
+  gradInput: UnsafeMutablePointer<T>
+) {
+  if T.self == Float.self {
+    VectorKernels.maxPool2x2Backward(
+      UnsafeRawPointer(input).assumingMemoryBound(to: Float.self),
+      gradOutput: UnsafeRawPointer(gradOutput).assumingMemoryBound(to: Float.self), planes: planes, height: height,
+      width: width, gradInput: UnsafeMutableRawPointer(gradInput).assumingMemoryBound(to: Float.self))
+    return
+  }
+  maxPool2x2BackwardPortable(
+    input, gradOutput: gradOutput, planes: planes, height: height, width: width, gradInput: gradInput)
+}
+
+/// `maxPool2x2Backward` as `maxPool2x2` (winners) then `maxPool2dBackward` (scatter): the twin of the
+/// C kernel and the path for Double.
+@inlinable
+public func maxPool2x2BackwardPortable<T: KernelScalar>(
+  _ input: UnsafePointer<T>, gradOutput: UnsafePointer<T>, planes: Int, height: Int, width: Int,
+  gradInput: UnsafeMutablePointer<T>
+) {
+  let outPlane = (height / 2) * (width / 2)
+  var maxima = [T](repeating: 0, count: planes * outPlane)
+  var winners = [Int](repeating: 0, count: planes * outPlane)
+  maxPool2x2(input, planes: planes, height: height, width: width, output: &maxima, indices: &winners)
+  maxPool2dBackward(
+    gradOutput: gradOutput, indices: winners, planes: planes, outPlane: outPlane, inPlane: height * width,
+    gradInput: gradInput)
+}
+
 /// Max-pool backward: scatters dL/dOutput onto the recorded argmax pixels (gradInput accumulates).
 @inlinable
 public func maxPool2dBackward<T: KernelScalar>(

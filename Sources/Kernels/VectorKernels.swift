@@ -13,6 +13,16 @@ public enum VectorKernels {
     ephys_maxpool2x2_f32_isa(input, planes, height, width, output, path.isa)
   }
 
+  /// `maxPool2x2BackwardPortable` for floats: each 2x2 window's winner in `input` gains dL/dOutput in
+  /// `gradInput` [planes, height, width].
+  public static func maxPool2x2Backward(
+    _ input: UnsafePointer<Float>, gradOutput: UnsafePointer<Float>, planes: Int, height: Int, width: Int,
+    gradInput: UnsafeMutablePointer<Float>, on path: InstructionSet = .active
+  ) {
+    precondition(path <= InstructionSet.supported, "this CPU has no \(path.name) path")
+    ephys_maxpool2x2_backward_f32_isa(input, gradOutput, planes, height, width, gradInput, path.isa)
+  }
+
   /// `col2imGatherAddPortable` for floats: col2im through a nearest-upsampling source map, added into
   /// `image` [channels, height, width].
   public static func col2imGatherAdd(

@@ -146,4 +146,40 @@ struct InstructionSetTwinTests {
       }
     }
   }
+
+  @Test(
+    "2x2 max pool backward: every path gives maxPool2x2BackwardPortable's bits, ties and NaN included",
+    arguments: [(1, 2, 2), (3, 5, 7), (4, 25, 39), (2, 8, 64)])
+  func maxPoolBackward(_ shape: (Int, Int, Int)) {
+    let (planes, h, w) = shape
+    // Coarse values so that windows hold ties; a NaN in the last window.
+    var x = Self.values(planes * h * w, seed: 4).map { $0.isFinite ? ($0 / 4).rounded() : $0 }
+    x[x.count - 1] = .nan
+    let g = Self.values(planes * (h / 2) * (w / 2), seed: 6, scale: 1).map { $0.isNaN ? 0.25 : $0 }
+    let start = Self.values(planes * h * w, seed: 8, scale: 1).map { $0.isNaN ? -0.0 : $0 }
+    var twin = start
+    x.withUnsafeBufferPointer { px in
+      g.withUnsafeBufferPointer { pg in
+        twin.withUnsafeMutableBufferPointer {
+          maxPool2x2BackwardPortable(
+            px.baseAddress!, gradOutput: pg.baseAddress!, planes: planes, height: h, width: w,
+            gradInput: $0.baseAddress!)
+        }
+      }
+    }
+    #expect(!Self.sameBits(twin, start))
+    for path in Self.paths {
+      var y = start
+      x.withUnsafeBufferPointer { px in
+        g.withUnsafeBufferPointer { pg in
+          y.withUnsafeMutableBufferPointer {
+            VectorKernels.maxPool2x2Backward(
+              px.baseAddress!, gradOutput: pg.baseAddress!, planes: planes, height: h, width: w,
+              gradInput: $0.baseAddress!, on: path)
+          }
+        }
+      }
+      #expect(Self.sameBits(y, twin), "\(path.name), \(shape)")
+    }
+  }
 }

@@ -35,6 +35,13 @@ void ephys_maxpool2x2_f32(const float *in, ptrdiff_t planes, ptrdiff_t h, ptrdif
 void ephys_maxpool2x2_f32_isa(const float *in, ptrdiff_t planes, ptrdiff_t h, ptrdiff_t w, float *out,
                               ephys_isa isa);
 
+/// Backward of the 2x2, stride-2 max pool: each window's winner (recomputed from `in` by `maxPool2x2`'s
+/// rule) gains dL/dOutput in `gin` [planes, h, w]; bit for bit `maxPool2x2BackwardPortable` (Swift).
+void ephys_maxpool2x2_backward_f32(const float *in, const float *gout, ptrdiff_t planes, ptrdiff_t h, ptrdiff_t w,
+                                   float *gin);
+void ephys_maxpool2x2_backward_f32_isa(const float *in, const float *gout, ptrdiff_t planes, ptrdiff_t h, ptrdiff_t w,
+                                       float *gin, ephys_isa isa);
+
 /// A convolution's geometry as `ConvGeometry` (Swift) holds it, output size included.
 typedef struct {
   ptrdiff_t channels, height, width, kernelH, kernelW, strideH, strideW, padH, padW, dilationH, dilationW;

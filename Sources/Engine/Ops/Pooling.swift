@@ -96,13 +96,9 @@ public func maxPool<T: KernelScalar>(
           gout.withUnsafeBufferPointer { pg in
             let (src, gp) = (px.baseAddress!, pg.baseAddress!)
             Parallel.forEachRange(planes, minimum: minimum) { r, _ in
-              var maxima = [T](repeating: 0, count: r.count * outPlane)
-              var winners = [Int](repeating: 0, count: r.count * outPlane)
-              maxPool2x2(
-                src + r.lowerBound * inPlane, planes: r.count, height: h, width: w, output: &maxima, indices: &winners)
-              maxPool2dBackward(
-                gradOutput: gp + r.lowerBound * outPlane, indices: winners, planes: r.count, outPlane: outPlane,
-                inPlane: inPlane, gradInput: dx + r.lowerBound * inPlane)
+              maxPool2x2Backward(
+                src + r.lowerBound * inPlane, gradOutput: gp + r.lowerBound * outPlane, planes: r.count, height: h,
+                width: w, gradInput: dx + r.lowerBound * inPlane)
             }
           }
         }
