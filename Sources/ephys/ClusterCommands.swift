@@ -25,12 +25,14 @@ struct Merge: ParsableCommand {
     }
     let start = Date()
     var bar: ProgressBar? = nil
+    var statisticsBar = StatisticsProgress(label: "merge")
     let outcome = try ProtocolRunner.merge(
       dirs, output: out, nwb: nwb, notice: note,
       progress: { done, total in
         if bar == nil { bar = ProgressBar(total: total, label: "merge", unit: "stim", start: start) }
         bar!.update(done, items: done)
-      })
+      },
+      statisticsProgress: { statisticsBar.update($0, $1) })
     say(
       "merged \(dirs.count) shards: \(outcome.stimuli) stimuli, \(outcome.units) units in \(String(format: "%.1f", Date().timeIntervalSince(start))) s"
     )

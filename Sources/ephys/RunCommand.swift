@@ -55,22 +55,14 @@ struct Run: ParsableCommand {
       )
       return
     }
-    // Statistics of large runs take minutes (about 0.3 ms per unit on 2 cores): shown from 100,000 units.
-    var statisticsBar: ProgressBar? = nil
+    var statisticsBar = StatisticsProgress(label: spec.name)
     let outcome = try ProtocolRunner.run(
       spec, output: out, seed: seed, notice: note,
       progress: { done, total in
         if bar == nil { bar = ProgressBar(total: total, label: spec.name, unit: "stim", start: start) }
         bar!.update(done, items: done)
       },
-      statisticsProgress: { done, total in
-        guard total >= 100_000 else { return }
-        if statisticsBar == nil {
-          statisticsBar = ProgressBar(
-            total: total, label: "\(spec.name) statistics", unit: "units", start: Date())
-        }
-        statisticsBar!.update(done, items: done)
-      })
+      statisticsProgress: { statisticsBar.update($0, $1) })
     let silent = outcome.silentUnits.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
     say(
       "\(outcome.stimuli) stimuli, \(outcome.units) units recorded (silent, excluded: \(silent)) in \(String(format: "%.1f", Date().timeIntervalSince(start))) s"

@@ -63,9 +63,11 @@ extension ProtocolRunner {
   /// file and weights on disk are still the ones the shards recorded, then streams the shards' rows in
   /// stimulus order through the same accumulators and writes the same files. Memory stays at one batch
   /// of rows plus the accumulators; the output replaces `output` (default: the protocol's) only on success.
+  /// `progress(stimuli done, total)` follows the replay, `statisticsProgress(units done, total)` the
+  /// statistics.
   public static func merge(
     _ dirs: [String], output: String? = nil, nwb: Bool = false, notice: (String) -> Void = { _ in },
-    progress: (Int, Int) -> Void = { _, _ in }
+    progress: (Int, Int) -> Void = { _, _ in }, statisticsProgress: (Int, Int) -> Void = { _, _ in }
   ) throws -> RunOutcome {
     let shards = try checkShards(dirs)
     let inputs = shards[0].manifest.inputs
@@ -97,8 +99,10 @@ extension ProtocolRunner {
     let temporary = try OutputFolder.begin(folder, notice: notice)
     do {
       if p.writeResponses { try checkDiskSpace(for: spec, layers: plan.layers, net: net, in: temporary) }
-      var outcome = try finishRun(temporary, loaded.spec, plan: plan, spec: spec, net: net, seed: inputs.seed) {
-        responsesPath in
+      var outcome = try finishRun(
+        temporary, loaded.spec, plan: plan, spec: spec, net: net, seed: inputs.seed,
+        statisticsProgress: statisticsProgress
+      ) { responsesPath in
         var accumulator = try RecordingAccumulator(plan, prepared: prepared, responsesPath: responsesPath)
         for (dir, m) in shards {
           try replayShard(dir, m, batchSize: plan.batchSize, into: &accumulator)
