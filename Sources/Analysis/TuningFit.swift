@@ -60,7 +60,7 @@ public enum TuningModel: Sendable, Equatable {
 /// One tuning curve's residuals and Jacobian for `leastSquares`, without allocating per iteration: the
 /// shape terms of the last residual evaluation are kept and reused when the solver asks for the Jacobian
 /// at the same parameters (it does after every accepted step).
-final class TuningResiduals: @unchecked Sendable {
+final class TuningResiduals {
   let model: TuningModel
   let x: [Double]
   let y: [Double]

@@ -8,7 +8,8 @@
 #define EPHYS_INLINE static inline __attribute__((always_inline))
 
 #if defined(__x86_64__)
-/// Defines name_isa (the chosen path) and name (the active path) for body(PARAMS) called with ARGS.
+/// Defines name_avx512, name_avx2 and name_baseline, each running body ARGS with PARAMS, and
+/// name_on(isa, &f), which sets f to the variant for `isa`.
 #define EPHYS_VARIANTS(name, body, PARAMS, ARGS)                                        \
   __attribute__((target("avx512f"))) static void name##_avx512 PARAMS { body ARGS; }  \
   __attribute__((target("avx2"))) static void name##_avx2 PARAMS { body ARGS; }       \
