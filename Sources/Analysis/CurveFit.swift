@@ -10,16 +10,18 @@ public struct LeastSquaresSolution: Sendable, Equatable {
   public var residualSS: Double
   public var r2: Double
   public var converged: Bool
+  /// True when the solver was stopped because `abandon` held for an iterate (then `converged` is false).
+  public var abandoned: Bool = false
 }
 
 /// Minimises sum_i (model(i, p) - y_i)^2 over p from `start` with GSL's multifit_nlinear trust-region
 /// Levenberg-Marquardt solver and the analytic Jacobian `jacobian(i, p)` (d model(i, p) / d p); up to
 /// 500 iterations, tolerances 1e-12 on step, gradient and residual. Returns nil when the solver cannot
 /// start or ends on non-finite parameters. `i` indexes the data points, so one call can fit several
-/// curves that share parameters.
+/// curves that share parameters. `abandon` as in the buffered form below.
 public func leastSquares(
   points y: [Double], start: [Double], model: @escaping (Int, [Double]) -> Double,
-  jacobian: @escaping (Int, [Double]) -> [Double]
+  jacobian: @escaping (Int, [Double]) -> [Double], abandon: ((UnsafeBufferPointer<Double>) -> Bool)? = nil
 ) -> LeastSquaresSolution? {
   let n = y.count
   let k = start.count
@@ -34,17 +36,21 @@ public func leastSquares(
       for i in 0..<n {
         for (c, g) in jacobian(i, q).enumerated() where c < k { j[i * k + c] = g }
       }
-    })
+    }, abandon: abandon)
 }
 
 /// The same solver with the residuals and Jacobian evaluated whole into the solver's buffers, for
 /// models that fit many times (no allocation per iteration): `residuals(p, r)` writes
 /// r_i = model(i, p) - y_i for the n points, `jacobian(p, J)` writes d model(i, p) / d p_c at J[i * k + c]
-/// (row-major n x k, k = start.count). `y` gives n and the R^2 reference.
+/// (row-major n x k, k = start.count). `y` gives n and the R^2 reference. `abandon(p)`, when given, is
+/// asked after every iteration: once it holds, the solver stops there and reports `abandoned` and not
+/// converged (for fits running along a valley that has no minimum, such as a tuning curve's width growing
+/// without bound); the iterations are otherwise those of `gsl_multifit_nlinear_driver`.
 public func leastSquares(
   points y: [Double], start: [Double],
   residuals: @escaping (UnsafeBufferPointer<Double>, UnsafeMutableBufferPointer<Double>) -> Void,
-  jacobian: @escaping (UnsafeBufferPointer<Double>, UnsafeMutableBufferPointer<Double>) -> Void
+  jacobian: @escaping (UnsafeBufferPointer<Double>, UnsafeMutableBufferPointer<Double>) -> Void,
+  abandon: ((UnsafeBufferPointer<Double>) -> Bool)? = nil
 ) -> LeastSquaresSolution? {
   let n = y.count
   let k = start.count
@@ -118,8 +124,8 @@ public func leastSquares(
   let previous = gsl_set_error_handler_off()
   defer { gsl_set_error_handler(previous) }
   guard gsl_multifit_nlinear_init(x0, &fdf, w) == GSL_SUCCESS else { return nil }
-  var info: Int32 = 0
-  let status = gsl_multifit_nlinear_driver(500, 1e-12, 1e-12, 1e-12, nil, nil, &info, w)
+  let (status, abandoned) = drive(
+    w, maxIterations: 500, tolerance: 1e-12, abandon: abandon.map { test in { test(problem.read($0)) } })
   let position = gsl_multifit_nlinear_position(w)!
   let p = (0..<k).map { gsl_vector_get(position, $0) }
   guard p.allSatisfy(\.isFinite) else { return nil }
@@ -134,5 +140,28 @@ public func leastSquares(
   let se = (0..<k).map { (max(0, gsl_matrix_get(covar, $0, $0)) * scale).squareRoot() }
   return LeastSquaresSolution(
     parameters: p, standardErrors: se, residualSS: sse, r2: sst > 0 ? 1 - sse / sst : .nan,
-    converged: status == GSL_SUCCESS)
+    converged: status == GSL_SUCCESS && !abandoned, abandoned: abandoned)
+}
+
+/// Iterates the solver as `gsl_multifit_nlinear_driver` does (no progress on the first step ends it;
+/// step, gradient and residual tests with one tolerance; at most `maxIterations`), and stops early when
+/// `abandon` holds for the new position. Returns GSL's status (GSL_SUCCESS when a tolerance was met) and
+/// whether it was abandoned.
+private func drive(
+  _ w: UnsafeMutablePointer<gsl_multifit_nlinear_workspace>, maxIterations: Int, tolerance: Double,
+  abandon: ((UnsafePointer<gsl_vector>) -> Bool)?
+) -> (status: Int32, abandoned: Bool) {
+  var info: Int32 = 0
+  var iteration = 0
+  var status: Int32
+  repeat {
+    status = gsl_multifit_nlinear_iterate(w)
+    if status == GSL_ENOPROG && iteration == 0 { return (Int32(GSL_EMAXITER), false) }
+    iteration += 1
+    if let abandon, abandon(gsl_multifit_nlinear_position(w)) { return (Int32(GSL_CONTINUE), true) }
+    status = gsl_multifit_nlinear_test(tolerance, tolerance, tolerance, &info, w)
+  } while status == GSL_CONTINUE && iteration < maxIterations
+  if status == GSL_ETOLF || status == GSL_ETOLX || status == GSL_ETOLG { status = Int32(GSL_SUCCESS) }
+  if iteration >= maxIterations && status != GSL_SUCCESS { status = Int32(GSL_EMAXITER) }
+  return (status, false)
 }

@@ -113,7 +113,8 @@ final class TuningResiduals {
 }
 
 /// A fitted tuning curve: parameters [B, A, preferred, width], their standard errors (covariance
-/// scaled by the residual variance, as scipy.optimize.curve_fit), R^2 and whether the solver converged.
+/// scaled by the residual variance, as scipy.optimize.curve_fit), R^2 and whether the solver converged
+/// (false too for a degenerate fit, stopped where it was).
 public struct TuningFit: Sendable, Equatable {
   public var model: TuningModel
   public var parameters: [Double]
@@ -121,6 +122,10 @@ public struct TuningFit: Sendable, Equatable {
   public var r2: Double
   public var residualSS: Double
   public var converged: Bool
+  /// The fit was stopped because |A| exceeded `TuningModel.degenerateAmplitude` times the data's range:
+  /// the curve has no Gaussian peak to fit (flat or dipped), and the solver trades baseline against
+  /// amplitude while the width grows without bound (orientation fits reached sigma ~ 1e5 degrees).
+  public var degenerate: Bool = false
 
   public var baseline: Double { parameters[0] }
   public var amplitude: Double { parameters[1] }
@@ -142,7 +147,9 @@ public struct TuningFit: Sendable, Equatable {
 /// Fits `model` to (x, y) by nonlinear least squares (GSL multifit_nlinear, Levenberg-Marquardt trust
 /// region, analytic Jacobian). The start is B = min y, A = max y - min y, preferred = x at the maximum,
 /// width 30 (Gaussians on a periodic axis: period/6; non-periodic: a quarter of the x range; von Mises 2),
-/// unless `start` is given. Returns nil with fewer than 5 points or a flat curve.
+/// unless `start` is given. Returns nil with fewer than 5 points or a flat curve. A fit whose amplitude
+/// leaves `degenerateAmplitude` times the data's range is stopped there and marked degenerate (not
+/// converged).
 public func fitTuning(x: [Double], y: [Double], model: TuningModel, start: [Double]? = nil) -> TuningFit? {
   let n = x.count
   guard n == y.count, n >= 5, y.allSatisfy(\.isFinite), let lo = y.min(), let hi = y.max(), hi > lo else { return nil }
@@ -155,9 +162,11 @@ public func fitTuning(x: [Double], y: [Double], model: TuningModel, start: [Doub
   }
   let p0 = start ?? [lo, hi - lo, peak, width]
   let curve = TuningResiduals(model: model, x: x, y: y)
+  let amplitudeLimit = TuningModel.degenerateAmplitude * (hi - lo)
   guard
     let solution = leastSquares(
-      points: y, start: p0, residuals: { p, r in curve.residuals(p, r) }, jacobian: { p, j in curve.jacobian(p, j) })
+      points: y, start: p0, residuals: { p, r in curve.residuals(p, r) }, jacobian: { p, j in curve.jacobian(p, j) },
+      abandon: { p in !(abs(p[1]) <= amplitudeLimit) })
   else { return nil }
   var p = solution.parameters
   // Canonical form: positive width, preferred value within one period.
@@ -170,7 +179,15 @@ public func fitTuning(x: [Double], y: [Double], model: TuningModel, start: [Doub
   if case .vonMises = model {} else { p[3] = abs(p[3]) }
   return TuningFit(
     model: model, parameters: p, standardErrors: solution.standardErrors, r2: solution.r2,
-    residualSS: solution.residualSS, converged: solution.converged)
+    residualSS: solution.residualSS, converged: solution.converged, degenerate: solution.abandoned)
+}
+
+extension TuningModel {
+  /// A tuning fit is degenerate once its amplitude exceeds this multiple of the data's range (max - min):
+  /// a curve that peaks within the data needs |A| of about the range, while on a flat or dipped curve
+  /// the solver follows a valley without minimum (A -> infinity, B -> -infinity, width -> infinity) and
+  /// would run to its 500-iteration cap (12% of the orientation protocol's fits did, 71% of its iterations).
+  public static let degenerateAmplitude = 100.0
 }
 
 /// How attention changed a unit's fitted tuning (McAdams & Maunsell 1999): amplitude ratio A_att/A_un,

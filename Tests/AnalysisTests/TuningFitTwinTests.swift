@@ -58,7 +58,8 @@ struct TuningFitTwinTests {
       let twin = try #require(
         leastSquares(
           points: y, start: start, model: { i, p in model.value(x[i], p) },
-          jacobian: { i, p in Self.gradient(model, x[i], p) }))
+          jacobian: { i, p in Self.gradient(model, x[i], p) },
+          abandon: { p in !(abs(p[1]) <= TuningModel.degenerateAmplitude * (hi - lo)) }))
       var p = twin.parameters
       if case .gaussian = model {
       } else {
@@ -69,9 +70,27 @@ struct TuningFitTwinTests {
       #expect(fast.parameters == p, "curve \(curve)")
       #expect(fast.standardErrors == twin.standardErrors, "curve \(curve)")
       #expect(fast.converged == twin.converged, "curve \(curve)")
+      #expect(fast.degenerate == twin.abandoned, "curve \(curve)")
       #expect(fast.residualSS == twin.residualSS, "curve \(curve)")
       checked += 1
     }
     #expect(checked == 60)
+  }
+
+  @Test("a dipped curve is stopped as degenerate; a peaked one converges as before")
+  func degenerate() throws {
+    let x = (0..<20).map { Double($0) * 9 }
+    let model = TuningModel.wrappedGaussian(period: 180)
+    func curve(_ amplitude: Double) -> [Double] {
+      x.map { v in 1 + amplitude * exp(-pow(min(abs(v - 90), 180 - abs(v - 90)), 2) / (2 * 20 * 20)) }
+    }
+    // A dip has no Gaussian peak: without the stop the solver ran to its 500-iteration cap with the
+    // width near 1e5 degrees.
+    let dip = try #require(fitTuning(x: x, y: curve(-0.5), model: model))
+    #expect(dip.degenerate && !dip.converged)
+    #expect(abs(dip.amplitude) > TuningModel.degenerateAmplitude * 0.5)
+    let peak = try #require(fitTuning(x: x, y: curve(0.5), model: model))
+    #expect(!peak.degenerate && peak.converged)
+    #expect(abs(peak.preferred - 90) < 1e-6 && abs(peak.width - 20) < 1e-6 && abs(peak.amplitude - 0.5) < 1e-9)
   }
 }
