@@ -20,6 +20,7 @@ let package = Package(
     .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
     .package(url: "https://github.com/apple/swift-numerics", from: "1.0.0"),
     .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
+    .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
   ],
   targets: [
     // C libraries from Debian's -dev packages.
@@ -95,9 +96,13 @@ let package = Package(
     .target(name: "NWB", dependencies: ["CHDF5"], swiftSettings: fastSettings),
     // Statistics on GSL.
     .target(name: "Analysis", dependencies: ["CGSL"], swiftSettings: fastSettings),
+    // ONNX files (protobuf, external data) and a graph executor on the engine: any exported network.
+    .target(
+      name: "ONNX", dependencies: ["Engine", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
+      swiftSettings: fastSettings),
     // Models built on the engine.
     .target(
-      name: "Models", dependencies: ["Engine", "Datasets", "ImageIO", "Stimuli", "ModelInterface"],
+      name: "Models", dependencies: ["Engine", "Datasets", "ImageIO", "Stimuli", "ModelInterface", "ONNX"],
       swiftSettings: fastSettings),
     // The command-line shell.
     .executableTarget(
@@ -109,6 +114,7 @@ let package = Package(
       swiftSettings: fastSettings),
 
     .testTarget(name: "KernelsTests", dependencies: ["Kernels"]),
+    .testTarget(name: "ONNXTests", dependencies: ["Engine", "ONNX", "Fuzzing"]),
     .testTarget(
       name: "AttributionTests", dependencies: ["Engine", "Attribution", "Models", "Datasets"],
       resources: [.copy("Fixtures")]),
@@ -116,7 +122,7 @@ let package = Package(
     .testTarget(name: "NWBTests", dependencies: ["NWB"]),
     .testTarget(name: "ModelInterfaceTests", dependencies: ["Engine", "Stimuli", "ModelInterface"]),
     // The command line as a user runs it: subprocesses of the built `ephys` (fuzzing, kill -9).
-    .testTarget(name: "ephysTests", dependencies: ["Engine", "Datasets", "ephys"]),
+    .testTarget(name: "ephysTests", dependencies: ["Engine", "Datasets", "ONNX", "ephys"]),
     .testTarget(name: "AnalysisTests", dependencies: ["Analysis"], resources: [.copy("Fixtures")]),
     .testTarget(
       name: "WorkbenchTests",

@@ -6,9 +6,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# python3-torchvision: the zoo's .pth parity test runs torchvision itself (Debian's build, torch 1.13).
+# python3-torchvision: the zoo's .pth parity test runs torchvision itself (Debian's build, torch 1.13);
+# python3-onnx: the ONNX parity fixtures are exported by torch.onnx.export and saved with external data.
 packages=(libopenblas-dev libgsl-dev libcairo2-dev libpng-dev libturbojpeg0-dev zlib1g-dev libhdf5-dev pkg-config python3 ca-certificates
-  python3-torchvision)
+  python3-torchvision python3-onnx)
 python3 -m pip --version >/dev/null 2>&1 || packages+=(python3-pip)
 # Extra Debian packages named on the command line (the test command adds slurm-wlm and munge).
 packages+=("$@")

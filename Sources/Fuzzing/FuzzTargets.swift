@@ -33,7 +33,7 @@ public struct FuzzTarget: Sendable {
   /// canvas, the first and last stimulus rendered, the montage, and the condition table of small sweeps.
   public static let protocolFile = FuzzTarget(name: "protocol", fileExtension: "yaml", text: true) { path, _, _ in
     let p = try ProtocolFile.load(path)
-    let c = ProtocolFile.inputCanvas(p.architecture, stimulus: p.stimulus)
+    let c = ProtocolFile.inputCanvas(p.architecture, weights: p.weights, stimulus: p.stimulus)
     let spec = try ProtocolRunner.materialize(p.stimulus, height: c.height, width: c.width, seed: p.seed)
     try renderSample(spec)
   }

@@ -86,22 +86,32 @@ public enum ProtocolFile {
     // model
     var architecture = ""
     var weights = ""
+    var weightsNode: Node? = nil
     if let mn = r.require(m, "model", "", in: root),
       let mm = r.mapping(mn, "model", allowed: ["architecture", "weights"])
     {
       if let a = r.require(mm, "architecture", "model", in: mn),
-        let v = r.choice(a, "model.architecture", ModelRegistry.names)
+        let v = r.choice(a, "model.architecture", ModelRegistry.allNames)
       {
         architecture = v
       }
       if let w = r.require(mm, "weights", "model", in: mn), let v = r.string(w, "model.weights") {
+        weightsNode = w
         weights = v == "random" ? v : resolve(v)
         if v != "random" && !FileManager.default.fileExists(atPath: weights) {
           r.log.add(w, "model.weights", "no such file: \(weights) (or 'random' for the default initialisation)")
         }
       }
     }
-    let entry = ModelRegistry.entry(architecture)
+    var entry = ModelRegistry.entry(architecture)
+    if entry == nil, ModelRegistry.importers.contains(where: { $0.name == architecture }), let w = weightsNode,
+      FileManager.default.fileExists(atPath: weights)
+    {
+      // An imported network: its layers and geometry come from the file itself.
+      do { entry = try ModelRegistry.entry(architecture, file: weights) } catch {
+        r.log.add(w, "model.weights", "\(error)")
+      }
+    }
     let layerNames = entry?.layers.map(\.name) ?? []
 
     // stimulus: a file or inline
@@ -313,7 +323,7 @@ public enum ProtocolFile {
     }
 
     if let stimulus, let entry, log.issues.isEmpty {
-      let input = inputCanvas(architecture, stimulus: stimulus)
+      let input = inputCanvas(architecture, weights: weights, stimulus: stimulus)
       if let c = stimulus.canvas, !entry.variableSize, c.height != input.height || c.width != input.width {
         r.log.add(
           m["stimulus"], "stimulus.canvas",
@@ -347,9 +357,11 @@ public enum ProtocolFile {
 
   /// The input canvas (height, width) a protocol runs at, pixels: the stimulus's canvas for a model
   /// that takes any size, else the model's own size.
-  public static func inputCanvas(_ architecture: String, stimulus: StimulusRequest? = nil) -> (height: Int, width: Int)
-  {
-    guard let entry = ModelRegistry.entry(architecture) else { return (28, 42) }  // validated names are registered
+  public static func inputCanvas(_ architecture: String, weights: String, stimulus: StimulusRequest? = nil) -> (
+    height: Int, width: Int
+  ) {
+    // Validated names are registered (an imported network's file was read during validation).
+    guard let entry = try? ModelRegistry.entry(architecture, file: weights) else { return (28, 42) }
     if entry.variableSize, let c = stimulus?.canvas { return c }
     return (entry.height, entry.width)
   }

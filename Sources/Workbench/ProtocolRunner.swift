@@ -98,10 +98,10 @@ public enum ProtocolRunner {
   /// Loads the protocol's model from the registry, wrapped in its recording adapter at the
   /// protocol's input size.
   public static func loadModel(_ p: ProtocolSpec) throws -> RecordableModel {
-    guard let entry = ModelRegistry.entry(p.architecture) else {
-      throw RecordingError("no model called '\(p.architecture)' (\(ModelRegistry.names.joined(separator: ", ")))")
+    guard let entry = try ModelRegistry.entry(p.architecture, file: p.weights) else {
+      throw RecordingError("no model called '\(p.architecture)' (\(ModelRegistry.allNames.joined(separator: ", ")))")
     }
-    let input = ProtocolFile.inputCanvas(p.architecture, stimulus: p.stimulus)
+    let input = ProtocolFile.inputCanvas(p.architecture, weights: p.weights, stimulus: p.stimulus)
     return try entry.recordable(weights: p.weights, height: input.height, width: input.width)
   }
 

@@ -164,7 +164,7 @@ public enum RunNWB {
     }
     let p = try ProtocolFile.load(file)
     let seed = (summary["seed"] as? Int).flatMap { UInt64(exactly: $0) } ?? p.seed
-    let input = ProtocolFile.inputCanvas(p.architecture, stimulus: p.stimulus)
+    let input = ProtocolFile.inputCanvas(p.architecture, weights: p.weights, stimulus: p.stimulus)
     let spec = try ProtocolRunner.materialize(p.stimulus, height: input.height, width: input.width, seed: seed)
     if let n = summary["stimuli"] as? Int, n != spec.count {
       throw NWBError("\(file) now gives \(spec.count) stimuli, the run in \(dir) had \(n): pass the protocol it ran")

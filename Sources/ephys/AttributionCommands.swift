@@ -38,10 +38,10 @@ struct Attribute: ParsableCommand {
   @Option(help: "Also write PNG overlays (map over image, colour bar) into this folder.") var png: String?
 
   func run() throws {
-    let entry = try registryEntry(model)
     guard weights == "random" || FileManager.default.fileExists(atPath: weights) else {
       throw ValidationError("no such weights file: \(weights) (or 'random')")
     }
+    let entry = try registryEntry(model, weights: weights)
     let stored = try NPY.read(input)
     guard stored.shape.count == 4, stored.shape.allSatisfy({ $0 > 0 }) else {
       throw ValidationError("\(input): expected [N, C, H, W], got \(stored.shape)")
@@ -134,10 +134,10 @@ struct PointingGameCommand: ParsableCommand {
   @Option(help: "Output folder.") var out = "Reports/pointing-game"
 
   func run() throws {
-    let entry = try registryEntry(model)
     guard FileManager.default.fileExists(atPath: weights) || weights == "random" else {
       throw ValidationError("no such weights file: \(weights)")
     }
+    let entry = try registryEntry(model, weights: weights)
     var chosen = AttributionMethod.allCases
     if let methods {
       chosen = try methods.split(separator: ",").map {

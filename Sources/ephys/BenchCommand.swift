@@ -38,10 +38,30 @@ struct Bench: ParsableCommand {
   @Option(help: "The protocol timed by --protocol.") var protocolFile = "Protocols/orientation-attention.yaml"
   @Option(help: "The PyTorch + scipy peer of --protocol (e.g. ../shared/bench/pytorch_orientation_protocol.py).")
   var protocolPeer: String?
+  @Option(
+    help:
+      "Only: inference of this ONNX file (batch 8) beside the zoo's native build of the same network (--native), alternating."
+  )
+  var onnx: String?
+  @Option(help: "The zoo network --onnx is compared with.") var native = "resnet18"
   @Flag(help: "Print one JSON object.") var json = false
 
   func run() throws {
     if let threads { setBenchmarkThreads(threads) }
+    if let onnx {
+      let r = try runImportBenchmark(file: onnx, native: native, repeats: repeats)
+      if json {
+        say(
+          #"{"onnx_infer_images_per_s": \#(r.imported), "native_infer_images_per_s": \#(r.native), "threads": \#(Parallel.threads)}"#
+        )
+      } else {
+        say("\(onnx) vs native \(native), batch 8, \(Parallel.threads) threads, best of \(repeats) alternating")
+        say(String(format: "imported (ONNX) infer images/s   %8.2f", r.imported))
+        say(String(format: "native (zoo) infer images/s      %8.2f", r.native))
+        say(String(format: "imported / native                %8.3f", r.imported / r.native))
+      }
+      return
+    }
     if `protocol` {
       try benchProtocol()
       return

@@ -20,9 +20,9 @@ func digitInput(_ entry: ModelEntry, size: Int?) throws -> InputGeometry {
 }
 
 /// The registry entry called `name`, or a validation error listing them.
-func registryEntry(_ name: String) throws -> ModelEntry {
-  guard let entry = ModelRegistry.entry(name) else {
-    throw ValidationError("unknown --model '\(name)'; models: \(ModelRegistry.names.joined(separator: ", "))")
+func registryEntry(_ name: String, weights: String? = nil) throws -> ModelEntry {
+  guard let entry = try ModelRegistry.entry(name, file: weights) else {
+    throw ValidationError("unknown --model '\(name)'; models: \(ModelRegistry.allNames.joined(separator: ", "))")
   }
   return entry
 }

@@ -22,8 +22,11 @@ struct Extract: ParsableCommand {
       the zoo; central crop; grey or RGB; normalised). The order is written to OUT.files.txt.
       """)
 
-  @Option(help: "A model of `ephys models` (object-attention-mnist, vgg16, resnet50, ...).") var model: String
-  @Option(help: "Weights: safetensors, PyTorch .pt/.pth state_dict or .npz; 'random' for the default initialisation.")
+  @Option(help: "A model of `ephys models` (object-attention-mnist, vgg16, resnet50, ...), or onnx.") var model: String
+  @Option(
+    help:
+      "Weights: safetensors, PyTorch .pt/.pth state_dict or .npz; 'random' for the default initialisation; the .onnx file for --model onnx."
+  )
   var weights: String
   @Option(help: "Input .npy (float32, already normalised).") var input: String?
   @Option(help: "A folder of PNG/JPEG images (the model's preprocessing is applied).") var images: String?
@@ -43,11 +46,11 @@ struct Extract: ParsableCommand {
   func run() throws {
     let names = layers.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
     guard !names.isEmpty else { throw ValidationError("--layers names no layer") }
-    guard let entry = ModelRegistry.entry(model) else {
-      throw ValidationError("unknown --model '\(model)'; models: \(ModelRegistry.names.joined(separator: ", "))")
-    }
     guard weights == "random" || FileManager.default.fileExists(atPath: weights) else {
       throw ValidationError("no such weights file: \(weights) (or 'random' for the default initialisation)")
+    }
+    guard let entry = try ModelRegistry.entry(model, file: weights) else {
+      throw ValidationError("unknown --model '\(model)'; models: \(ModelRegistry.allNames.joined(separator: ", "))")
     }
     let x: Tensor<Float>
     if let input {

@@ -5,13 +5,19 @@ import Models
 /// `ephys inspect FILE`: lists the tensors of a weights file.
 struct Inspect: ParsableCommand {
   static let configuration = CommandConfiguration(
-    abstract: "List the tensors (name, dtype, shape) in a safetensors, PyTorch .pt/.pth or NumPy .npz file.")
+    abstract:
+      "List the tensors (name, dtype, shape) in a safetensors, PyTorch .pt/.pth or NumPy .npz file; for an .onnx model its inputs, outputs and recordable layers."
+  )
 
   @Argument(help: "The weights file.") var file: String
   @Option(help: "Check the file against a model of `ephys models`: missing, unexpected and misshapen tensors.")
   var model: String?
 
   func run() throws {
+    if file.lowercased().hasSuffix(".onnx") {
+      for line in try ONNXModel.inspection(file) { say(printable(line)) }
+      return
+    }
     let archive = try readTensorFile(file)
     if let model {
       let entry = try registryEntry(model)

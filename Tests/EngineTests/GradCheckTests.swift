@@ -89,4 +89,29 @@ struct GradCheckTests {
       #expect(err < 1e-6, "\(name): finite-difference mismatch \(err)")
     }
   }
+
+  @Test("ops added for imported graphs: erf, pad, separable resampling")
+  func importOps() {
+    var rng = RandomGenerator(seed: 5)
+    let x = Tensor<Double>.normal([2, 3, 4, 5], rng: &rng)
+    let rows: [ResampleTaps<Double>] = [[(0, 1)], [(0, 0.25), (1, 0.75)], [(1, -0.1), (2, 0.6), (3, 0.5)], [(3, 1)]]
+    let cols: [ResampleTaps<Double>] = [[(4, 1)], [(0, 0.5), (4, 0.5)], [(2, 1.2), (1, -0.2)]]
+    let checks: [(String, ([Tensor<Double>]) -> Tensor<Double>)] = [
+      ("erf", { $0[0].erf() }),
+      ("pad constant, cropping", { pad($0[0], before: [0, 1, 2, -1], after: [1, 0, -2, 3], mode: .constant(0.5)) }),
+      ("pad reflect", { pad($0[0], before: [0, 0, 3, 2], after: [0, 0, 2, 4], mode: .reflect) }),
+      ("pad edge", { pad($0[0], before: [0, 0, 5, 1], after: [0, 0, 1, 6], mode: .edge) }),
+      ("separable resample", { separableResample($0[0], rows: rows, cols: cols) }),
+    ]
+    for (name, f) in checks {
+      let err = gradCheck([x], samples: 40, f)
+      #expect(err < 1e-6, "\(name): finite-difference mismatch \(err)")
+    }
+    // Values: reflect and edge follow numpy.pad's "reflect" and "edge" on [0, 1, 2].
+    let v = Tensor<Double>(shape: [3], scalars: [0, 1, 2])
+    #expect(pad(v, before: [2], after: [2], mode: .reflect).scalars == [2, 1, 0, 1, 2, 1, 0])
+    #expect(pad(v, before: [2], after: [1], mode: .edge).scalars == [0, 0, 0, 1, 2, 2])
+    #expect(pad(v, before: [-1], after: [1], mode: .constant(9)).scalars == [1, 2, 9])
+    #expect(abs(Tensor<Double>(shape: [1], scalars: [0.5]).erf().item - 0.5204998778130465) < 1e-15)
+  }
 }

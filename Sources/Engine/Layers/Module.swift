@@ -197,3 +197,10 @@ open class Module {
     try Safetensors.write(a, to: path)
   }
 }
+
+/// A module whose forward pass can fail on its input (an imported graph whose shapes do not fit):
+/// `forward` cannot throw, so it returns an empty result and keeps the error here until the next
+/// forward. Callers that run such modules check it after every call.
+public protocol FailableForward: AnyObject {
+  var failure: Error? { get }
+}

@@ -54,6 +54,15 @@ extension Tensor {
     }
   }
 
+  /// The error function erf(x) (ONNX Erf; GELU's building block). Gradient: g 2/sqrt(pi) exp(-x^2).
+  public func erf() -> Tensor {
+    let v = scalars.map { Scalar.erf($0) }
+    return .result(shape: shape, scalars: v, inputs: [self]) { [scalars] g in
+      let c = 2 / Scalar.pi.squareRoot()
+      return [zip(scalars, g).map { x, d in d * c * Scalar.exp(-x * x) }]
+    }
+  }
+
   /// log(1 + exp(beta x)) / beta, and x where beta x > threshold (PyTorch defaults 1 and 20).
   public func softplus(beta: Scalar = 1, threshold: Scalar = 20) -> Tensor {
     let v = mapKernel { Elementwise.softplus($0, $1, $2, beta: beta, threshold: threshold) }

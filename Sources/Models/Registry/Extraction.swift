@@ -128,6 +128,7 @@ func extractModuleOutputs(_ entry: ModelEntry, _ r: ExtractionRequest) throws {
       shape: [count] + Array(x.shape.dropFirst()), scalars: Array(x.scalars[(start * per)..<((start + count) * per)]))
     let logits = withNoGrad { net(xb) }
     for h in handles { h.remove() }
+    if let failure = (net as? FailableForward)?.failure { throw failure }
     for (k, t) in (captured.map { $0! } + [logits]).enumerated() {
       if members[k] == nil {
         let name = k < r.layers.count ? r.layers[k] : "logits"

@@ -23,8 +23,11 @@ public final class LayerRecorder: RecordableModel {
 
   /// Wraps `module` (an instance of `entry`'s architecture) for an input of height x width (nil: the
   /// entry's own size); checks that every recordable layer exists and that its map size agrees with
-  /// the window steps.
-  public init(module: Module, entry: ModelEntry, height: Int? = nil, width: Int? = nil) throws {
+  /// the window steps. `batchLimit` caps the stimuli per forward pass (an imported graph that bakes
+  /// its batch size in takes one at a time).
+  public init(
+    module: Module, entry: ModelEntry, height: Int? = nil, width: Int? = nil, batchLimit: Int? = nil
+  ) throws {
     let h = height ?? entry.height
     let w = width ?? entry.width
     guard h == entry.height && w == entry.width || entry.variableSize else {
@@ -36,7 +39,7 @@ public final class LayerRecorder: RecordableModel {
     self.module = module
     self.entry = entry
     inputGeometry = InputGeometry(channels: entry.channels, height: h, width: w, normalization: entry.normalization)
-    microBatch = max(1, min(16, 2_000_000 / max(1, entry.channels * h * w)))
+    microBatch = max(1, min(batchLimit ?? 16, 16, 2_000_000 / max(1, entry.channels * h * w)))
     module.eval()
     var shapes: [String: [Int]] = [:]
     var handles: [HookHandle] = []
@@ -52,6 +55,7 @@ public final class LayerRecorder: RecordableModel {
         Tensor<Float>(shape: [1, entry.channels, h, w], scalars: .init(repeating: 0, count: entry.channels * h * w)))
     }
     for handle in handles { handle.remove() }
+    if let failure = (module as? FailableForward)?.failure { throw failure }
     recordableLayers = try entry.layers.map { layer in
       guard let shape = shapes[layer.name] else {
         throw RecordingError("\(entry.name): module '\(layer.name)' did not run in a forward pass")
@@ -103,6 +107,7 @@ public final class LayerRecorder: RecordableModel {
         }
         let out = withNoGrad { module(inputBatch(part, geometry: inputGeometry)) }
         for handle in handles { handle.remove() }
+        if let failure = (module as? FailableForward)?.failure { throw failure }
         for (k, g) in geometries.enumerated() {
           let values = captured[k]!.scalars
           buffers[k].withUnsafeMutableBufferPointer { dst in

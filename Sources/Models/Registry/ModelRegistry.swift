@@ -1,3 +1,5 @@
+import Engine
+
 /// Every architecture the workbench can build, load and record from. A model folder defines its
 /// entries (`<Model>+Registry.swift`); adding a model adds one line here.
 public enum ModelRegistry {
@@ -11,9 +13,43 @@ public enum ModelRegistry {
     + VGG.registryEntries
     + ResNet.registryEntries
 
+  /// File formats that hold a whole network (architecture and weights): `--model NAME --weights FILE`.
+  public static let importers: [ModelImporter] = [ONNXModel.importer]
+
   /// The entry called `name`, if any.
   public static func entry(_ name: String) -> ModelEntry? { entries.first { $0.name == name } }
 
+  /// The entry called `name`, or for an importer's name the network read from `file`; nil for an
+  /// unknown name. Errors are the importer's (file, node, what was found).
+  public static func entry(_ name: String, file: String?) throws -> ModelEntry? {
+    if let importer = importers.first(where: { $0.name == name }) {
+      guard let file, file != "random" else {
+        throw CheckpointError("--model \(name) reads the network from its file: give --weights FILE")
+      }
+      return try importer.entry(file)
+    }
+    return entry(name)
+  }
+
+  /// Every registered name and importer, for messages.
+  public static var allNames: [String] { names + importers.map(\.name) }
+
   /// Every name, in listing order.
   public static var names: [String] { entries.map(\.name) }
+}
+
+/// A file format the workbench reads whole networks from (architecture and weights in one file, e.g.
+/// ONNX): `entry(file)` builds the model's entry from the file itself.
+public struct ModelImporter: Sendable {
+  /// The name used as `--model NAME` and in protocols.
+  public var name: String
+  /// One line on what it reads.
+  public var summary: String
+  public var entry: @Sendable (String) throws -> ModelEntry
+
+  public init(name: String, summary: String, entry: @escaping @Sendable (String) throws -> ModelEntry) {
+    self.name = name
+    self.summary = summary
+    self.entry = entry
+  }
 }

@@ -35,7 +35,7 @@ extension SlurmRun {
     if let problem = OutputFolder.problem(out) { throw OutputFolderError(message: problem) }
     guard (1...64).contains(options.cpus) else { throw ShardError("--cpus must be between 1 and 64") }
     // The cut must be possible before anything is queued.
-    let canvas = ProtocolFile.inputCanvas(p.architecture, stimulus: p.stimulus)
+    let canvas = ProtocolFile.inputCanvas(p.architecture, weights: p.weights, stimulus: p.stimulus)
     let spec = try ProtocolRunner.materialize(
       p.stimulus, height: canvas.height, width: canvas.width, seed: seed ?? p.seed)
     _ = try ShardCut(index: 1, count: options.shards).stimuli(total: spec.count, batch: p.batchSize)

@@ -1,0 +1,139 @@
+import Engine
+import Foundation
+import ModelInterface
+import ONNX
+import Synchronization
+
+/// Networks imported from ONNX files (`torch.onnx.export(model, x, "m.onnx")`): the graph runs on the
+/// engine, every value a node computes is a recordable layer (by its name, and by the PyTorch module
+/// path where the exporter kept the scopes), with receptive fields read off the graph's conv/pool chain.
+public enum ONNXModel {
+  public static let importer = ModelImporter(
+    name: "onnx",
+    summary: "any network exported to ONNX (torch.onnx.export, opsets 7-17); --weights names the .onnx file",
+    entry: { path in try entry(path) })
+
+  /// Entries already built, by file (path, size and modification time), so that validating a
+  /// protocol, sizing its canvas and loading its model read the graph once.
+  static let built = Mutex<[String: ModelEntry]>([:])
+
+  /// The cache key of `path`: its standardized path, size and modification time.
+  static func key(_ path: String) -> String? {
+    guard let a = try? FileManager.default.attributesOfItem(atPath: path) else { return nil }
+    let size = (a[.size] as? NSNumber)?.intValue ?? -1
+    let time = (a[.modificationDate] as? Date)?.timeIntervalSince1970 ?? 0
+    return "\(URL(fileURLWithPath: path).standardizedFileURL.path)|\(size)|\(time)"
+  }
+
+  /// The side used when the graph leaves its input size symbolic.
+  static let defaultSide = 224
+
+  /// The network in `path`, checked on zeros of height x width.
+  public static func network(_ path: String, height: Int? = nil, width: Int? = nil) throws -> GraphNetwork {
+    let net = try GraphNetwork(graph: Graph(contentsOf: path))
+    try net.prepare(
+      height: height ?? net.declaredHeight ?? defaultSide, width: width ?? net.declaredWidth ?? defaultSide)
+    return net
+  }
+
+  /// The registry entry of the network in `path`: input geometry from the graph's declared input
+  /// (224 x 224 where symbolic, then any size of at least 16 pixels works), ImageNet normalisation (as
+  /// torchvision's and most exported models'), and as recordable layers every float value of rank 2
+  /// or 4 whose receptive fields the graph gives.
+  public static func entry(_ path: String) throws -> ModelEntry {
+    let key = key(path)
+    if let key, let known = built.withLock({ $0[key] }) { return known }
+    let made = try makeEntry(path)
+    if let key { built.withLock { $0[key] = made } }
+    return made
+  }
+
+  /// Lines for `ephys inspect FILE.onnx`: the graph, its inputs and outputs, and every recordable
+  /// layer with its output shape [C, H, W] (or [F]) and what it is.
+  public static func inspection(_ path: String) throws -> [String] {
+    let e = try entry(path)
+    let graph = try Graph(contentsOf: path)
+    var lines = [e.summary, "inputs:"]
+    lines += graph.inputs.map { "  \($0.name)  \($0.elementType) \($0.shapeDescription)" }
+    lines.append("outputs:")
+    lines += graph.outputs.map { "  \($0.name)  \($0.elementType) \($0.shapeDescription)" }
+    lines.append("recordable layers at \(e.height)x\(e.width) (\(e.layers.count); record them by name):")
+    lines += e.layers.map { "  \($0.name)  \($0.description)" }
+    let values = Set(graph.computedValues.map(\.name))
+    let unmapped = values.count - e.layers.filter { values.contains($0.name) }.count
+    if unmapped > 0 {
+      lines.append(
+        "\(unmapped) other values (integer shape arithmetic, or off a plain conv/pool chain so their receptive fields are not read off the graph) are not listed"
+      )
+    }
+    return lines
+  }
+
+  static func makeEntry(_ path: String) throws -> ModelEntry {
+    let net = try network(path)
+    let h = net.declaredHeight ?? defaultSide
+    let w = net.declaredWidth ?? defaultSide
+    var shapes: [String: [Int]] = [:]
+    var handles: [HookHandle] = []
+    let candidates = net.valueNames + net.modulePaths.map(\.path)
+    for name in candidates {
+      guard let m = net.module(named: name) else { continue }
+      handles.append(m.registerForwardHook { _, _, y in shapes[name] = y.shape })
+    }
+    let zeros = Tensor<Float>(
+      shape: [1, net.channels, h, w], scalars: .init(repeating: 0, count: net.channels * h * w))
+    _ = try net.checked { withNoGrad { net(zeros) } }
+    for handle in handles { handle.remove() }
+    let valueOf = Dictionary(net.modulePaths.map { ($0.path, $0.value) }, uniquingKeysWith: { a, _ in a })
+    let ops = Dictionary(net.graph.computedValues.map { ($0.name, $0.opType) }, uniquingKeysWith: { a, _ in a })
+    var layers: [RecordableLayer] = []
+    var steps: [String: [WindowStep]] = [:]
+    for name in candidates {
+      guard let shape = shapes[name], shape.count == 2 || shape.count == 4 else { continue }
+      let value = valueOf[name] ?? name
+      guard let s = net.graph.windowSteps(to: value) else { continue }
+      steps[name] = s
+      let what = valueOf[name].map { "module \(name): \($0)" } ?? "\(ops[name] ?? "?") output"
+      layers.append(RecordableLayer(name, "\(what) \(Array(shape.dropFirst()))"))
+    }
+    let file = URL(fileURLWithPath: path).lastPathComponent
+    let symbolic = net.declaredHeight == nil || net.declaredWidth == nil
+    let limit = net.batchLimit
+    let table = steps
+    var entry = ModelEntry(
+      name: "onnx",
+      summary:
+        "\(file): ONNX graph (\(net.graph.producer.isEmpty ? "unknown exporter" : net.graph.producer), opset \(net.graph.opset), \(net.graph.fileNodeCount) nodes)",
+      channels: net.channels, height: h, width: w, variableSize: symbolic, minimumSide: symbolic ? 16 : min(h, w),
+      normalization: .imagenet, layers: layers,
+      make: {
+        do { return try network(path) } catch { return FailedNetwork(error) }
+      },
+      load: { weights in try network(weights) },
+      steps: { table[$0] })
+    let base = entry
+    entry.customRecorder = { module, height, width in
+      if let net = module as? GraphNetwork, height != nil || width != nil {
+        try net.prepare(height: height ?? h, width: width ?? w)
+      }
+      return try LayerRecorder(
+        module: module, entry: base, height: height, width: width,
+        batchLimit: (module as? GraphNetwork)?.batchLimit ?? limit)
+    }
+    entry.customExtract = { request in
+      var r = request
+      if let limit { r.batchSize = min(r.batchSize, limit) }
+      if r.weights == "random" { r.weights = path }
+      try extractModuleOutputs(base, r)
+    }
+    return entry
+  }
+}
+
+/// What `make` returns when the file can no longer be read: every forward fails with the error.
+final class FailedNetwork: Module, FailableForward {
+  let error: Error
+  var failure: Error? { error }
+  init(_ error: Error) { self.error = error }
+  override func forward(_ x: Tensor<Float>) -> Tensor<Float> { Tensor(shape: [x.shape.first ?? 0, 0], scalars: []) }
+}
