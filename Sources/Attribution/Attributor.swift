@@ -38,20 +38,38 @@ public struct Attributor {
   /// Clamped weights for Excitation Backprop, computed once per attributor.
   let positiveWeights = PositiveWeights()
 
-  /// An attributor for `model`; `classifier` defaults to the last conv or linear module.
+  /// An attributor for `model`; `classifier` defaults to the network's own (`ClassifierProviding`), else
+  /// the last conv or linear module.
   public init(model: Module, classifier: String? = nil) throws {
     self.model = model
+    let provided = (model as? ClassifierProviding)?.classifier?.layer
     if let classifier {
-      guard model.module(named: classifier) is Linear || model.module(named: classifier) is Conv2d else {
+      guard
+        model.module(named: classifier) is Linear || model.module(named: classifier) is Conv2d || classifier == provided
+      else {
         throw AttributionError("classifier layer '\(classifier)' is not a conv or linear module of the network")
       }
       self.classifier = classifier
+    } else if let provided {
+      self.classifier = provided
     } else {
       guard let last = model.namedModules().last(where: { $0.module is Linear || $0.module is Conv2d }) else {
         throw AttributionError("the network has no conv or linear layer to treat as its classifier")
       }
       self.classifier = last.name
     }
+  }
+
+  /// The classifier's weight tensor.
+  func classifierWeight() throws -> Tensor<Float> {
+    if let provided = (model as? ClassifierProviding)?.classifier, provided.layer == classifier {
+      return provided.weight
+    }
+    guard let weight = model.module(named: classifier)?.ownParameters.first(where: { $0.name == "weight" })?.tensor
+    else {
+      throw AttributionError("classifier '\(classifier)' has no weight")
+    }
+    return weight
   }
 
   /// Maps [N, h, w] of `method` for class `classes[n]` of image n of `input` [N, C, H, W]
@@ -196,10 +214,7 @@ public struct Attributor {
 
   func contrastiveMaps(_ input: Tensor<Float>, classes: [Int], layer: Module, contrast: Module) throws -> Tensor<Float>
   {
-    guard let weight = model.module(named: classifier)?.ownParameters.first(where: { $0.name == "weight" })?.tensor
-    else {
-      throw AttributionError("classifier '\(classifier)' has no weight")
-    }
+    let weight = try classifierWeight()
     let dual = DualClassifier(weight: weight)
     let run = try forwardFromLayer(
       input, layer: layer, rules: rules(.contrastiveMWP, dual: dual), also: contrast)
@@ -217,10 +232,7 @@ public struct Attributor {
   }
 
   func camMaps(_ input: Tensor<Float>, classes: [Int], layer: Module, name: String) throws -> Tensor<Float> {
-    guard let weight = model.module(named: classifier)?.ownParameters.first(where: { $0.name == "weight" })?.tensor
-    else {
-      throw AttributionError("classifier '\(classifier)' has no weight")
-    }
+    let weight = try classifierWeight()
     var activation: Tensor<Float>? = nil
     let handle = layer.registerForwardHook { _, _, y in activation = y }
     defer { handle.remove() }

@@ -11,7 +11,7 @@ final class ValueTap: Module {
 /// (`/features/features.29/Relu_output_0`), and where the exporter kept PyTorch's module scopes also by
 /// the module path (`features.29`: the last value computed inside that module, as a forward hook on
 /// it would see). Weights are the graph's own; the module has no trainable parameters.
-public final class GraphNetwork: Module, FailableForward {
+public final class GraphNetwork: Module, FailableForward, ClassifierProviding {
   public let graph: Graph
   /// The image input's name and declared channels, height and width (nil: symbolic).
   public let inputName: String
@@ -118,6 +118,20 @@ public final class GraphNetwork: Module, FailableForward {
       throw CheckpointError("the output \(one.shape) does not keep the batch axis of the input", file: graph.path)
     }
     batchLimit = 1
+  }
+
+  /// The last Gemm (with transB = 1, PyTorch's Linear) or Conv whose weight is a constant: its output
+  /// value and weight, for CAM and contrastive MWP.
+  public var classifier: (layer: String, weight: Tensor<Float>)? {
+    for node in graph.nodes.reversed() where node.opType == "Gemm" || node.opType == "Conv" {
+      guard node.inputs.count > 1, case .float(let w)? = graph.constants[node.inputs[1]], let out = node.outputs.first
+      else { continue }
+      if node.opType == "Gemm" && ((try? node.int("transB", 0)) != 1 || (try? node.int("transA", 0)) != 0) {
+        return nil
+      }
+      return (out, w)
+    }
+    return nil
   }
 
   /// PyTorch module paths from value names with the exporter's scopes

@@ -204,3 +204,10 @@ open class Module {
 public protocol FailableForward: AnyObject {
   var failure: Error? { get }
 }
+
+/// A network whose classifier is not a `Linear` or `Conv2d` module (an imported graph): the layer whose
+/// output is the class scores, and the weight tensor [classes, features] (or [classes, C, kh, kw]) its
+/// linear or conv op multiplies by (the same tensor object every forward pass uses).
+public protocol ClassifierProviding: AnyObject {
+  var classifier: (layer: String, weight: Tensor<Float>)? { get }
+}
