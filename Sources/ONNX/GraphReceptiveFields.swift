@@ -71,7 +71,7 @@ extension Graph {
         k.count == 2, let window = try? WindowAttributes(node, kernel: k, input: [1 << 20, 1 << 20]), window.symmetric
       else { return nil }
       return before + [step(window)]
-    case "GlobalAveragePool", "Flatten", "Gemm", "MatMul", "ReduceMean":
+    case "GlobalAveragePool", "Flatten", "Gemm", "MatMul", "ReduceMean", "ReduceSum":
       guard let before = chain(0) else { return nil }
       return before + [.global]
     default:

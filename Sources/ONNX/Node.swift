@@ -40,12 +40,14 @@ struct Node: Sendable {
     return Int(a.i)
   }
 
-  /// Integer-list attribute `key`, nil when absent.
-  func ints(_ key: String) throws -> [Int]? {
+  /// Integer-list attribute `key`, nil when absent. With `clamping`, values beyond +-2^40 are clamped
+  /// (Slice's starts and ends use INT64_MAX for "to the end"); otherwise they are an error.
+  func ints(_ key: String, clamping: Bool = false) throws -> [Int]? {
     guard let a = attributes[key] else { return nil }
     guard a.type == .ints || (a.type == .undefined && !a.ints.isEmpty) else {
       throw error("attribute \(key) is not a list of integers")
     }
+    if clamping { return a.ints.map { Int(min(max($0, -(1 << 40)), 1 << 40)) } }
     guard a.ints.allSatisfy({ abs($0) < 1 << 40 }) else { throw error("attribute \(key) has values out of range") }
     return a.ints.map { Int($0) }
   }

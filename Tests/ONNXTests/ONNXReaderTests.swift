@@ -123,4 +123,33 @@ struct ONNXReaderTests {
     #expect(loaded + refused == 10_000)
     #expect(loaded > 100 && refused > 1000, "loaded \(loaded), refused \(refused)")
   }
+
+  @Test("LRN runs as the engine's local response norm (checked against PyTorch in the engine's fixtures)")
+  func lrnNode() throws {
+    var (model, _) = TinyModels.convNet()
+    var attributes = [TinyModels.attribute("size", int: 3)]
+    for (key, value) in [("alpha", Float(0.01)), ("beta", 0.75), ("bias", 2)] {
+      var a = Onnx_AttributeProto()
+      a.name = key
+      a.type = .float
+      a.f = value
+      attributes.append(a)
+    }
+    model.graph.node.insert(
+      TinyModels.node("LRN", ["/relu/Relu_output_0"], ["/lrn/LRN_output_0"], name: "/lrn/LRN", attributes), at: 2)
+    model.graph.node[3].input = ["/lrn/LRN_output_0"]
+    let dir = try TinyModels.folder()
+    defer { try? FileManager.default.removeItem(at: dir) }
+    let graph = try Graph(contentsOf: TinyModels.write(model, in: dir))
+    var seen: Tensor<Float>?
+    _ = try graph.run(["input": .float(x)]) { name, value in
+      if name == "/lrn/LRN_output_0" { seen = value }
+      return value
+    }
+    let w = Tensor<Float>(shape: [4, 3, 3, 3], scalars: TinyModels.values(108, seed: 1))
+    let b = Tensor<Float>(shape: [4], scalars: TinyModels.values(4, seed: 2))
+    let expected = localResponseNorm(
+      conv2d(x, weight: w, bias: b, padding: 1).relu(), size: 3, alpha: 0.01, beta: 0.75, k: 2)
+    #expect(try #require(seen).scalars == expected.scalars)
+  }
 }

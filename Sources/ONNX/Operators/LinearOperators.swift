@@ -20,6 +20,33 @@ private func softmaxKernel(log: Bool) -> OperatorKernel {
   }
 }
 
+/// ReduceMean and ReduceSum over `axes` (attribute before opset 18 for ReduceMean, an input from opset
+/// 13 for ReduceSum; all axes when absent), keeping the reduced axes unless keepdims = 0.
+private func reduction(mean: Bool) -> OperatorKernel {
+  { call in
+    let node = call.node
+    let x = try call.float(0)
+    let keep = try node.int("keepdims", 1) != 0
+    var axes: [Int]
+    if let listed = try node.ints("axes") {
+      axes = listed
+    } else if let given = call.optional(1) {
+      guard let v = given.integers else { throw node.error("axes must be integers") }
+      axes = v
+    } else {
+      axes = try node.int("noop_with_empty_axes", 0) != 0 ? [] : Array(0..<x.rank)
+    }
+    axes = try axes.map { try Shapes.axis($0, rank: x.rank, node) }
+    guard Set(axes).count == axes.count else { throw node.error("axes \(axes) repeat an axis") }
+    guard !axes.isEmpty else { return [.float(x)] }
+    if mean {
+      guard axes.allSatisfy({ x.shape[$0] > 0 }) else { throw node.error("mean over an empty axis of \(x.shape)") }
+      return [.float(x.mean(dims: axes.sorted(), keepDim: keep))]
+    }
+    return [.float(x.sum(dims: axes.sorted(), keepDim: keep))]
+  }
+}
+
 let linearOperators: [String: OperatorKernel] = [
   "Gemm": { call in
     let node = call.node
@@ -89,23 +116,6 @@ let linearOperators: [String: OperatorKernel] = [
   "Softmax": softmaxKernel(log: false),
   "LogSoftmax": softmaxKernel(log: true),
 
-  "ReduceMean": { call in
-    let node = call.node
-    let x = try call.float(0)
-    let keep = try node.int("keepdims", 1) != 0
-    var axes: [Int]
-    if let listed = try node.ints("axes") {
-      axes = listed
-    } else if let given = call.optional(1) {
-      guard let v = given.integers else { throw node.error("axes must be integers") }
-      axes = v
-    } else {
-      axes = Array(0..<x.rank)
-    }
-    axes = try axes.map { try Shapes.axis($0, rank: x.rank, node) }
-    guard Set(axes).count == axes.count else { throw node.error("axes \(axes) repeat an axis") }
-    guard !axes.isEmpty else { return [.float(x)] }
-    guard axes.allSatisfy({ x.shape[$0] > 0 }) else { throw node.error("mean over an empty axis of \(x.shape)") }
-    return [.float(x.mean(dims: axes.sorted(), keepDim: keep))]
-  },
+  "ReduceMean": reduction(mean: true),
+  "ReduceSum": reduction(mean: false),
 ]

@@ -204,7 +204,7 @@ let shapeOperators: [String: OperatorKernel] = [
     var axes: [Int]?
     var steps: [Int]?
     if call.opset < 10 {
-      guard let s = try node.ints("starts"), let e = try node.ints("ends") else {
+      guard let s = try node.ints("starts", clamping: true), let e = try node.ints("ends", clamping: true) else {
         throw node.error("starts and ends are missing")
       }
       starts = s
