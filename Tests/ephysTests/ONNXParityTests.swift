@@ -19,24 +19,17 @@ struct ONNXParityTests {
   ]
 
   /// Whether the system python can export (torch, torchvision and onnx importable).
-  static var exporterAvailable: Bool {
-    let p = Process()
-    p.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
-    p.arguments = ["-c", "import torch, torchvision, onnx"]
-    p.standardError = FileHandle.nullDevice
-    guard (try? p.run()) != nil else { return false }
-    p.waitUntilExit()
-    return p.terminationStatus == 0
-  }
+  static var exporterAvailable: Bool { systemPythonImports("torch, torchvision, onnx") }
 
-  static func normwise(_ a: [Float], _ b: [Float]) -> Double {
-    var d = 0.0
-    var n = 0.0
-    for (x, y) in zip(a, b) {
-      d += Double(x - y) * Double(x - y)
-      n += Double(y) * Double(y)
-    }
-    return (d / max(n, 1e-30)).squareRoot()
+  /// Runs the fixture script for `model` into `dir`.
+  static func exportFixture(_ model: String, into dir: String) throws {
+    let script = Process()
+    script.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
+    script.arguments = [repositoryRoot + "/scripts/fixtures/make_onnx_fixtures.py", model, dir]
+    script.standardError = FileHandle.nullDevice
+    try script.run()
+    script.waitUntilExit()
+    try #require(script.terminationStatus == 0, "the fixture script failed for \(model)")
   }
 
   @Test("AlexNet, VGG11, ResNet-18 and a recurrent CNN: outputs and input gradients match PyTorch")
@@ -50,13 +43,7 @@ struct ONNXParityTests {
     try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
     defer { try? FileManager.default.removeItem(atPath: dir) }
     for (model, layers) in Self.layers.sorted(by: { $0.key < $1.key }) {
-      let script = Process()
-      script.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
-      script.arguments = [repositoryRoot + "/scripts/fixtures/make_onnx_fixtures.py", model, dir]
-      script.standardError = FileHandle.nullDevice
-      try script.run()
-      script.waitUntilExit()
-      try #require(script.terminationStatus == 0, "the fixture script failed for \(model)")
+      try Self.exportFixture(model, into: dir)
       let expected = try readTensorFile(dir + "/\(model)-expected.npz")
       let onnx = dir + "/\(model).onnx"
       let out = dir + "/\(model)-ours.npz"
@@ -72,7 +59,7 @@ struct ONNXParityTests {
         let a = try #require(ours.tensors.first { $0.name == name }, "\(model): no \(name) in the output")
         let b = try #require(expected.tensors.first { $0.name == name })
         #expect(a.shape == b.shape, "\(model) \(name): \(a.shape) vs PyTorch \(b.shape)")
-        let e = Self.normwise(try a.floats(), try b.floats())
+        let e = normwiseError(try a.floats(), try b.floats())
         worst = max(worst, e)
         #expect(e < 1e-4, "\(model) \(name): normwise error \(e)")
       }
@@ -85,7 +72,7 @@ struct ONNXParityTests {
       let target = logits.slice(dim: 1, start: k, end: k + 1).sum()
       let gradient = target.gradients(wrt: [x])[0]
       let reference = try #require(expected.tensors.first { $0.name == "grad_input" })
-      let g = Self.normwise(gradient.scalars, try reference.floats())
+      let g = normwiseError(gradient.scalars, try reference.floats())
       #expect(g < 1e-4, "\(model): input gradient normwise error \(g)")
       print("ONNX-PARITY \(model): worst output error \(worst), input gradient error \(g)")
       for f in try FileManager.default.contentsOfDirectory(atPath: dir) {
@@ -133,13 +120,7 @@ struct ONNXParityTests {
     let dir = NSTemporaryDirectory() + "ephys-onnx-protocol-\(UUID().uuidString)"
     try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
     defer { try? FileManager.default.removeItem(atPath: dir) }
-    let script = Process()
-    script.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
-    script.arguments = [repositoryRoot + "/scripts/fixtures/make_onnx_fixtures.py", "resnet18", dir]
-    script.standardError = FileHandle.nullDevice
-    try script.run()
-    script.waitUntilExit()
-    try #require(script.terminationStatus == 0, "the fixture script failed")
+    try Self.exportFixture("resnet18", into: dir)
     var tuning: [String: StoredTensor] = [:]
     for (architecture, weights) in [("onnx", "resnet18.onnx"), ("resnet18", "resnet18.pth")] {
       try Self.protocolText(architecture, weights: weights).write(
@@ -153,7 +134,7 @@ struct ONNXParityTests {
     let onnx = try #require(tuning["onnx"])
     let native = try #require(tuning["resnet18"])
     #expect(onnx.shape == native.shape && onnx.shape.count == 3, "tuning: onnx \(onnx.shape), native \(native.shape)")
-    let worst = Self.normwise(try onnx.floats(), try native.floats())
+    let worst = normwiseError(try onnx.floats(), try native.floats())
     #expect(worst < 1e-4, "tuning curves differ by \(worst) (normwise)")
     let values = try onnx.floats()
     let units = onnx.shape[2]

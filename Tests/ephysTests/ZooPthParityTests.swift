@@ -21,25 +21,7 @@ struct ZooPthParityTests {
 
   /// Whether the system python has torchvision (the test command installs it; a machine without it
   /// fails the test unless EPHYS_SKIP_TORCHVISION=1 says why it is absent).
-  static var torchvisionAvailable: Bool {
-    let p = Process()
-    p.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
-    p.arguments = ["-c", "import torchvision"]
-    p.standardError = FileHandle.nullDevice
-    guard (try? p.run()) != nil else { return false }
-    p.waitUntilExit()
-    return p.terminationStatus == 0
-  }
-
-  func normwise(_ a: [Float], _ b: [Float]) -> Double {
-    var d = 0.0
-    var n = 0.0
-    for (x, y) in zip(a, b) {
-      d += Double(x - y) * Double(x - y)
-      n += Double(y) * Double(y)
-    }
-    return (d / max(n, 1e-30)).squareRoot()
-  }
+  static var torchvisionAvailable: Bool { systemPythonImports("torchvision") }
 
   @Test("torchvision .pth files load as they are and give torchvision's outputs at 224 and 64 pixels")
   func parity() throws {
@@ -77,7 +59,7 @@ struct ZooPthParityTests {
             let a = try #require(ours.tensors.first { $0.name == name }, "\(model): no \(name) in the output")
             let b = try #require(expected.tensors.first { $0.name == name })
             #expect(a.count == b.count, "\(model) \(name): \(a.shape) vs torchvision \(b.shape)")
-            let e = normwise(try a.floats(), try b.floats())
+            let e = normwiseError(try a.floats(), try b.floats())
             worst = max(worst, e)
             #expect(e < 1e-4, "\(model) \(name) at \(size)x\(size), batch \(batch): normwise error \(e)")
           }

@@ -92,6 +92,35 @@ private func spatialWindow(
   return w
 }
 
+/// A pool's input (lifted to 2-D), its window from kernel_shape and the other attributes, and ceil_mode;
+/// an error when the output would be empty.
+private func poolWindow(_ call: OperatorCall, allowDilation: Bool) throws -> (
+  x: Tensor<Float>, lifted: Bool, window: WindowAttributes, ceil: Bool
+) {
+  let node = call.node
+  let (x, lifted) = try as2D(try call.float(0), node)
+  guard let kernel = try node.ints("kernel_shape"), kernel.count == (lifted ? 1 : 2) else {
+    throw node.error("kernel_shape is missing or not \(lifted ? 1 : 2)-D")
+  }
+  let window = try spatialWindow(
+    node, kernel: lifted ? [1] + kernel : kernel, input: Array(x.shape[2...]), lifted: lifted,
+    allowDilation: allowDilation)
+  let ceil = try node.int("ceil_mode", 0) != 0
+  guard window.outputSize(Array(x.shape[2...]), ceil: ceil).allSatisfy({ $0 > 0 }) else {
+    throw node.error("output would be empty for input \(x.shape)")
+  }
+  return (x, lifted, window, ceil)
+}
+
+/// `x` with the window's pads added explicitly (filled with `value`), its size checked first.
+private func explicitlyPadded(_ x: Tensor<Float>, _ window: WindowAttributes, _ node: Node, value: Float = 0) throws
+  -> Tensor<Float>
+{
+  let padded = (0..<2).map { x.shape[2 + $0] + window.begin[$0] + window.end[$0] }
+  _ = try Shapes.count(Array(x.shape[..<2]) + padded, node)
+  return pad(x, before: [0, 0] + window.begin, after: [0, 0] + window.end, mode: .constant(Double(value)))
+}
+
 let convolutionOperators: [String: OperatorKernel] = [
   "Conv": { call in
     let node = call.node
@@ -116,9 +145,7 @@ let convolutionOperators: [String: OperatorKernel] = [
     var input = x
     var padding = Pair(window.begin[0], window.begin[1])
     if !window.symmetric {
-      let padded = (0..<2).map { x.shape[2 + $0] + window.begin[$0] + window.end[$0] }
-      _ = try Shapes.count(Array(x.shape[..<2]) + padded, node)
-      input = pad(x, before: [0, 0] + window.begin, after: [0, 0] + window.end)
+      input = try explicitlyPadded(x, window, node)
       padding = 0
     }
     let y = conv2d(
@@ -196,23 +223,12 @@ let convolutionOperators: [String: OperatorKernel] = [
     if node.outputs.count > 1 && !node.outputs[1].isEmpty {
       throw node.error("the Indices output is not supported")
     }
-    let (x, lifted) = try as2D(try call.float(0), node)
-    guard let kernel = try node.ints("kernel_shape"), kernel.count == (lifted ? 1 : 2) else {
-      throw node.error("kernel_shape is missing or not \(lifted ? 1 : 2)-D")
-    }
-    let window = try spatialWindow(
-      node, kernel: lifted ? [1] + kernel : kernel, input: Array(x.shape[2...]), lifted: lifted,
-      allowDilation: call.opset >= 10)
-    let ceil = try node.int("ceil_mode", 0) != 0
-    let out = window.outputSize(Array(x.shape[2...]), ceil: ceil)
-    guard out.allSatisfy({ $0 > 0 }) else { throw node.error("output would be empty for input \(x.shape)") }
+    let (x, lifted, window, ceil) = try poolWindow(call, allowDilation: call.opset >= 10)
     var input = x
     var padding = Pair(window.begin[0], window.begin[1])
     let halfKernel = (0..<2).allSatisfy { window.begin[$0] * 2 <= window.kernel[$0] }
     if !window.symmetric || !halfKernel {
-      let padded = (0..<2).map { x.shape[2 + $0] + window.begin[$0] + window.end[$0] }
-      _ = try Shapes.count(Array(x.shape[..<2]) + padded, node)
-      input = pad(x, before: [0, 0] + window.begin, after: [0, 0] + window.end, mode: .constant(-.infinity))
+      input = try explicitlyPadded(x, window, node, value: -.infinity)
       padding = 0
     }
     let y = maxPool(
@@ -223,16 +239,8 @@ let convolutionOperators: [String: OperatorKernel] = [
 
   "AveragePool": { call in
     let node = call.node
-    let (x, lifted) = try as2D(try call.float(0), node)
-    guard let kernel = try node.ints("kernel_shape"), kernel.count == (lifted ? 1 : 2) else {
-      throw node.error("kernel_shape is missing or not \(lifted ? 1 : 2)-D")
-    }
-    let window = try spatialWindow(
-      node, kernel: lifted ? [1] + kernel : kernel, input: Array(x.shape[2...]), lifted: lifted, allowDilation: false)
-    let ceil = try node.int("ceil_mode", 0) != 0
+    let (x, lifted, window, ceil) = try poolWindow(call, allowDilation: false)
     let includePad = try node.int("count_include_pad", 0) != 0
-    let out = window.outputSize(Array(x.shape[2...]), ceil: ceil)
-    guard out.allSatisfy({ $0 > 0 }) else { throw node.error("output would be empty for input \(x.shape)") }
     var input = x
     var padding = Pair(window.begin[0], window.begin[1])
     let halfKernel = (0..<2).allSatisfy { window.begin[$0] * 2 <= window.kernel[$0] }
@@ -240,9 +248,7 @@ let convolutionOperators: [String: OperatorKernel] = [
       guard includePad else {
         throw node.error("asymmetric pads \(window.begin) / \(window.end) with count_include_pad = 0 are not supported")
       }
-      let padded = (0..<2).map { x.shape[2 + $0] + window.begin[$0] + window.end[$0] }
-      _ = try Shapes.count(Array(x.shape[..<2]) + padded, node)
-      input = pad(x, before: [0, 0] + window.begin, after: [0, 0] + window.end)
+      input = try explicitlyPadded(x, window, node)
       padding = 0
     }
     let y = avgPool2d(

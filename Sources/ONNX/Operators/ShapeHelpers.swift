@@ -41,17 +41,6 @@ enum Shapes {
     value.isFinite && abs(value) <= 0x1p53 ? Int(value) : nil
   }
 
-  /// Row-major strides of `shape`.
-  static func strides(_ shape: [Int]) -> [Int] {
-    var s = [Int](repeating: 1, count: shape.count)
-    var acc = 1
-    for i in stride(from: shape.count - 1, through: 0, by: -1) {
-      s[i] = acc
-      acc *= shape[i]
-    }
-    return s
-  }
-
   /// For every element of `outShape` (row-major), the flat index into the source that `index` maps its
   /// coordinates to: the common engine of the integer layout ops below.
   static func gatherIndices(_ outShape: [Int], _ index: ([Int]) -> Int) -> [Int] {
@@ -74,7 +63,7 @@ enum Shapes {
   /// `t` broadcast to `shape` (integer values).
   static func expand(_ t: IntTensor, to shape: [Int]) -> IntTensor {
     let offset = shape.count - t.shape.count
-    let s = strides(t.shape)
+    let s = contiguousStrides(t.shape)
     let map = gatherIndices(shape) { c in
       var i = 0
       for d in 0..<t.shape.count where t.shape[d] != 1 { i += c[d + offset] * s[d] }
@@ -85,7 +74,7 @@ enum Shapes {
 
   /// `t` with its axes in `order` (integer values).
   static func permute(_ t: IntTensor, _ order: [Int]) -> IntTensor {
-    let s = strides(t.shape)
+    let s = contiguousStrides(t.shape)
     let shape = order.map { t.shape[$0] }
     let map = gatherIndices(shape) { c in
       var i = 0
