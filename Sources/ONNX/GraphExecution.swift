@@ -26,9 +26,11 @@ extension Graph {
     let plan = dataDependentShapes ? nil : plans[key]
     var learned: [String: GraphValue] = [:]
     if let plan { values.merge(plan) { a, _ in a } }
-    // The last node that reads each value, so it can be dropped after.
+    // The last node run that reads each value, so it can be dropped after.
     var lastUse: [String: Int] = [:]
-    for (k, node) in nodes.enumerated() { for i in node.inputs where !i.isEmpty { lastUse[i] = k } }
+    for (k, node) in nodes.enumerated() where plan == nil || !shapeDerived.contains(k) {
+      for i in node.inputs where !i.isEmpty { lastUse[i] = k }
+    }
     let kept = Set(outputs.map(\.name))
     for (k, node) in nodes.enumerated() {
       if plan != nil && shapeDerived.contains(k) { continue }

@@ -136,7 +136,7 @@ public final class GraphNetwork: Module, FailableForward, ClassifierProviding {
 
   /// PyTorch module paths from value names with the exporter's scopes
   /// (`/layer1/layer1.0/conv1/Conv_output_0` -> `layer1.0.conv1`, the enclosing `layer1.0` and
-  /// `layer1`): each path stands for the last value computed inside it. A scope repeated with a call
+  /// `layer1`; `/layer2/layer2.0/downsample/downsample.0/Conv_output_0` -> `layer2.0.downsample.0`): each path stands for the last value computed inside it. A scope repeated with a call
   /// suffix (`relu_1`, the second call of `relu`) counts as the module when the unsuffixed scope exists.
   static func modulePaths(_ names: [String]) -> [(path: String, value: String)] {
     var scopesOf: [[String]] = []
@@ -154,9 +154,15 @@ public final class GraphNetwork: Module, FailableForward, ClassifierProviding {
       var paths: [String] = []
       var path = ""
       for component in parts.dropLast() {
-        path =
-          component.hasPrefix(path + ".") && !path.isEmpty
-          ? component : (path.isEmpty ? component : path + "." + component)
+        // A container's child comes as "<container>.<index>" (`layer1.0`, `downsample.0`).
+        let local = path.split(separator: ".").last.map(String.init) ?? ""
+        if path.isEmpty {
+          path = component
+        } else if !local.isEmpty && component.hasPrefix(local + ".") {
+          path += component.dropFirst(local.count)
+        } else {
+          path += "." + component
+        }
         paths.append(path)
       }
       scopesOf.append(paths)

@@ -87,19 +87,35 @@ public enum ProtocolFile {
     var architecture = ""
     var weights = ""
     var weightsNode: Node? = nil
+    let importers = ModelRegistry.importers.map(\.name)
     if let mn = r.require(m, "model", "", in: root),
-      let mm = r.mapping(mn, "model", allowed: ["architecture", "weights"])
+      let mm = r.mapping(mn, "model", allowed: ["architecture", "weights"] + importers)
     {
-      if let a = r.require(mm, "architecture", "model", in: mn),
-        let v = r.choice(a, "model.architecture", ModelRegistry.allNames)
-      {
-        architecture = v
-      }
-      if let w = r.require(mm, "weights", "model", in: mn), let v = r.string(w, "model.weights") {
-        weightsNode = w
-        weights = v == "random" ? v : resolve(v)
-        if v != "random" && !FileManager.default.fileExists(atPath: weights) {
-          r.log.add(w, "model.weights", "no such file: \(weights) (or 'random' for the default initialisation)")
+      if let importer = importers.first(where: { mm[$0] != nil }), let w = mm[importer] {
+        // `model: {onnx: m.onnx}`: an imported network, architecture and weights in one file.
+        if mm["architecture"] != nil || mm["weights"] != nil {
+          r.log.add(mn, "model", "give either \(importer): FILE or architecture and weights, not both")
+        }
+        if let v = r.string(w, "model.\(importer)") {
+          architecture = importer
+          weightsNode = w
+          weights = resolve(v)
+          if !FileManager.default.fileExists(atPath: weights) {
+            r.log.add(w, "model.\(importer)", "no such file: \(weights)")
+          }
+        }
+      } else {
+        if let a = r.require(mm, "architecture", "model", in: mn),
+          let v = r.choice(a, "model.architecture", ModelRegistry.allNames)
+        {
+          architecture = v
+        }
+        if let w = r.require(mm, "weights", "model", in: mn), let v = r.string(w, "model.weights") {
+          weightsNode = w
+          weights = v == "random" ? v : resolve(v)
+          if v != "random" && !FileManager.default.fileExists(atPath: weights) {
+            r.log.add(w, "model.weights", "no such file: \(weights) (or 'random' for the default initialisation)")
+          }
         }
       }
     }

@@ -152,4 +152,23 @@ struct ONNXReaderTests {
       conv2d(x, weight: w, bias: b, padding: 1).relu(), size: 3, alpha: 0.01, beta: 0.75, k: 2)
     #expect(try #require(seen).scalars == expected.scalars)
   }
+
+  @Test("module paths from the exporter's scopes: nested containers, repeated calls, unscoped values")
+  func modulePaths() {
+    let names = [
+      "/features/features.29/Relu_output_0", "/layer2/layer2.0/conv1/Conv_output_0",
+      "/layer2/layer2.0/downsample/downsample.0/Conv_output_0", "/layer2/layer2.0/relu/Relu_output_0",
+      "/layer2/layer2.0/Add_output_0", "/layer2/layer2.0/relu_1/Relu_output_0", "/Flatten_output_0", "logits",
+    ]
+    let paths = Dictionary(uniqueKeysWithValues: GraphNetwork.modulePaths(names).map { ($0.path, $0.value) })
+    #expect(paths["features.29"] == names[0])
+    #expect(paths["layer2.0.conv1"] == names[1])
+    #expect(paths["layer2.0.downsample.0"] == names[2])
+    #expect(paths["layer2.0.downsample"] == names[2])
+    // The block's output is its last value: the second call of its ReLU.
+    #expect(paths["layer2.0"] == names[5])
+    #expect(paths["layer2.0.relu"] == names[5])
+    #expect(paths["layer2"] == names[5])
+    #expect(paths.count == 8)  // features, features.29, layer2, layer2.0 and four inside it
+  }
 }

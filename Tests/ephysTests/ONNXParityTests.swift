@@ -81,12 +81,12 @@ struct ONNXParityTests {
     }
   }
 
-  /// A spatial-attention protocol on the exported ResNet-18 beside the same protocol on the zoo's
-  /// native ResNet-18 with the same weights (.pth).
+  /// A spatial-attention protocol on the exported ResNet-18 (`model: {onnx: FILE}`) beside the same
+  /// protocol on the zoo's native ResNet-18 with the same weights (.pth).
   static func protocolText(_ architecture: String, weights: String) -> String {
     """
     name: onnx-spatial-\(architecture)
-    model: {architecture: \(architecture), weights: \(weights)}
+    model: \(architecture == "onnx" ? "{onnx: \(weights)}" : "{architecture: \(architecture), weights: \(weights)}")
     stimulus:
       kind: grating
       canvas: [224, 224]

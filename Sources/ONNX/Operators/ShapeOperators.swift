@@ -160,7 +160,8 @@ let shapeOperators: [String: OperatorKernel] = [
     }
     guard let first = parts.first else { throw node.error("no inputs") }
     let rank = first.shape.count
-    let axis = try Shapes.axis(try node.int("axis", Int.min), rank: rank, node)
+    guard node.attributes["axis"] != nil else { throw node.error("the axis attribute is missing") }
+    let axis = try Shapes.axis(try node.int("axis", 0), rank: rank, node)
     for p in parts {
       guard p.shape.count == rank,
         (0..<rank).allSatisfy({ $0 == axis || p.shape[$0] == first.shape[$0] })
