@@ -120,7 +120,6 @@ struct ONNXReaderTests {
         }
       }
     }
-    #expect(loaded + refused == 10_000)
     #expect(loaded > 100 && refused > 1000, "loaded \(loaded), refused \(refused)")
   }
 

@@ -21,6 +21,16 @@ struct ONNXParityTests {
   /// Whether the system python can export (torch, torchvision and onnx importable).
   static var exporterAvailable: Bool { systemPythonImports("torch, torchvision, onnx") }
 
+  /// Whether the exporter is there; its absence fails the test unless EPHYS_SKIP_TORCHVISION=1 says why.
+  static func exporterPresent() -> Bool {
+    guard exporterAvailable else {
+      let skip = ProcessInfo.processInfo.environment["EPHYS_SKIP_TORCHVISION"] == "1"
+      #expect(skip, "python3 cannot import torch, torchvision and onnx (scripts/setup.sh installs them)")
+      return false
+    }
+    return true
+  }
+
   /// Runs the fixture script for `model` into `dir`.
   static func exportFixture(_ model: String, into dir: String) throws {
     let script = Process()
@@ -34,11 +44,7 @@ struct ONNXParityTests {
 
   @Test("AlexNet, VGG11, ResNet-18 and a recurrent CNN: outputs and input gradients match PyTorch")
   func parity() throws {
-    guard Self.exporterAvailable else {
-      let skip = ProcessInfo.processInfo.environment["EPHYS_SKIP_TORCHVISION"] == "1"
-      #expect(skip, "python3 cannot import torch, torchvision and onnx (scripts/setup.sh installs them)")
-      return
-    }
+    guard Self.exporterPresent() else { return }
     let dir = NSTemporaryDirectory() + "ephys-onnx-parity-\(UUID().uuidString)"
     try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
     defer { try? FileManager.default.removeItem(atPath: dir) }
@@ -112,11 +118,7 @@ struct ONNXParityTests {
 
   @Test("a spatial-gain protocol runs on the exported ResNet-18 and agrees with the native ResNet-18")
   func resnetProtocol() throws {
-    guard Self.exporterAvailable else {
-      let skip = ProcessInfo.processInfo.environment["EPHYS_SKIP_TORCHVISION"] == "1"
-      #expect(skip, "python3 cannot import torch, torchvision and onnx (scripts/setup.sh installs them)")
-      return
-    }
+    guard Self.exporterPresent() else { return }
     let dir = NSTemporaryDirectory() + "ephys-onnx-protocol-\(UUID().uuidString)"
     try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
     defer { try? FileManager.default.removeItem(atPath: dir) }

@@ -59,3 +59,22 @@ func applyBinary<T: KernelScalar, Op: BinaryKernelOp>(
     }
   }
 }
+
+/// For every element of `shape` in row-major order, `index(coordinate)`: the source index of a layout
+/// op's output element (padding, permutation, broadcast of values that are not tensors).
+public func rowMajorMap(_ shape: [Int], _ index: ([Int]) -> Int) -> [Int] {
+  let n = shape.reduce(1, *)
+  var out = [Int](repeating: 0, count: n)
+  var coordinate = [Int](repeating: 0, count: shape.count)
+  for k in 0..<n {
+    out[k] = index(coordinate)
+    var d = shape.count - 1
+    while d >= 0 {
+      coordinate[d] += 1
+      if coordinate[d] < shape[d] { break }
+      coordinate[d] = 0
+      d -= 1
+    }
+  }
+  return out
+}

@@ -47,29 +47,14 @@ public func pad<T: KernelScalar>(_ x: Tensor<T>, before: [Int], after: [Int], mo
     (0..<outShape[d]).map { padSource($0, before: before[d], size: x.shape[d], mode: mode) ?? -1 }
   }
   let inStrides = contiguousStrides(x.shape)
-  let n = outShape.reduce(1, *)
-  var map = [Int](repeating: -1, count: n)
-  if n > 0 {
-    var coordinate = [Int](repeating: 0, count: x.rank)
-    for k in 0..<n {
-      var src = 0
-      for d in 0..<x.rank {
-        let s = sources[d][coordinate[d]]
-        if s < 0 {
-          src = -1
-          break
-        }
-        src += s * inStrides[d]
-      }
-      map[k] = src
-      var d = x.rank - 1
-      while d >= 0 {
-        coordinate[d] += 1
-        if coordinate[d] < outShape[d] { break }
-        coordinate[d] = 0
-        d -= 1
-      }
+  let map = rowMajorMap(outShape) { c in
+    var src = 0
+    for d in 0..<c.count {
+      let s = sources[d][c[d]]
+      if s < 0 { return -1 }
+      src += s * inStrides[d]
     }
+    return src
   }
   let fill: T = {
     if case .constant(let v) = mode { return T(v) }

@@ -87,11 +87,12 @@ public enum ONNXModel {
     let valueOf = Dictionary(net.modulePaths.map { ($0.path, $0.value) }, uniquingKeysWith: { a, _ in a })
     let ops = Dictionary(net.graph.computedValues.map { ($0.name, $0.opType) }, uniquingKeysWith: { a, _ in a })
     var layers: [RecordableLayer] = []
+    let chains = net.graph.allWindowSteps()
     var steps: [String: [WindowStep]] = [:]
     for name in candidates {
       guard let shape = shapes[name], shape.count == 2 || shape.count == 4 else { continue }
       let value = valueOf[name] ?? name
-      guard let s = net.graph.windowSteps(to: value) else { continue }
+      guard let s = chains[value] else { continue }
       steps[name] = s
       let what = valueOf[name].map { "module \(name): \($0)" } ?? "\(ops[name] ?? "?") output"
       layers.append(RecordableLayer(name, "\(what) \(Array(shape.dropFirst()))"))

@@ -52,7 +52,7 @@ private func comparison(_ compare: @escaping @Sendable (Double, Double) -> Bool)
   { call in
     let a = try call.input(0)
     let b = try call.input(1)
-    if let x = a.integers, let y = b.integers, !(a.isFloat || b.isFloat) {
+    if !a.isFloat && !b.isFloat, let x = a.integers, let y = b.integers {
       let r = try integerBinary(
         call, IntTensor(shape: a.shape, values: x), IntTensor(shape: b.shape, values: y)
       ) { compare(Double($0), Double($1)) ? 1 : 0 }

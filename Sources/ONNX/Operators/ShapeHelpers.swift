@@ -41,30 +41,11 @@ enum Shapes {
     value.isFinite && abs(value) <= 0x1p53 ? Int(value) : nil
   }
 
-  /// For every element of `outShape` (row-major), the flat index into the source that `index` maps its
-  /// coordinates to: the common engine of the integer layout ops below.
-  static func gatherIndices(_ outShape: [Int], _ index: ([Int]) -> Int) -> [Int] {
-    let n = outShape.reduce(1, *)
-    var out = [Int](repeating: 0, count: n)
-    var coordinate = [Int](repeating: 0, count: outShape.count)
-    for k in 0..<n {
-      out[k] = index(coordinate)
-      var d = outShape.count - 1
-      while d >= 0 {
-        coordinate[d] += 1
-        if coordinate[d] < outShape[d] { break }
-        coordinate[d] = 0
-        d -= 1
-      }
-    }
-    return out
-  }
-
   /// `t` broadcast to `shape` (integer values).
   static func expand(_ t: IntTensor, to shape: [Int]) -> IntTensor {
     let offset = shape.count - t.shape.count
     let s = contiguousStrides(t.shape)
-    let map = gatherIndices(shape) { c in
+    let map = rowMajorMap(shape) { c in
       var i = 0
       for d in 0..<t.shape.count where t.shape[d] != 1 { i += c[d + offset] * s[d] }
       return i
@@ -76,7 +57,7 @@ enum Shapes {
   static func permute(_ t: IntTensor, _ order: [Int]) -> IntTensor {
     let s = contiguousStrides(t.shape)
     let shape = order.map { t.shape[$0] }
-    let map = gatherIndices(shape) { c in
+    let map = rowMajorMap(shape) { c in
       var i = 0
       for (k, d) in order.enumerated() { i += c[k] * s[d] }
       return i
