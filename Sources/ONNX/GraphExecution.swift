@@ -9,6 +9,14 @@ extension Graph {
   public func run(
     _ feeds: [String: GraphValue], tap: ((String, Tensor<Float>) -> Tensor<Float>)? = nil
   ) throws -> [String: GraphValue] {
+    try execute(feeds, tap: tap, trace: nil)
+  }
+
+  /// `run`, with `trace` shown every node run: its call (node and inputs) and its outputs.
+  func execute(
+    _ feeds: [String: GraphValue], tap: ((String, Tensor<Float>) -> Tensor<Float>)?,
+    trace: ((OperatorCall, [GraphValue]) throws -> Void)?
+  ) throws -> [String: GraphValue] {
     var values: [String: GraphValue] = [:]
     for port in inputs {
       guard let v = feeds[port.name] else {
@@ -39,6 +47,7 @@ extension Graph {
         inputs: node.inputs.map { $0.isEmpty ? nil : (values[$0] ?? constants[$0]) }, folder: folder)
       var out: [GraphValue]
       do { out = try OperatorTable.kernels[node.opType]!(call) } catch let e as CheckpointError { throw e.inFile(path) }
+      try trace?(call, out)
       for (o, var v) in zip(node.outputs, out) where !o.isEmpty {
         if let tap, case .float(let t) = v { v = .float(tap(o, t)) }
         values[o] = v

@@ -120,6 +120,16 @@ public final class GraphNetwork: Module, FailableForward, ClassifierProviding {
     batchLimit = 1
   }
 
+  /// The receptive fields of every value whose fields the graph gives (by value name and by module
+  /// path) at an input of height x width; see `Graph.unitFields`.
+  public func unitFields(height: Int, width: Int) throws -> [String: ValueFields] {
+    var fields = try graph.unitFields(input: inputName, channels: channels, height: height, width: width)
+    for (path, value) in modulePaths where fields[path] == nil {
+      if let f = fields[value] { fields[path] = f }
+    }
+    return fields
+  }
+
   /// The last Gemm (with transB = 1, PyTorch's Linear) or Conv whose weight is a constant: its output
   /// value and weight, for CAM and contrastive MWP.
   public var classifier: (layer: String, weight: Tensor<Float>)? {

@@ -27,7 +27,11 @@ struct ONNXReaderTests {
     #expect(net.batchLimit == nil)
     #expect(try net.run(x).scalars == expected)
     #expect(net.modulePaths.map(\.path) == ["conv", "relu", "pool"])  // "logits" carries no scope
-    #expect(net.graph.windowSteps(to: "/pool/MaxPool_output_0")?.count == 2)
+    let fields = try net.unitFields(height: 8, width: 8)
+    #expect(
+      fields["pool"]?.outputSize?.height == 4 && fields["pool"]?.field(y: 1, x: 2).rows == 1...4
+        && fields["pool"]?.field(y: 1, x: 2).cols == 3...6)
+    #expect(fields["/Flatten_output_0"]?.field(y: 0, x: 0).cols == 0...7)
   }
 
   @Test(

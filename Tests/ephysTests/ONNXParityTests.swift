@@ -1,5 +1,6 @@
 import Engine
 import Foundation
+import Models
 import ONNX
 import Testing
 
@@ -15,7 +16,7 @@ import Testing
 struct ONNXParityTests {
   static let layers = [
     "alexnet": "features.4,features.11,classifier.5", "vgg11": "features.5,features.15,classifier.4",
-    "resnet18": "layer1.0,layer3.1,avgpool", "recurrent": "gate,lateral,pool",
+    "resnet18": "layer1.0,layer3.1,avgpool", "recurrent": "gate,lateral,pool,up,pad",
   ]
 
   /// Whether the system python can export (torch, torchvision and onnx importable).
@@ -81,10 +82,96 @@ struct ONNXParityTests {
       let g = normwiseError(gradient.scalars, try reference.floats())
       #expect(g < 1e-4, "\(model): input gradient normwise error \(g)")
       print("ONNX-PARITY \(model): worst output error \(worst), input gradient error \(g)")
+      if let native = ModelRegistry.entry(model) { try Self.compareFields(native, try ONNXModel.entry(onnx)) }
       for f in try FileManager.default.contentsOfDirectory(atPath: dir) {
         try FileManager.default.removeItem(atPath: dir + "/" + f)
       }
     }
+  }
+
+  /// The receptive fields read off the exported graph against the zoo's native geometry (window
+  /// steps of the module tree) for every layer both list: the same map sizes, and at every position
+  /// the same rows, columns and centre.
+  static func compareFields(_ native: ModelEntry, _ imported: ModelEntry) throws {
+    var layers = 0
+    var positions = 0
+    for layer in native.layers where imported.layers.contains(where: { $0.name == layer.name }) {
+      let a = try #require(try native.fields(layer.name), "\(native.name) \(layer.name)")
+      let b = try #require(try imported.fields(layer.name), "imported \(layer.name)")
+      let size = try #require(a.outputSize)
+      #expect(b.outputSize?.height == size.height && b.outputSize?.width == size.width, "\(layer.name) map size")
+      for y in 0..<size.height {
+        for x in 0..<size.width {
+          let (fa, fb) = (a.field(y: y, x: x), b.field(y: y, x: x))
+          let (ca, cb) = (a.centre(y: y, x: x), b.centre(y: y, x: x))
+          #expect(fa == fb, "\(layer.name) (\(y), \(x)): native \(fa), imported \(fb)")
+          #expect(abs(ca.y - cb.y) < 1e-9 && abs(ca.x - cb.x) < 1e-9, "\(layer.name) (\(y), \(x)) centre")
+          positions += 1
+        }
+      }
+      layers += 1
+    }
+    #expect(layers >= 5, "\(native.name): only \(layers) layers in common")
+    print("ONNX-FIELDS \(native.name): \(layers) layers, \(positions) positions equal to the native geometry")
+  }
+
+  /// Receptive fields of values off a plain conv/pool chain (the recurrent CNN's bilinear `up` and
+  /// reflect-padded `pad`), measured by the RF-mapping protocol (an ON and an OFF dot at every third
+  /// pixel): every unit's measured centre lies inside the field read off the graph.
+  @Test("the RF-mapping protocol measures fields of upsampled and padded values inside those read off the graph")
+  func measuredFields() throws {
+    guard Self.exporterPresent() else { return }
+    let dir = NSTemporaryDirectory() + "ephys-onnx-rfmap-\(UUID().uuidString)"
+    try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(atPath: dir) }
+    try Self.exportFixture("recurrent", into: dir)
+    let units = [
+      ("up", 0, 8, 8), ("up", 5, 8, 40), ("up", 9, 31, 32), ("up", 15, 55, 20), ("pad", 3, 0, 0),
+      ("pad", 20, 33, 1), ("pad", 31, 65, 40), ("pad", 7, 30, 30),
+    ]
+    let list = units.map { "[\($0.0), \($0.1), \($0.2), \($0.3)]" }.joined(separator: ", ")
+    try """
+    name: onnx-rf-mapping
+    model: {onnx: recurrent.onnx}
+    stimulus:
+      kind: dot
+      parameters:
+        x: {from: 0, to: 63, steps: 22}
+        y: {from: 0, to: 63, steps: 22}
+        size: 1.5
+        contrast: [-0.5, 0.5]
+        mean: 0.5
+    attention: {mode: none}
+    record: {layers: [up, pad], units: [\(list)], responses: false}
+    tuning: {axis: x}
+    measures: [rf-map]
+    seed: 1
+
+    """.write(toFile: dir + "/rf.yaml", atomically: true, encoding: .utf8)
+    let r = try runEphys(["run", dir + "/rf.yaml", "--out", dir + "/run"], in: dir)
+    try #require(r.status == 0, "ephys run failed: \(r.err)")
+    let table = try String(contentsOfFile: dir + "/run/receptive_fields.csv", encoding: .utf8)
+      .split(separator: "\n").map { $0.split(separator: ",", omittingEmptySubsequences: false).map(String.init) }
+    let header = table[0]
+    func column(_ name: String) throws -> Int { try #require(header.firstIndex(of: name), "no \(name) column") }
+    let (layer, y, x) = (try column("layer"), try column("y"), try column("x"))
+    let (row, col, offset) = (
+      try column("measured_centre_row"), try column("measured_centre_col"), try column("offset_px")
+    )
+    let entry = try ONNXModel.entry(dir + "/recurrent.onnx")
+    var offsets: [Double] = []
+    for line in table.dropFirst() {
+      let map = try #require(try entry.fields(line[layer]), "no fields for \(line[layer])")
+      let field = map.field(y: Int(line[y])!, x: Int(line[x])!)
+      let my: Double = try #require(Double(line[row]), "no measured centre: \(line)")
+      let mx: Double = try #require(Double(line[col]), "no measured centre: \(line)")
+      let inRows = Double(field.rows.lowerBound) <= my && my <= Double(field.rows.upperBound)
+      let inCols = Double(field.cols.lowerBound) <= mx && mx <= Double(field.cols.upperBound)
+      #expect(inRows && inCols, "\(line): measured centre (\(my), \(mx)) outside the field \(field)")
+      offsets.append(Double(line[offset]) ?? .nan)
+    }
+    #expect(offsets.count == units.count)
+    print("ONNX-RFMAP recurrent: measured minus geometric centre, px: \(offsets.map { String(format: "%.2f", $0) })")
   }
 
   /// A spatial-attention protocol on the exported ResNet-18 (`model: {onnx: FILE}`) beside the same

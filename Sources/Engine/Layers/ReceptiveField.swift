@@ -41,10 +41,21 @@ extension Flatten: WindowLayer {
   public var windowStep: WindowStep { .global }
 }
 
+/// Where the units of one layer's map look in the input: the map's size and, per map position, the
+/// input rows and columns its units see and the geometric centre of that field (input pixels).
+public protocol UnitFieldMap: Sendable {
+  /// Output height and width of the layer (nil when the layer does not fit the input).
+  var outputSize: (height: Int, width: Int)? { get }
+  /// The input rows and columns (clamped to the input) that the units at map position (y, x) see.
+  func field(y: Int, x: Int) -> (rows: ClosedRange<Int>, cols: ClosedRange<Int>)
+  /// The geometric centre (row, column; input pixels, not clamped) of position (y, x)'s field.
+  func centre(y: Int, x: Int) -> (y: Double, x: Double)
+}
+
 /// The receptive fields of one layer's units: the steps from the input to the layer, and the
 /// input size. Computed from the layer chain, so any architecture built from convs and pools gets
 /// exact unit geometry (including the borders, where padding cuts fields short).
-public struct ReceptiveFieldMap: Sendable, Equatable {
+public struct ReceptiveFieldMap: UnitFieldMap, Equatable {
   public let steps: [WindowStep]
   /// Input height and width, pixels.
   public let inputHeight, inputWidth: Int

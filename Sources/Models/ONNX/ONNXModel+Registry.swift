@@ -39,7 +39,7 @@ public enum ONNXModel {
   /// The registry entry of the network in `path`: input geometry from the graph's declared input
   /// (224 x 224 where symbolic, then any size of at least 16 pixels works), ImageNet normalisation (as
   /// torchvision's and most exported models'), and as recordable layers every float value of rank 2
-  /// or 4 whose receptive fields the graph gives.
+  /// or 4 whose receptive fields the graph gives (`Graph.unitFields`: every position sees some pixel).
   public static func entry(_ path: String) throws -> ModelEntry {
     let key = key(path)
     if let key, let known = built.withLock({ $0[key] }) { return known }
@@ -63,19 +63,36 @@ public enum ONNXModel {
     let unmapped = values.count - e.layers.filter { values.contains($0.name) }.count
     if unmapped > 0 {
       lines.append(
-        "\(unmapped) other values (integer shape arithmetic, or off a plain conv/pool chain so their receptive fields are not read off the graph) are not listed"
+        "\(unmapped) other values are not listed: integer shape arithmetic, or values that mix positions in a way no per-axis receptive field describes (a Reshape or Transpose across channels and positions, a softmax over positions), or constant-padded maps whose border positions see no pixel"
       )
     }
     return lines
+  }
+
+  /// Receptive fields already read, by file key and input size.
+  static let fieldTables = Mutex<[String: [String: ValueFields]]>([:])
+
+  /// The receptive fields of every value of the graph in `path` (by value name and module path) at an
+  /// input of height x width, read once per file and size.
+  static func fields(_ path: String, height: Int, width: Int) throws -> [String: ValueFields] {
+    let key = key(path).map { "\($0)|\(height)x\(width)" }
+    if let key, let known = fieldTables.withLock({ $0[key] }) { return known }
+    let made = try GraphNetwork(graph: Graph(contentsOf: path)).unitFields(height: height, width: width)
+    if let key { fieldTables.withLock { $0[key] = made } }
+    return made
   }
 
   static func makeEntry(_ path: String) throws -> ModelEntry {
     let net = try network(path)
     let h = net.declaredHeight ?? defaultSide
     let w = net.declaredWidth ?? defaultSide
+    let own = try net.unitFields(height: h, width: w)
+    if let key = key(path) { fieldTables.withLock { $0["\(key)|\(h)x\(w)"] = own } }
+    let valueOf = Dictionary(net.modulePaths.map { ($0.path, $0.value) }, uniquingKeysWith: { a, _ in a })
+    let ops = Dictionary(net.graph.computedValues.map { ($0.name, $0.opType) }, uniquingKeysWith: { a, _ in a })
     var shapes: [String: [Int]] = [:]
     var handles: [HookHandle] = []
-    let candidates = net.valueNames + net.modulePaths.map(\.path)
+    let candidates = (net.valueNames + net.modulePaths.map(\.path)).filter { own[$0]?.complete == true }
     for name in candidates {
       guard let m = net.module(named: name) else { continue }
       handles.append(m.registerForwardHook { _, _, y in shapes[name] = y.shape })
@@ -84,23 +101,16 @@ public enum ONNXModel {
       shape: [1, net.channels, h, w], scalars: .init(repeating: 0, count: net.channels * h * w))
     _ = try net.checked { withNoGrad { net(zeros) } }
     for handle in handles { handle.remove() }
-    let valueOf = Dictionary(net.modulePaths.map { ($0.path, $0.value) }, uniquingKeysWith: { a, _ in a })
-    let ops = Dictionary(net.graph.computedValues.map { ($0.name, $0.opType) }, uniquingKeysWith: { a, _ in a })
     var layers: [RecordableLayer] = []
-    let chains = net.graph.allWindowSteps()
-    var steps: [String: [WindowStep]] = [:]
     for name in candidates {
       guard let shape = shapes[name], shape.count == 2 || shape.count == 4 else { continue }
-      let value = valueOf[name] ?? name
-      guard let s = chains[value] else { continue }
-      steps[name] = s
       let what = valueOf[name].map { "module \(name): \($0)" } ?? "\(ops[name] ?? "?") output"
       layers.append(RecordableLayer(name, "\(what) \(Array(shape.dropFirst()))"))
     }
     let file = URL(fileURLWithPath: path).lastPathComponent
     let symbolic = net.declaredHeight == nil || net.declaredWidth == nil
     let limit = net.batchLimit
-    let table = steps
+    let recordable = Set(layers.map(\.name))
     var entry = ModelEntry(
       name: "onnx",
       summary:
@@ -111,7 +121,10 @@ public enum ONNXModel {
         do { return try network(path) } catch { return FailedNetwork(error) }
       },
       load: { weights in try network(weights) },
-      steps: { table[$0] })
+      steps: { _ in nil })
+    entry.fieldMaps = { layer, height, width in
+      recordable.contains(layer) ? try fields(path, height: height, width: width)[layer] : nil
+    }
     let base = entry
     entry.customRecorder = { module, height, width in
       if let net = module as? GraphNetwork, height != nil || width != nil {

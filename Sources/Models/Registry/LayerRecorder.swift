@@ -61,13 +61,13 @@ public final class LayerRecorder: RecordableModel {
         throw RecordingError("\(entry.name): module '\(layer.name)' did not run in a forward pass")
       }
       let (c, mh, mw) = shape.count == 4 ? (shape[1], shape[2], shape[3]) : (shape.dropFirst().reduce(1, *), 1, 1)
-      guard let map = entry.receptiveFields(layer.name, height: h, width: w) else {
-        throw RecordingError("\(entry.name): no window steps for '\(layer.name)'")
+      guard let map = try entry.fields(layer.name, height: h, width: w) else {
+        throw RecordingError("\(entry.name): no receptive fields for '\(layer.name)' at \(h)x\(w)")
       }
       guard let size = map.outputSize, size.height == mh && size.width == mw else {
         let steps = map.outputSize.map { "\($0.height)x\($0.width)" } ?? "no map"
         throw RecordingError(
-          "\(entry.name): '\(layer.name)' gives a \(mh)x\(mw) map but its window steps give \(steps)")
+          "\(entry.name): '\(layer.name)' gives a \(mh)x\(mw) map but its receptive fields give \(steps)")
       }
       return LayerGeometry(
         name: layer.name, channels: c, height: mh, width: mw, receptiveField: { y, x in map.field(y: y, x: x) },

@@ -30,7 +30,7 @@ extension ModelEntry {
           if let f = m as? Linear { channels = f.weight.shape[0] }
         }
       }
-      let map = receptiveFields(l.name, height: height, width: width)
+      let map = try? fields(l.name, height: height, width: width)
       let size = map?.outputSize
       let field = size.flatMap { s in map?.field(y: s.height / 2, x: s.width / 2) }
       return LayerRow(

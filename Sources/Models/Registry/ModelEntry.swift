@@ -40,6 +40,9 @@ public struct ModelEntry: Sendable {
   /// The window steps from the input to a layer (nil: not a layer of this model). By default they
   /// are read off the module tree (`ReceptiveFieldMap.steps(in:to:)`).
   public var steps: @Sendable (String) -> [WindowStep]?
+  /// A model's own receptive fields per layer and input height x width, where the module tree does
+  /// not give them (an imported graph); nil: `receptiveFields` from the window steps.
+  public var fieldMaps: (@Sendable (String, Int, Int) throws -> (any UnitFieldMap)?)? = nil
   /// A model's own recording adapter (nil: the generic `LayerRecorder`); see `recorder(_:_:_:)`.
   public var customRecorder: (@Sendable (Module, Int?, Int?) throws -> RecordableModel)?
   /// The share of the resized image its evaluation transform keeps: torchvision's zoo resizes the
@@ -114,6 +117,16 @@ public struct ModelEntry: Sendable {
     steps(layer).map {
       ReceptiveFieldMap(steps: $0, inputHeight: height ?? self.height, inputWidth: width ?? self.width)
     }
+  }
+}
+
+extension ModelEntry {
+  /// Where the units of `layer` look at an input of height x width (default: the model's own): the
+  /// model's own fields where it has them, else those of its window steps; nil: not a layer.
+  public func fields(_ layer: String, height: Int? = nil, width: Int? = nil) throws -> (any UnitFieldMap)? {
+    let (h, w) = (height ?? self.height, width ?? self.width)
+    if let fieldMaps { return try fieldMaps(layer, h, w) }
+    return receptiveFields(layer, height: h, width: w)
   }
 }
 

@@ -121,6 +121,56 @@ private func explicitlyPadded(_ x: Tensor<Float>, _ window: WindowAttributes, _ 
   return pad(x, before: [0, 0] + window.begin, after: [0, 0] + window.end, mode: .constant(Double(value)))
 }
 
+/// A ConvTranspose node's geometry for spatial input sizes `input` and kernel `kernel`: strides,
+/// dilations, output padding, the full output size, and the pads cropped from it before and after.
+struct TransposedWindow {
+  var strides, dilations, outputPadding, full, begin, end: [Int]
+
+  init(_ node: Node, input: [Int], kernel: [Int]) throws {
+    let strides = try node.ints("strides") ?? [1, 1]
+    let dilations = try node.ints("dilations") ?? [1, 1]
+    let outputPadding = try node.ints("output_padding") ?? [0, 0]
+    let positive: Bool = (strides + dilations).allSatisfy { $0 > 0 && $0 < 1 << 20 }
+    let paddingOK: Bool = outputPadding.allSatisfy { $0 >= 0 && $0 < 1 << 20 }
+    guard strides.count == 2, dilations.count == 2, outputPadding.count == 2, positive, paddingOK else {
+      throw node.error("strides \(strides), dilations \(dilations), output_padding \(outputPadding)")
+    }
+    var full: [Int] = []
+    for d in 0..<2 {
+      let span: Int = (kernel[d] - 1) * dilations[d] + 1
+      full.append((input[d] - 1) * strides[d] + span + outputPadding[d])
+    }
+    var begin: [Int]
+    var end: [Int]
+    let autoPad = try node.string("auto_pad", "NOTSET")
+    if let shape = try node.ints("output_shape") {
+      let target = Array(shape.suffix(2))
+      guard target.count == 2 else { throw node.error("output_shape \(shape)") }
+      let total = (0..<2).map { full[$0] - target[$0] }
+      guard total.allSatisfy({ $0 >= 0 }) else {
+        throw node.error("output_shape \(shape) exceeds the full output \(full)")
+      }
+      begin = total.map { autoPad == "SAME_UPPER" ? $0 / 2 : $0 - $0 / 2 }
+      end = total.map { autoPad == "SAME_UPPER" ? $0 - $0 / 2 : $0 / 2 }
+    } else if autoPad == "SAME_UPPER" || autoPad == "SAME_LOWER" {
+      let total = (0..<2).map { max(0, full[$0] - input[$0] * strides[$0]) }
+      begin = total.map { autoPad == "SAME_UPPER" ? $0 / 2 : $0 - $0 / 2 }
+      end = total.map { autoPad == "SAME_UPPER" ? $0 - $0 / 2 : $0 / 2 }
+    } else {
+      let pads = try node.ints("pads") ?? [0, 0, 0, 0]
+      guard pads.count == 4, pads.allSatisfy({ $0 >= 0 && $0 < 1 << 20 }) else { throw node.error("pads \(pads)") }
+      begin = Array(pads[..<2])
+      end = Array(pads[2...])
+    }
+    self.strides = strides
+    self.dilations = dilations
+    self.outputPadding = outputPadding
+    self.full = full
+    self.begin = begin
+    self.end = end
+  }
+}
+
 let convolutionOperators: [String: OperatorKernel] = [
   "Conv": { call in
     let node = call.node
@@ -169,43 +219,10 @@ let convolutionOperators: [String: OperatorKernel] = [
       guard case .float(let t) = b, t.shape == [m] else { throw node.error("bias \(b.shape) must be float [\(m)]") }
       bias = t
     }
-    let input = Array(x.shape[2...])
-    let kernel = Array(w.shape[2...])
-    let strides = try node.ints("strides") ?? [1, 1]
-    let dilations = try node.ints("dilations") ?? [1, 1]
-    let outputPadding = try node.ints("output_padding") ?? [0, 0]
-    let positive: Bool = (strides + dilations).allSatisfy { $0 > 0 && $0 < 1 << 20 }
-    let paddingOK: Bool = outputPadding.allSatisfy { $0 >= 0 && $0 < 1 << 20 }
-    guard strides.count == 2, dilations.count == 2, outputPadding.count == 2, positive, paddingOK else {
-      throw node.error("strides \(strides), dilations \(dilations), output_padding \(outputPadding)")
-    }
-    var full: [Int] = []
-    for d in 0..<2 {
-      let span: Int = (kernel[d] - 1) * dilations[d] + 1
-      full.append((input[d] - 1) * strides[d] + span + outputPadding[d])
-    }
-    var begin: [Int]
-    var end: [Int]
-    let autoPad = try node.string("auto_pad", "NOTSET")
-    if let shape = try node.ints("output_shape") {
-      let target = Array(shape.suffix(2))
-      guard target.count == 2 else { throw node.error("output_shape \(shape)") }
-      let total = (0..<2).map { full[$0] - target[$0] }
-      guard total.allSatisfy({ $0 >= 0 }) else {
-        throw node.error("output_shape \(shape) exceeds the full output \(full)")
-      }
-      begin = total.map { autoPad == "SAME_UPPER" ? $0 / 2 : $0 - $0 / 2 }
-      end = total.map { autoPad == "SAME_UPPER" ? $0 - $0 / 2 : $0 / 2 }
-    } else if autoPad == "SAME_UPPER" || autoPad == "SAME_LOWER" {
-      let total = (0..<2).map { max(0, full[$0] - input[$0] * strides[$0]) }
-      begin = total.map { autoPad == "SAME_UPPER" ? $0 / 2 : $0 - $0 / 2 }
-      end = total.map { autoPad == "SAME_UPPER" ? $0 - $0 / 2 : $0 / 2 }
-    } else {
-      let pads = try node.ints("pads") ?? [0, 0, 0, 0]
-      guard pads.count == 4, pads.allSatisfy({ $0 >= 0 && $0 < 1 << 20 }) else { throw node.error("pads \(pads)") }
-      begin = Array(pads[..<2])
-      end = Array(pads[2...])
-    }
+    let t = try TransposedWindow(node, input: Array(x.shape[2...]), kernel: Array(w.shape[2...]))
+    let (strides, dilations, outputPadding, full, begin, end) = (
+      t.strides, t.dilations, t.outputPadding, t.full, t.begin, t.end
+    )
     let out = (0..<2).map { full[$0] - begin[$0] - end[$0] }
     guard out.allSatisfy({ $0 > 0 }) else { throw node.error("output would be empty for input \(x.shape)") }
     _ = try Shapes.count([x.shape[0], m] + full, node)

@@ -66,9 +66,10 @@ struct ResizeAxis {
   }
 }
 
-/// Resizes a 4-D float input to `sizes` with ONNX's modes (any N and C resizing is refused).
-private func resize(_ call: OperatorCall, _ x: Tensor<Float>, scales: [Double]?, sizes: [Int]?, axis: ResizeAxis)
-  throws -> GraphValue
+/// The taps per output row and column that resize a 4-D float input to `sizes` (or by `scales`)
+/// with ONNX's modes (any N and C resizing is refused).
+private func resizeTaps(_ call: OperatorCall, _ x: Tensor<Float>, scales: [Double]?, sizes: [Int]?, axis: ResizeAxis)
+  throws -> (rows: [ResampleTaps<Float>], cols: [ResampleTaps<Float>])
 {
   let node = call.node
   guard x.rank == 4 else { throw node.error("only 4-D [N, C, H, W] inputs are resized, found \(x.shape)") }
@@ -103,83 +104,100 @@ private func resize(_ call: OperatorCall, _ x: Tensor<Float>, scales: [Double]?,
   _ = try Shapes.count([x.shape[0], x.shape[1]] + out, node)
   let rows = axis.taps(input: x.shape[2], output: out[0], scale: scale[0])
   let cols = axis.taps(input: x.shape[3], output: out[1], scale: scale[1])
-  return .float(separableResample(x, rows: rows, cols: cols))
+  return (rows, cols)
 }
 
-let resizeOperators: [String: OperatorKernel] = [
-  "Resize": { call in
-    let node = call.node
-    let x = try call.float(0)
-    var axis = ResizeAxis(
-      mode: try node.string("mode", "nearest"),
-      coordinates: try node.string("coordinate_transformation_mode", call.opset >= 11 ? "half_pixel" : "asymmetric"),
-      nearestMode: try node.string("nearest_mode", "round_prefer_floor"),
-      cubicA: Double(try node.float("cubic_coeff_a", -0.75)), excludeOutside: try node.int("exclude_outside", 0) != 0)
-    if call.opset < 11 {
-      axis.nearestMode = "floor"
-      axis.coordinates = "asymmetric"
-    }
-    let scaleInput = call.opset < 11 ? 1 : 2
-    var scales: [Double]?
-    if let s = call.optional(scaleInput), s.count > 0 { scales = s.floats.map { Double($0) } }
-    var sizes: [Int]?
-    if call.opset >= 11, let s = call.optional(3), s.count > 0 {
-      guard let v = s.integers else { throw node.error("sizes must be integers") }
-      sizes = v
-    }
-    if axis.coordinates == "tf_crop_and_resize" { throw node.error("tf_crop_and_resize is not supported") }
-    return [try resize(call, x, scales: sizes == nil ? scales : nil, sizes: sizes, axis: axis)]
-  },
-  "Upsample": { call in
-    let node = call.node
-    let x = try call.float(0)
+/// What a Resize or Upsample node does to its input: the input and the taps of every output row and
+/// column (the kernel applies them; the receptive-field tables follow them).
+func resampling(_ call: OperatorCall) throws -> (
+  x: Tensor<Float>, rows: [ResampleTaps<Float>], cols: [ResampleTaps<Float>]
+) {
+  let node = call.node
+  let x = try call.float(0)
+  if node.opType == "Upsample" {
     let mode = try node.string("mode", "nearest")
     let axis = ResizeAxis(
       mode: mode == "bilinear" ? "linear" : mode, coordinates: "asymmetric", nearestMode: "floor", cubicA: -0.75,
       excludeOutside: false)
     let scales = try node.floats("scales").map { $0.map(Double.init) } ?? call.optional(1)?.floats.map(Double.init)
-    return [try resize(call, x, scales: scales, sizes: nil, axis: axis)]
+    let taps = try resizeTaps(call, x, scales: scales, sizes: nil, axis: axis)
+    return (x, taps.rows, taps.cols)
+  }
+  var axis = ResizeAxis(
+    mode: try node.string("mode", "nearest"),
+    coordinates: try node.string("coordinate_transformation_mode", call.opset >= 11 ? "half_pixel" : "asymmetric"),
+    nearestMode: try node.string("nearest_mode", "round_prefer_floor"),
+    cubicA: Double(try node.float("cubic_coeff_a", -0.75)), excludeOutside: try node.int("exclude_outside", 0) != 0)
+  if call.opset < 11 {
+    axis.nearestMode = "floor"
+    axis.coordinates = "asymmetric"
+  }
+  let scaleInput = call.opset < 11 ? 1 : 2
+  var scales: [Double]?
+  if let s = call.optional(scaleInput), s.count > 0 { scales = s.floats.map { Double($0) } }
+  var sizes: [Int]?
+  if call.opset >= 11, let s = call.optional(3), s.count > 0 {
+    guard let v = s.integers else { throw node.error("sizes must be integers") }
+    sizes = v
+  }
+  if axis.coordinates == "tf_crop_and_resize" { throw node.error("tf_crop_and_resize is not supported") }
+  let taps = try resizeTaps(call, x, scales: sizes == nil ? scales : nil, sizes: sizes, axis: axis)
+  return (x, taps.rows, taps.cols)
+}
+
+/// A Pad node's amounts before and after each axis (negative: cropped) and its mode.
+func padding(_ call: OperatorCall) throws -> (before: [Int], after: [Int], mode: PadMode) {
+  let node = call.node
+  let x = try call.float(0)
+  let pads: [Int]
+  var value: Float = 0
+  if call.opset < 11 {
+    guard let p = try node.ints("pads") else { throw node.error("pads are missing") }
+    pads = p
+    value = try node.float("value", 0)
+  } else {
+    let p = try call.integers(1)
+    pads = p.values
+    if let v = call.optional(2), v.count > 0 {
+      guard v.count == 1 else { throw node.error("constant_value must be a scalar") }
+      value = v.floats[0]
+    }
+  }
+  let rank = x.rank
+  guard pads.count == 2 * rank, pads.allSatisfy({ abs($0) < 1 << 20 }) else {
+    throw node.error("pads \(pads) must hold \(2 * rank) values for \(x.shape)")
+  }
+  let before = Array(pads[..<rank])
+  let after = Array(pads[rank...])
+  let out = (0..<rank).map { x.shape[$0] + before[$0] + after[$0] }
+  guard out.allSatisfy({ $0 >= 0 }) else { throw node.error("pads \(pads) crop \(x.shape) below zero") }
+  _ = try Shapes.count(out, node)
+  let modeName = try node.string("mode", "constant")
+  switch modeName {
+  case "constant": return (before, after, .constant(Double(value)))
+  case "edge":
+    guard !x.shape.contains(0) else { throw node.error("edge padding of an empty axis") }
+    return (before, after, .edge)
+  case "reflect":
+    guard (0..<rank).allSatisfy({ before[$0] < x.shape[$0] && after[$0] < x.shape[$0] }) else {
+      throw node.error("reflect pads \(pads) must be smaller than the axes of \(x.shape)")
+    }
+    return (before, after, .reflect)
+  default: throw node.error("mode '\(modeName)' is not one of constant, reflect, edge")
+  }
+}
+
+let resizeOperators: [String: OperatorKernel] = [
+  "Resize": { call in
+    let r = try resampling(call)
+    return [.float(separableResample(r.x, rows: r.rows, cols: r.cols))]
+  },
+  "Upsample": { call in
+    let r = try resampling(call)
+    return [.float(separableResample(r.x, rows: r.rows, cols: r.cols))]
   },
   "Pad": { call in
-    let node = call.node
-    let x = try call.float(0)
-    let pads: [Int]
-    var value: Float = 0
-    if call.opset < 11 {
-      guard let p = try node.ints("pads") else { throw node.error("pads are missing") }
-      pads = p
-      value = try node.float("value", 0)
-    } else {
-      let p = try call.integers(1)
-      pads = p.values
-      if let v = call.optional(2), v.count > 0 {
-        guard v.count == 1 else { throw node.error("constant_value must be a scalar") }
-        value = v.floats[0]
-      }
-    }
-    let rank = x.rank
-    guard pads.count == 2 * rank, pads.allSatisfy({ abs($0) < 1 << 20 }) else {
-      throw node.error("pads \(pads) must hold \(2 * rank) values for \(x.shape)")
-    }
-    let before = Array(pads[..<rank])
-    let after = Array(pads[rank...])
-    let out = (0..<rank).map { x.shape[$0] + before[$0] + after[$0] }
-    guard out.allSatisfy({ $0 >= 0 }) else { throw node.error("pads \(pads) crop \(x.shape) below zero") }
-    _ = try Shapes.count(out, node)
-    let modeName = try node.string("mode", "constant")
-    let mode: PadMode
-    switch modeName {
-    case "constant": mode = .constant(Double(value))
-    case "edge":
-      guard !x.shape.contains(0) else { throw node.error("edge padding of an empty axis") }
-      mode = .edge
-    case "reflect":
-      guard (0..<rank).allSatisfy({ before[$0] < x.shape[$0] && after[$0] < x.shape[$0] }) else {
-        throw node.error("reflect pads \(pads) must be smaller than the axes of \(x.shape)")
-      }
-      mode = .reflect
-    default: throw node.error("mode '\(modeName)' is not one of constant, reflect, edge")
-    }
-    return [.float(pad(x, before: before, after: after, mode: mode))]
+    let p = try padding(call)
+    return [.float(pad(try call.float(0), before: p.before, after: p.after, mode: p.mode))]
   },
 ]

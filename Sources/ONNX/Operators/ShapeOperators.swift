@@ -38,6 +38,57 @@ private func take(_ v: GraphValue, axis: Int, indices: [Int], indexShape: [Int])
     int: { Shapes.take($0, axis: axis, indices: indices, indexShape: indexShape) })
 }
 
+/// The input indices a Slice node keeps, per sliced axis (axes it keeps whole are left out), for an
+/// input of `shape`.
+func slicePicks(_ call: OperatorCall, shape: [Int]) throws -> [(axis: Int, picked: [Int])] {
+  let node = call.node
+  let starts: [Int]
+  let ends: [Int]
+  var axes: [Int]?
+  var steps: [Int]?
+  if call.opset < 10 {
+    guard let s = try node.ints("starts", clamping: true), let e = try node.ints("ends", clamping: true) else {
+      throw node.error("starts and ends are missing")
+    }
+    starts = s
+    ends = e
+    axes = try node.ints("axes")
+  } else {
+    guard let s = try integerList(call, attribute: "starts", input: 1, fromOpset: 10),
+      let e = try integerList(call, attribute: "ends", input: 2, fromOpset: 10)
+    else { throw node.error("starts and ends are missing") }
+    starts = s
+    ends = e
+    axes = try integerList(call, attribute: "axes", input: 3, fromOpset: 10)
+    steps = try integerList(call, attribute: "steps", input: 4, fromOpset: 10)
+  }
+  let rank = shape.count
+  let resolvedAxes = try (axes ?? Array(0..<starts.count)).map { try Shapes.axis($0, rank: rank, node) }
+  let stepList = steps ?? Array(repeating: 1, count: starts.count)
+  guard ends.count == starts.count, resolvedAxes.count == starts.count, stepList.count == starts.count,
+    Set(resolvedAxes).count == resolvedAxes.count
+  else { throw node.error("starts \(starts), ends \(ends), axes \(axes ?? []), steps \(stepList) do not agree") }
+  var picks: [(axis: Int, picked: [Int])] = []
+  for (k, axis) in resolvedAxes.enumerated() {
+    let n = shape[axis]
+    let step = stepList[k]
+    guard step != 0 else { throw node.error("step 0 on axis \(axis)") }
+    var start = starts[k] < 0 ? starts[k] + n : starts[k]
+    var end = ends[k] < 0 ? ends[k] + n : ends[k]
+    if step > 0 {
+      start = min(max(start, 0), n)
+      end = min(max(end, 0), n)
+    } else {
+      start = min(max(start, 0), n - 1)
+      end = min(max(end, -1), n - 1)
+    }
+    let picked = Array(stride(from: start, to: end, by: step))
+    if picked.count == n && step == 1 { continue }
+    picks.append((axis, picked))
+  }
+  return picks
+}
+
 let shapeOperators: [String: OperatorKernel] = [
   "Shape": { call in
     let shape = try call.input(0).shape
@@ -198,49 +249,8 @@ let shapeOperators: [String: OperatorKernel] = [
   },
 
   "Slice": { call in
-    let node = call.node
     var x = try call.input(0)
-    let starts: [Int]
-    let ends: [Int]
-    var axes: [Int]?
-    var steps: [Int]?
-    if call.opset < 10 {
-      guard let s = try node.ints("starts", clamping: true), let e = try node.ints("ends", clamping: true) else {
-        throw node.error("starts and ends are missing")
-      }
-      starts = s
-      ends = e
-      axes = try node.ints("axes")
-    } else {
-      guard let s = try integerList(call, attribute: "starts", input: 1, fromOpset: 10),
-        let e = try integerList(call, attribute: "ends", input: 2, fromOpset: 10)
-      else { throw node.error("starts and ends are missing") }
-      starts = s
-      ends = e
-      axes = try integerList(call, attribute: "axes", input: 3, fromOpset: 10)
-      steps = try integerList(call, attribute: "steps", input: 4, fromOpset: 10)
-    }
-    let rank = x.shape.count
-    let resolvedAxes = try (axes ?? Array(0..<starts.count)).map { try Shapes.axis($0, rank: rank, node) }
-    let stepList = steps ?? Array(repeating: 1, count: starts.count)
-    guard ends.count == starts.count, resolvedAxes.count == starts.count, stepList.count == starts.count,
-      Set(resolvedAxes).count == resolvedAxes.count
-    else { throw node.error("starts \(starts), ends \(ends), axes \(axes ?? []), steps \(stepList) do not agree") }
-    for (k, axis) in resolvedAxes.enumerated() {
-      let n = x.shape[axis]
-      let step = stepList[k]
-      guard step != 0 else { throw node.error("step 0 on axis \(axis)") }
-      var start = starts[k] < 0 ? starts[k] + n : starts[k]
-      var end = ends[k] < 0 ? ends[k] + n : ends[k]
-      if step > 0 {
-        start = min(max(start, 0), n)
-        end = min(max(end, 0), n)
-      } else {
-        start = min(max(start, 0), n - 1)
-        end = min(max(end, -1), n - 1)
-      }
-      let picked = Array(stride(from: start, to: end, by: step))
-      if picked.count == n && step == 1 { continue }
+    for (axis, picked) in try slicePicks(call, shape: x.shape) {
       x = take(x, axis: axis, indices: picked, indexShape: [picked.count])
     }
     return [x]
