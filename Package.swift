@@ -122,7 +122,7 @@ let package = Package(
     .testTarget(name: "NWBTests", dependencies: ["NWB"]),
     .testTarget(name: "ModelInterfaceTests", dependencies: ["Engine", "Stimuli", "ModelInterface"]),
     // The command line as a user runs it: subprocesses of the built `ephys` (fuzzing, kill -9).
-    .testTarget(name: "ephysTests", dependencies: ["Engine", "Datasets", "ONNX", "Models", "ephys"]),
+    .testTarget(name: "ephysTests", dependencies: ["Engine", "Datasets", "ModelInterface", "ONNX", "Models", "ephys"]),
     .testTarget(name: "AnalysisTests", dependencies: ["Analysis"], resources: [.copy("Fixtures")]),
     .testTarget(
       name: "WorkbenchTests",

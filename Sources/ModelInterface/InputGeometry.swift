@@ -14,6 +14,29 @@ public struct InputNormalization: Sendable, Equatable {
   /// No change (models trained on [0, 1] images, e.g. MNIST).
   public static let none = InputNormalization(mean: [0], std: [1])
 
+  /// A normalisation by name: "imagenet", "none", or "MEAN,.../STD,..." (one value for every channel,
+  /// or one per channel; standard deviations positive); nil for anything else.
+  public init?(named text: String) {
+    switch text.trimmingCharacters(in: .whitespaces) {
+    case "imagenet": self = .imagenet
+    case "none": self = .none
+    default:
+      let halves = text.split(separator: "/", omittingEmptySubsequences: false)
+      guard halves.count == 2 else { return nil }
+      let lists = halves.map { $0.split(separator: ",").map { Float($0.trimmingCharacters(in: .whitespaces)) } }
+      guard let mean = lists.first.map({ $0.compactMap { $0 } }), let std = lists.last.map({ $0.compactMap { $0 } }),
+        mean.count == lists[0].count, std.count == lists[1].count
+      else { return nil }
+      self.init(mean: mean, std: std)
+      guard isValid else { return nil }
+    }
+  }
+
+  /// Whether the statistics can normalise: at least one of each, all finite, deviations positive.
+  public var isValid: Bool {
+    !mean.isEmpty && !std.isEmpty && mean.allSatisfy(\.isFinite) && std.allSatisfy { $0.isFinite && $0 > 0 }
+  }
+
   /// Whether the normalisation leaves values unchanged.
   public var isIdentity: Bool { mean.allSatisfy { $0 == 0 } && std.allSatisfy { $0 == 1 } }
 

@@ -11,7 +11,7 @@ final class ValueTap: Module {
 /// (`/features/features.29/Relu_output_0`), and where the exporter kept PyTorch's module scopes also by
 /// the module path (`features.29`: the last value computed inside that module, as a forward hook on
 /// it would see). Weights are the graph's own; the module has no trainable parameters.
-public final class GraphNetwork: Module, FailableForward, ClassifierProviding {
+public final class GraphNetwork: Module, FailableForward, ClassifierProviding, BatchLimited {
   public let graph: Graph
   /// The image input's name and declared channels, height and width (nil: symbolic).
   public let inputName: String
@@ -50,7 +50,7 @@ public final class GraphNetwork: Module, FailableForward, ClassifierProviding {
     declaredWidth = input.dims[3]
     outputName = graph.outputs[0].name
     valueNames = graph.computedValues.map(\.name)
-    modulePaths = Self.modulePaths(graph.computedValues.map(\.name))
+    modulePaths = Self.modulePaths(graph.computedValues.map(\.name), nodeNames: graph.computedValues.map(\.nodeName))
     super.init()
     for name in valueNames {
       let tap = ValueTap()
@@ -148,10 +148,12 @@ public final class GraphNetwork: Module, FailableForward, ClassifierProviding {
   /// (`/layer1/layer1.0/conv1/Conv_output_0` -> `layer1.0.conv1`, the enclosing `layer1.0` and
   /// `layer1`; `/layer2/layer2.0/downsample/downsample.0/Conv_output_0` -> `layer2.0.downsample.0`): each path stands for the last value computed inside it. A scope repeated with a call
   /// suffix (`relu_1`, the second call of `relu`) counts as the module when the unsuffixed scope exists.
-  static func modulePaths(_ names: [String]) -> [(path: String, value: String)] {
+  static func modulePaths(_ names: [String], nodeNames: [String]? = nil) -> [(path: String, value: String)] {
     var scopesOf: [[String]] = []
     var known = Set<String>()
-    for name in names {
+    for (i, value) in names.enumerated() {
+      // A value renamed by the exporter (a graph output such as `logits`) keeps its scope in its node's name.
+      let name = !value.hasPrefix("/") && (nodeNames?[i].hasPrefix("/") ?? false) ? nodeNames![i] : value
       guard name.hasPrefix("/") else {
         scopesOf.append([])
         continue

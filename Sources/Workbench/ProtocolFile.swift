@@ -18,6 +18,8 @@ public struct ProtocolSpec: Sendable {
   /// The weights file, resolved against the protocol file's folder, or "random" (the registry's
   /// default initialisation from seed 0).
   public var weights: String
+  /// An imported network's input normalisation (`model.normalization`; nil: the importer's default).
+  public var normalization: InputNormalization? = nil
   public var stimulus: StimulusRequest
   /// Where the stimulus came from (a file path or "inline").
   public var stimulusSource: String
@@ -87,10 +89,16 @@ public enum ProtocolFile {
     var architecture = ""
     var weights = ""
     var weightsNode: Node? = nil
+    var normalization: InputNormalization? = nil
+    var normalizationNode: Node? = nil
     let importers = ModelRegistry.importers.map(\.name)
     if let mn = r.require(m, "model", "", in: root),
-      let mm = r.mapping(mn, "model", allowed: ["architecture", "weights"] + importers)
+      let mm = r.mapping(mn, "model", allowed: ["architecture", "weights", "normalization"] + importers)
     {
+      if let nn = mm["normalization"] {
+        normalization = Self.normalization(nn, r)
+        normalizationNode = nn
+      }
       if let importer = importers.first(where: { mm[$0] != nil }), let w = mm[importer] {
         // `model: {onnx: m.onnx}`: an imported network, architecture and weights in one file.
         if mm["architecture"] != nil || mm["weights"] != nil {
@@ -119,16 +127,27 @@ public enum ProtocolFile {
         }
       }
     }
+    if let nn = normalizationNode, !architecture.isEmpty, !importers.contains(architecture) {
+      r.log.add(
+        nn, "model.normalization",
+        "only imported networks take a normalisation; \(architecture) keeps its training's")
+    }
     var entry = ModelRegistry.entry(architecture)
     if entry == nil, ModelRegistry.importers.contains(where: { $0.name == architecture }), let w = weightsNode,
       FileManager.default.fileExists(atPath: weights)
     {
       // An imported network: its layers and geometry come from the file itself.
-      do { entry = try ModelRegistry.entry(architecture, file: weights) } catch {
+      do { entry = try ModelRegistry.entry(architecture, file: weights, normalization: normalization) } catch {
         r.log.add(w, "model.weights", "\(error)")
       }
     }
     let layerNames = entry?.layers.map(\.name) ?? []
+    // Layer names are checked against the model's; without a model (its error is logged above) a
+    // list of its layers would be empty noise, so only their form is checked.
+    let model = entry
+    func layerName(_ node: Node, _ path: String) -> String? {
+      model == nil ? r.string(node, path) : r.choice(node, path, layerNames)
+    }
 
     // stimulus: a file or inline
     var stimulus: StimulusRequest? = nil
@@ -180,7 +199,7 @@ public enum ProtocolFile {
       }
       switch mode {
       case "spatial-gain", "channel-gain":
-        let layer = am["layer"].flatMap { r.choice($0, "attention.layer", layerNames) }
+        let layer = am["layer"].flatMap { layerName($0, "attention.layer") }
         if am["layer"] == nil {
           r.log.add(
             an, "attention.layer", "\(mode) needs the layer to modulate (\(layerNames.joined(separator: ", ")))")
@@ -244,12 +263,12 @@ public enum ProtocolFile {
         // A recurrent model's layer at one pass is LAYER@passT (checked against the model's passes at run time).
         layers = l.compactMap { node in
           if case .scalar(let sc) = node, case (let base, let pass?) = splitPassLayerName(sc.string),
-            layerNames.contains(base),
+            entry == nil || layerNames.contains(base),
             pass >= 1
           {
             return sc.string
           }
-          return r.choice(node, "record.layers", layerNames)
+          return layerName(node, "record.layers")
         }
         if l.isEmpty { r.log.add(ln, "record.layers", "names no layer") }
       }
@@ -271,11 +290,11 @@ public enum ProtocolFile {
               r.log.add(item, "record.units", "each unit is [layer, channel, y, x]")
               continue
             }
-            if let layer = r.choice(parts[0], "record.units", layerNames),
+            if let name = layerName(parts[0], "record.units"),
               let c = r.integer(parts[1], "record.units", min: 0),
               let y = r.integer(parts[2], "record.units", min: 0), let x = r.integer(parts[3], "record.units", min: 0)
             {
-              ids.append(UnitID(layer: layer, channel: c, y: y, x: x))
+              ids.append(UnitID(layer: name, channel: c, y: y, x: x))
             }
           }
           units = .list(ids)
@@ -365,10 +384,44 @@ public enum ProtocolFile {
     guard log.issues.isEmpty, let stimulus else { throw ProtocolErrors(issues: log.sorted) }
     return ProtocolSpec(
       name: name, description: description, file: path, architecture: architecture, weights: weights,
-      stimulus: stimulus,
+      normalization: normalization, stimulus: stimulus,
       stimulusSource: stimulusSource, condition: condition, layers: layers, units: units, writeResponses: responses,
       batchSize: batch, tuningAxis: axis, reduce: reduce, seed: UInt64(seed), output: output, allPasses: allPasses,
       measures: measures, writeNWB: nwb, featureGain: featureGain)
+  }
+
+  /// `model.normalization`: imagenet, none, or {mean: [...], std: [...]} (one value for every channel
+  /// or one per channel; finite means, positive deviations); nil with an issue logged otherwise.
+  static func normalization(_ node: Node, _ r: YAMLReader) -> InputNormalization? {
+    let key = "model.normalization"
+    func values(_ n: Node, _ path: String) -> [Double]? {
+      if case .scalar = n { return r.number(n, path).map { [$0] } }
+      guard let items = r.list(n, path) else { return nil }
+      guard !items.isEmpty else {
+        r.log.add(n, path, "needs one value, or one per channel")
+        return nil
+      }
+      let v = items.enumerated().compactMap { r.number($1, "\(path)[\($0)]") }
+      return v.count == items.count ? v : nil
+    }
+    if case .scalar = node {
+      guard let text = r.string(node, key) else { return nil }
+      guard text == "imagenet" || text == "none", let n = InputNormalization(named: text) else {
+        r.log.add(node, key, "'\(text)' is not one of imagenet, none, or {mean: [...], std: [...]}")
+        return nil
+      }
+      return n
+    }
+    guard let mm = r.mapping(node, key, allowed: ["mean", "std"]),
+      let meanNode = r.require(mm, "mean", key, in: node), let stdNode = r.require(mm, "std", key, in: node),
+      let mean = values(meanNode, key + ".mean"), let std = values(stdNode, key + ".std")
+    else { return nil }
+    let n = InputNormalization(mean: mean.map(Float.init), std: std.map(Float.init))
+    guard n.isValid else {
+      r.log.add(node, key, "needs finite means and positive standard deviations")
+      return nil
+    }
+    return n
   }
 
   /// The input canvas (height, width) a protocol runs at, pixels: the stimulus's canvas for a model

@@ -98,7 +98,7 @@ public enum ProtocolRunner {
   /// Loads the protocol's model from the registry, wrapped in its recording adapter at the
   /// protocol's input size.
   public static func loadModel(_ p: ProtocolSpec) throws -> RecordableModel {
-    guard let entry = try ModelRegistry.entry(p.architecture, file: p.weights) else {
+    guard let entry = try ModelRegistry.entry(p.architecture, file: p.weights, normalization: p.normalization) else {
       throw RecordingError("no model called '\(p.architecture)' (\(ModelRegistry.allNames.joined(separator: ", ")))")
     }
     let input = ProtocolFile.inputCanvas(p.architecture, weights: p.weights, stimulus: p.stimulus)

@@ -33,6 +33,11 @@ struct Attribute: ParsableCommand {
   var contrastLayer: String?
   @Option(help: "Class per image: one number for all, or a comma-separated list of N.") var `class`: String
   @Option(help: "Output maps, float32 .npy.") var out: String
+  @Option(
+    help:
+      "Input normalisation of an imported network (--model onnx): imagenet, none or MEAN,.../STD,... (default: imagenet for 3 channels, else none)."
+  )
+  var normalization: String?
   @Flag(help: "Resize the maps to the input's size (and smooth the gradient family).") var upsample = false
   @Flag(help: "Bicubic instead of bilinear resizing.") var bicubic = false
   @Option(help: "Also write PNG overlays (map over image, colour bar) into this folder.") var png: String?
@@ -41,7 +46,7 @@ struct Attribute: ParsableCommand {
     guard weights == "random" || FileManager.default.fileExists(atPath: weights) else {
       throw ValidationError("no such weights file: \(weights) (or 'random')")
     }
-    let entry = try registryEntry(model, weights: weights)
+    let entry = try registryEntry(model, weights: weights, normalization: normalization)
     let stored = try NPY.read(input)
     guard stored.shape.count == 4, stored.shape.allSatisfy({ $0 > 0 }) else {
       throw ValidationError("\(input): expected [N, C, H, W], got \(stored.shape)")
@@ -132,12 +137,17 @@ struct PointingGameCommand: ParsableCommand {
   @Option(help: "Generated canvases: digits per canvas, MIN-MAX (distinct classes).") var digits = "1-4"
   @Option(help: "Generated canvases: clutter crops per canvas, MIN-MAX.") var clutter = "3-5"
   @Option(help: "Output folder.") var out = "Reports/pointing-game"
+  @Option(
+    help:
+      "Input normalisation of an imported network (--model onnx): imagenet, none or MEAN,.../STD,... (default: imagenet for 3 channels, else none)."
+  )
+  var normalization: String?
 
   func run() throws {
     guard FileManager.default.fileExists(atPath: weights) || weights == "random" else {
       throw ValidationError("no such weights file: \(weights)")
     }
-    let entry = try registryEntry(model, weights: weights)
+    let entry = try registryEntry(model, weights: weights, normalization: normalization)
     var chosen = AttributionMethod.allCases
     if let methods {
       chosen = try methods.split(separator: ",").map {

@@ -19,12 +19,24 @@ func digitInput(_ entry: ModelEntry, size: Int?) throws -> InputGeometry {
     normalization: entry.normalization)
 }
 
-/// The registry entry called `name`, or a validation error listing them.
-func registryEntry(_ name: String, weights: String? = nil) throws -> ModelEntry {
-  guard let entry = try ModelRegistry.entry(name, file: weights) else {
+/// The registry entry called `name` (an imported network's: read from `weights`, normalised by
+/// `normalization`, the text of --normalization), or a validation error listing them.
+func registryEntry(_ name: String, weights: String? = nil, normalization: String? = nil) throws -> ModelEntry {
+  guard let entry = try ModelRegistry.entry(name, file: weights, normalization: normalizationOption(normalization))
+  else {
     throw ValidationError("unknown --model '\(name)'; models: \(ModelRegistry.allNames.joined(separator: ", "))")
   }
   return entry
+}
+
+/// The normalisation --normalization names (nil when not given), or a validation error.
+func normalizationOption(_ text: String?) throws -> InputNormalization? {
+  guard let text else { return nil }
+  guard let n = InputNormalization(named: text) else {
+    throw ValidationError(
+      "--normalization: imagenet, none, or MEAN,.../STD,... (finite means, positive deviations), not '\(text)'")
+  }
+  return n
 }
 
 /// `ephys train classifier --model NAME`: any registry network as a digit classifier.

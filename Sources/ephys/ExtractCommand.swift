@@ -37,6 +37,11 @@ struct Extract: ParsableCommand {
   @Option(help: "Gating strength s (object attention; default: the checkpoint's).") var strength: Float?
   @Option(help: "IOR threshold theta (object attention).") var theta: Float?
   @Option(help: "Images per batch.") var batch = 256
+  @Option(
+    help:
+      "Input normalisation of an imported network (--model onnx): imagenet, none or MEAN,.../STD,... (default: imagenet for 3 channels, else none)."
+  )
+  var normalization: String?
 
   func validate() throws {
     guard (input == nil) != (images == nil) else { throw ValidationError("give either --input or --images") }
@@ -49,7 +54,8 @@ struct Extract: ParsableCommand {
     guard weights == "random" || FileManager.default.fileExists(atPath: weights) else {
       throw ValidationError("no such weights file: \(weights) (or 'random' for the default initialisation)")
     }
-    guard let entry = try ModelRegistry.entry(model, file: weights) else {
+    guard let entry = try ModelRegistry.entry(model, file: weights, normalization: normalizationOption(normalization))
+    else {
       throw ValidationError("unknown --model '\(model)'; models: \(ModelRegistry.allNames.joined(separator: ", "))")
     }
     let x: Tensor<Float>

@@ -98,11 +98,14 @@ struct FeatureAttention: ParsableCommand {
       and the gain-model slope test; writes tables, summary.json and report.pdf to --out. Defaults: the shipped
       CNN and detectors on MNIST digits. For torchvision's VGG16 with ImageNet weights:
         ephys feature-attention --model vgg16 --weights vgg16.pth --detectors none --images DIR
-      where DIR holds one subfolder of images per category (detectors are then trained and saved).
+      where DIR holds one subfolder of images per category (detectors are then trained and saved). Any
+      other network works with its layers named, e.g. one exported from PyTorch to ONNX:
+        ephys feature-attention --model onnx --weights vgg16.onnx --detectors none --images DIR \\
+          --layers features.1,features.3 --detector-layer classifier.4
       """)
 
-  @Option(help: "A VGG- or AlexNet-style model of `ephys models`.") var model = "feature-gain-cnn"
-  @Option(help: "Weights: safetensors, .pt/.pth state_dict or .npz (or random).")
+  @Option(help: "A model of `ephys models`, or onnx (then --weights is the .onnx file).") var model = "feature-gain-cnn"
+  @Option(help: "Weights: safetensors, .pt/.pth state_dict or .npz (or random); the file for --model onnx.")
   var weights = "Checkpoints/feature-gain-cnn.safetensors"
   @Option(help: "Detectors (safetensors), or 'none' to train them on the fit images.")
   var detectors = "Checkpoints/feature-gain-cnn-detectors.safetensors"
@@ -121,6 +124,11 @@ struct FeatureAttention: ParsableCommand {
   @Option(help: "Images per category in the gain-model test.") var gainImages = 50
   @Option(help: "Seed for test images and detector training.") var seed: UInt64 = 1
   @Option(help: "Output folder.") var out = "Reports/feature-attention"
+  @Option(
+    help:
+      "Input normalisation of an imported network (--model onnx): imagenet, none or MEAN,.../STD,... (default: imagenet for 3 channels, else none)."
+  )
+  var normalization: String?
 
   func run() throws {
     var c = FeatureStudyConfig()
@@ -128,6 +136,7 @@ struct FeatureAttention: ParsableCommand {
     c.weights = weights
     c.detectors = detectors == "none" ? nil : detectors
     c.images = images
+    c.normalization = try normalizationOption(normalization)
     c.data = data
     c.size = size
     c.layers = layers.map { $0.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) } }

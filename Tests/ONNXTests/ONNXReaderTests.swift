@@ -26,7 +26,7 @@ struct ONNXReaderTests {
     try net.prepare(height: 8, width: 8)
     #expect(net.batchLimit == nil)
     #expect(try net.run(x).scalars == expected)
-    #expect(net.modulePaths.map(\.path) == ["conv", "relu", "pool"])  // "logits" carries no scope
+    #expect(net.modulePaths.map(\.path) == ["conv", "relu", "pool", "fc"])  // "logits" keeps its scope in "/fc/Gemm"
     let fields = try net.unitFields(height: 8, width: 8)
     #expect(
       fields["pool"]?.outputSize?.height == 4 && fields["pool"]?.field(y: 1, x: 2).rows == 1...4
@@ -173,5 +173,11 @@ struct ONNXReaderTests {
     #expect(paths["layer2.0.relu"] == names[5])
     #expect(paths["layer2"] == names[5])
     #expect(paths.count == 8)  // features, features.29, layer2, layer2.0 and four inside it
+    // A graph output renamed by the exporter (`logits`) keeps its module in its node's name.
+    var nodes = names.map { $0.replacingOccurrences(of: "_output_0", with: "") }
+    nodes[7] = "/fc/Gemm"
+    let named = Dictionary(
+      uniqueKeysWithValues: GraphNetwork.modulePaths(names, nodeNames: nodes).map { ($0.path, $0.value) })
+    #expect(named["fc"] == "logits" && named.count == 9)
   }
 }

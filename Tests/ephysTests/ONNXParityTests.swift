@@ -159,6 +159,7 @@ struct ONNXParityTests {
       try column("measured_centre_row"), try column("measured_centre_col"), try column("offset_px")
     )
     let entry = try ONNXModel.entry(dir + "/recurrent.onnx")
+    #expect(entry.normalization == .imagenet)  // three channels: ImageNet's statistics by default
     var offsets: [Double] = []
     for line in table.dropFirst() {
       let map = try #require(try entry.fields(line[layer]), "no fields for \(line[layer])")

@@ -205,6 +205,13 @@ public protocol FailableForward: AnyObject {
   var failure: Error? { get }
 }
 
+/// A module that takes at most `batchLimit` images per forward pass (nil: any number), such as an
+/// imported graph that bakes a batch of one into its shapes. It splits larger batches itself; callers
+/// whose hooks or per-image gains must see a whole batch at once split to the limit first.
+public protocol BatchLimited: AnyObject {
+  var batchLimit: Int? { get }
+}
+
 /// A network whose classifier is not a `Linear` or `Conv2d` module (an imported graph): the layer whose
 /// output is the class scores, and the weight tensor [classes, features] (or [classes, C, kh, kw]) its
 /// linear or conv op multiplies by (the same tensor object every forward pass uses).

@@ -11,7 +11,7 @@ public enum ONNXModel {
   public static let importer = ModelImporter(
     name: "onnx",
     summary: "any network exported to ONNX (torch.onnx.export, opsets 7-17); --weights names the .onnx file",
-    entry: { path in try entry(path) })
+    entry: { path, normalization in try entry(path, normalization: normalization) })
 
   /// Entries already built, by file (path, size and modification time), so that validating a
   /// protocol, sizing its canvas and loading its model read the graph once.
@@ -36,14 +36,23 @@ public enum ONNXModel {
     return net
   }
 
+  /// The input normalisation of an imported network unless one is given: ImageNet's for 3 channels
+  /// (torchvision's and most exported models'), none (images in [0, 1]) for any other count.
+  public static func defaultNormalization(channels: Int) -> InputNormalization {
+    channels == 3 ? .imagenet : .none
+  }
+
   /// The registry entry of the network in `path`: input geometry from the graph's declared input
-  /// (224 x 224 where symbolic, then any size of at least 16 pixels works), ImageNet normalisation (as
-  /// torchvision's and most exported models'), and as recordable layers every float value of rank 2
+  /// (224 x 224 where symbolic, then any size of at least 16 pixels works), `normalization` (nil:
+  /// `defaultNormalization`), and as recordable layers every float value of rank 2
   /// or 4 whose receptive fields the graph gives (`Graph.unitFields`: every position sees some pixel).
-  public static func entry(_ path: String) throws -> ModelEntry {
-    let key = key(path)
+  public static func entry(_ path: String, normalization: InputNormalization? = nil) throws -> ModelEntry {
+    if let n = normalization, !n.isValid {
+      throw CheckpointError("input normalisation \(n.mean) / \(n.std) needs finite means and positive deviations")
+    }
+    let key = key(path).map { k in normalization.map { "\(k)|\($0.mean)/\($0.std)" } ?? k }
     if let key, let known = built.withLock({ $0[key] }) { return known }
-    let made = try makeEntry(path)
+    let made = try makeEntry(path, normalization: normalization)
     if let key { built.withLock { $0[key] = made } }
     return made
   }
@@ -53,7 +62,13 @@ public enum ONNXModel {
   public static func inspection(_ path: String) throws -> [String] {
     let e = try entry(path)
     let graph = try Graph(contentsOf: path)
-    var lines = [e.summary, "inputs:"]
+    let n = e.normalization
+    let said = n == .imagenet ? "ImageNet's" : n.isIdentity ? "none (images in [0, 1])" : "mean \(n.mean), std \(n.std)"
+    var lines = [
+      e.summary,
+      "input normalisation by default: \(said) for \(e.channels) channels (--normalization or model.normalization changes it)",
+      "inputs:",
+    ]
     lines += graph.inputs.map { "  \($0.name)  \($0.elementType) \($0.shapeDescription)" }
     lines.append("outputs:")
     lines += graph.outputs.map { "  \($0.name)  \($0.elementType) \($0.shapeDescription)" }
@@ -82,8 +97,12 @@ public enum ONNXModel {
     return made
   }
 
-  static func makeEntry(_ path: String) throws -> ModelEntry {
+  static func makeEntry(_ path: String, normalization: InputNormalization?) throws -> ModelEntry {
     let net = try network(path)
+    if let n = normalization, ![1, net.channels].contains(n.mean.count) || ![1, net.channels].contains(n.std.count) {
+      throw CheckpointError(
+        "input normalisation \(n.mean) / \(n.std) needs one value or \(net.channels) (one per channel)", file: path)
+    }
     let h = net.declaredHeight ?? defaultSide
     let w = net.declaredWidth ?? defaultSide
     let own = try net.unitFields(height: h, width: w)
@@ -116,7 +135,7 @@ public enum ONNXModel {
       summary:
         "\(file): ONNX graph (\(net.graph.producer.isEmpty ? "unknown exporter" : net.graph.producer), opset \(net.graph.opset), \(net.graph.fileNodeCount) nodes)",
       channels: net.channels, height: h, width: w, variableSize: symbolic, minimumSide: symbolic ? 16 : min(h, w),
-      normalization: .imagenet, layers: layers,
+      normalization: normalization ?? defaultNormalization(channels: net.channels), layers: layers,
       make: {
         do { return try network(path) } catch { return FailedNetwork(error) }
       },

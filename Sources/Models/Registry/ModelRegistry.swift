@@ -1,4 +1,5 @@
 import Engine
+import ModelInterface
 
 /// Every architecture the workbench can build, load and record from. A model folder defines its
 /// entries (`<Model>+Registry.swift`); adding a model adds one line here.
@@ -19,14 +20,22 @@ public enum ModelRegistry {
   /// The entry called `name`, if any.
   public static func entry(_ name: String) -> ModelEntry? { entries.first { $0.name == name } }
 
-  /// The entry called `name`, or for an importer's name the network read from `file`; nil for an
-  /// unknown name. Errors are the importer's (file, node, what was found).
-  public static func entry(_ name: String, file: String?) throws -> ModelEntry? {
+  /// The entry called `name`, or for an importer's name the network read from `file` with input
+  /// `normalization` (nil: the importer's default); nil for an unknown name. Errors are the
+  /// importer's (file, node, what was found). A registry network's normalisation is its training's,
+  /// so one given for it is an error.
+  public static func entry(_ name: String, file: String?, normalization: InputNormalization? = nil) throws
+    -> ModelEntry?
+  {
     if let importer = importers.first(where: { $0.name == name }) {
       guard let file, file != "random" else {
         throw CheckpointError("--model \(name) reads the network from its file: give --weights FILE")
       }
-      return try importer.entry(file)
+      return try importer.entry(file, normalization)
+    }
+    if normalization != nil, entries.contains(where: { $0.name == name }) {
+      throw CheckpointError(
+        "\(name) normalises its input as it was trained; a normalisation is given only for imported networks")
     }
     return entry(name)
   }
@@ -45,9 +54,12 @@ public struct ModelImporter: Sendable {
   public var name: String
   /// One line on what it reads.
   public var summary: String
-  public var entry: @Sendable (String) throws -> ModelEntry
+  /// The entry of the network in a file, with an input normalisation (nil: the importer's default).
+  public var entry: @Sendable (String, InputNormalization?) throws -> ModelEntry
 
-  public init(name: String, summary: String, entry: @escaping @Sendable (String) throws -> ModelEntry) {
+  public init(
+    name: String, summary: String, entry: @escaping @Sendable (String, InputNormalization?) throws -> ModelEntry
+  ) {
     self.name = name
     self.summary = summary
     self.entry = entry

@@ -134,7 +134,7 @@ public func trainStudyDetectors(
         batch.append(image)
         batch.append(arrayImage((0..<4).map { $0 == slot ? image : blank }, channels: images.channels, side: side))
       }
-      let f = withNoGrad { net.run(net.batch(batch), gains: []).detector! }
+      let f = withNoGrad { net.run(net.batch(batch), gains: []).detector }
       features = f.shape[1]
       rows += f.scalars
       labels += batch.map { _ in c }

@@ -144,7 +144,7 @@ public struct DetectionSweep: Sendable {
     let unattended = SharedBuffer<DetectionCounts>(count: categories, value: DetectionCounts())
     forEachMicroBatch(categories, size: 1) { range in
       for c in range {
-        let features = net.run(net.batch(tests[c].images), gains: []).detector!
+        let features = net.run(net.batch(tests[c].images), gains: []).detector
         unattended[c] = DetectionCounts.count(logits: detectors.logit(c, features), labels: tests[c].labels)
       }
     }
@@ -168,7 +168,7 @@ public struct DetectionSweep: Sendable {
               valueSets[kind == .tuning ? 0 : 1][k][c], beta: beta, baseline: baselines[k])
           }
           var prefix: Tensor<Float>? = nil
-          if case .layer(let k) = site { prefix = net.run(x, gains: [], stopAfter: net.childIndex(k)).prefix }
+          if case .layer(let k) = site { prefix = net.prefix(x, through: k) }
           for (v, source) in sources.enumerated() {
             for (b, beta) in betas.enumerated() {
               let slot = (c * sources.count + v) * betas.count + b
@@ -179,12 +179,12 @@ public struct DetectionSweep: Sendable {
               switch site {
               case .layer(let k):
                 let g = modulation(source, layer: k, beta: beta)
-                out[slot] = score(net.run(g.apply(prefix!), from: net.childIndex(k) + 1, gains: []).detector!)
+                out[slot] = score(net.resume(prefix!, at: k, g))
               case .all:
                 let gains: [LayerModulation?] = net.layers.indices.map {
                   modulation(source, layer: $0, beta: beta / 10)
                 }
-                out[slot] = score(net.run(x, gains: gains).detector!)
+                out[slot] = score(net.run(x, gains: gains).detector)
               }
             }
           }

@@ -32,6 +32,8 @@ public struct FeatureStudyConfig: Sendable {
   public var gainTestImages = 50
   public var seed: UInt64 = 1
   public var out = "Reports/feature-attention"
+  /// The input normalisation of an imported network (nil: the importer's default).
+  public var normalization: InputNormalization? = nil
 
   public init() {}
 }
@@ -60,8 +62,10 @@ public struct FeatureStudyResult: Sendable {
 public func runFeatureStudy(
   _ config: FeatureStudyConfig, stage: (String) -> Void = { _ in }, progress: (Int, Int) -> Void = { _, _ in }
 ) throws -> FeatureStudyResult {
-  guard let entry = ModelRegistry.entry(config.model) else {
-    throw FeatureStudyError("unknown model '\(config.model)'; models: \(ModelRegistry.names.joined(separator: ", "))")
+  guard let entry = try ModelRegistry.entry(config.model, file: config.weights, normalization: config.normalization)
+  else {
+    throw FeatureStudyError(
+      "unknown model '\(config.model)'; models: \(ModelRegistry.allNames.joined(separator: ", "))")
   }
   guard config.betas.contains(0), config.betas.allSatisfy({ $0 >= 0 && $0.isFinite }), config.betas.count >= 2 else {
     throw FeatureStudyError("betas must be finite, >= 0, include 0 (the baseline) and one more")
@@ -85,7 +89,11 @@ public func runFeatureStudy(
   let module = try entry.network(weights: config.weights)
   let conv = entry.layers.filter { $0.description.hasPrefix("conv") && $0.description.contains("post-ReLU") }
   let layers = config.layers ?? conv.map(\.name)
-  guard !layers.isEmpty else { throw FeatureStudyError("\(entry.name) lists no conv layers; give --layers") }
+  guard !layers.isEmpty else {
+    throw FeatureStudyError(
+      "\(entry.name) marks no layers as post-ReLU conv maps; give --layers (`ephys models NAME` or `ephys inspect FILE.onnx` lists them)"
+    )
+  }
   let input = InputGeometry(channels: entry.channels, height: side, width: side, normalization: entry.normalization)
   let net = try AttentionNetwork(module, input: input, layers: layers, detectorLayer: config.detectorLayer)
   let images =
@@ -97,7 +105,7 @@ public func runFeatureStudy(
   lap("load")
 
   // Detectors: read, or trained on whole images and single images in a quadrant.
-  let featureCount = withNoGrad { net.run(net.batch([images.fit.images[0][0]]), gains: []).detector!.shape[1] }
+  let featureCount = withNoGrad { net.run(net.batch([images.fit.images[0][0]]), gains: []).detector.shape[1] }
   var detectors: CategoryDetectors
   var trained = false
   if let path = config.detectors {
@@ -116,7 +124,7 @@ public func runFeatureStudy(
       if o >= c { o += 1 }
       return images.test.images[o][Int(rng.next() % UInt64(images.test.images[o].count))]
     }
-    let f = withNoGrad { net.run(net.batch(own + others), gains: []).detector! }
+    let f = withNoGrad { net.run(net.batch(own + others), gains: []).detector }
     let counts = DetectionCounts.count(
       logits: detectors.logit(c, f), labels: own.map { _ in 1 } + others.map { _ in 0 })
     return counts.performance()

@@ -52,7 +52,7 @@ public struct FeatureValues: Sendable {
     var mean = [[[Double]]](repeating: [], count: layerCount)
     var grad = [[[Double]]](repeating: [], count: layerCount)
     var counts: [Int] = []
-    let keep = Set((0..<layerCount).map(net.childIndex))
+    let keep = Set(0..<layerCount)
     for c in 0..<images.count {
       let list = Array(images.images[c].prefix(limit))
       counts.append(list.count)
@@ -60,13 +60,13 @@ public struct FeatureValues: Sendable {
       var gsums: [[Double]] = []
       for start in stride(from: 0, to: list.count, by: 25) {
         let part = Array(list[start..<min(list.count, start + 25)])
-        let (features, maps, _) = net.run(net.batch(part), gains: [], keep: keep)
-        let logit = detectors.logits(features!)
+        let (features, maps) = net.run(net.batch(part), gains: [], keep: keep)
+        let logit = detectors.logits(features)
         // d(sum over images of detector c's logit) / d(map): each image's own gradient.
         let seed = Tensor<Float>(
           shape: logit.shape,
           scalars: (0..<logit.count).map { $0 % detectors.categories == c ? 1 : 0 })
-        let wanted = (0..<layerCount).map { maps[net.childIndex($0)]! }
+        let wanted = (0..<layerCount).map { maps[$0]! }
         let grads = logit.requiresGrad ? gradients(of: logit, wrt: wanted, seed: seed) : wanted.map { $0 * 0 }
         for k in 0..<layerCount {
           let s = channelSums(wanted[k])

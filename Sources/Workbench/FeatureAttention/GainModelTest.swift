@@ -41,7 +41,7 @@ public struct GainModelTest: Sendable {
   ) -> GainModelTest {
     let layers = net.layers.count
     let categories = images.count
-    let keep = Set((0..<layers).map(net.childIndex))
+    let keep = Set(0..<layers)
     let kinds = FeatureValueKind.allCases
     let valueSets = kinds.map { values.values($0) }
     // mean[c][setting][layer][channel]; setting 0 = no attention, then (kind, applied layer).
@@ -55,7 +55,7 @@ public struct GainModelTest: Sendable {
           let maps = net.run(x, gains: gains, keep: keep).maps
           return (0..<layers).map { k in
             let divisor = n * Double(net.mapShapes[k][1] * net.mapShapes[k][2])
-            return channelSums(maps[net.childIndex(k)]!).map { $0 / divisor }
+            return channelSums(maps[k]!).map { $0 / divisor }
           }
         }
         buffer[c * settings] = means([])
