@@ -26,7 +26,7 @@ public struct FuzzTarget: Sendable {
 
   /// Every reader the harness knows, in the order `ephys fuzz` runs them.
   public static let all: [FuzzTarget] = [
-    protocolFile, stimulusFile, csvTable, npy, npz, torch, safetensors, coco, voc,
+    protocolFile, stimulusFile, csvTable, npy, npz, torch, safetensors, coco, voc, onnx,
   ]
 
   /// `ephys run`'s reading of a protocol: validation, the stimulus sweep materialised on the model's
@@ -100,6 +100,12 @@ public struct FuzzTarget: Sendable {
     let a = try VOCAnnotation.load(path)
     guard a.width * a.height <= 1 << 22 else { return }
     for name in Set(a.objects.map(\.name)) { _ = a.mask(of: name) }
+  }
+
+  /// `ephys inspect m.onnx` and `--model onnx`: the model read and checked, run on zeros at its input
+  /// size, its receptive fields read off the graph and its recordable layers listed.
+  public static let onnx = FuzzTarget(name: "onnx", fileExtension: "onnx", text: false) { path, _, _ in
+    _ = try ONNXModel.inspection(path)
   }
 
   /// Renders what a run shows of a sweep before recording: first and last stimulus, the montage,

@@ -23,6 +23,7 @@ public struct AxisFields: Sendable, Equatable {
   /// The centre at fractional index `t`: interpolated between indices, extrapolated by `jump` beyond
   /// the ends (the unclamped geometric centre of a padded position).
   func centre(at t: Double) -> Double {
+    guard count > 0 else { return t * jump }  // an empty axis (a crop to nothing): no centres to read
     let last = Double(count - 1)
     if t <= 0 { return centres[0] + t * jump }
     if t >= last { return centres[count - 1] + (t - last) * jump }

@@ -26,10 +26,17 @@ struct Models: ParsableCommand {
         )
         say("    \(e.summary)")
       }
+      for importer in ModelRegistry.importers {
+        say("\(importer.name.padding(toLength: 24, withPad: " ", startingAt: 0)) read from a file (--weights FILE)")
+        say("    \(importer.summary); `ephys inspect FILE` lists its layers")
+      }
       return
     }
+    if ModelRegistry.importers.contains(where: { $0.name == name }) {
+      throw ValidationError("\(name) networks are read from their files: `ephys inspect FILE` lists the layers")
+    }
     guard let entry = ModelRegistry.entry(name) else {
-      throw ValidationError("unknown model '\(name)'; models: \(ModelRegistry.names.joined(separator: ", "))")
+      throw ValidationError("unknown model '\(name)'; models: \(ModelRegistry.allNames.joined(separator: ", "))")
     }
     if let size {
       guard entry.variableSize else {

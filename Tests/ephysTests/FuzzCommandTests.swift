@@ -24,7 +24,7 @@ struct FuzzCommandTests {
       try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]
     }
     let readers = Set(reports.compactMap { $0["reader"] as? String })
-    let expected: Set = ["protocol", "stimulus", "csv", "npy", "npz", "pt", "safetensors", "coco", "voc"]
+    let expected: Set = ["protocol", "stimulus", "csv", "npy", "npz", "pt", "safetensors", "coco", "voc", "onnx"]
     #expect(readers == expected && reports.count == expected.count, "\(r.out)")
     for report in reports {
       let name = report["reader"] as? String ?? "?"

@@ -14,8 +14,7 @@ struct ONNXFeatureAttentionTests {
   /// Exports the CNN into a fresh folder (nil when the exporter is missing and the skip is allowed).
   static func exported() throws -> String? {
     guard ONNXParityTests.exporterPresent() else { return nil }
-    let dir = NSTemporaryDirectory() + "ephys-onnx-feature-\(UUID().uuidString)"
-    try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+    let dir = try ONNXParityTests.scratch("feature")
     let script = Process()
     script.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
     script.arguments = [repositoryRoot + "/scripts/fixtures/make_feature_gain_fixtures.py", "--export", dir]

@@ -32,6 +32,13 @@ struct ONNXParityTests {
     return true
   }
 
+  /// A fresh folder under the temporary directory (the caller removes it).
+  static func scratch(_ label: String) throws -> String {
+    let dir = NSTemporaryDirectory() + "ephys-onnx-\(label)-\(UUID().uuidString)"
+    try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+    return dir
+  }
+
   /// Runs the fixture script for `model` into `dir`.
   static func exportFixture(_ model: String, into dir: String) throws {
     let script = Process()
@@ -46,8 +53,7 @@ struct ONNXParityTests {
   @Test("AlexNet, VGG11, ResNet-18 and a recurrent CNN: outputs and input gradients match PyTorch")
   func parity() throws {
     guard Self.exporterPresent() else { return }
-    let dir = NSTemporaryDirectory() + "ephys-onnx-parity-\(UUID().uuidString)"
-    try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+    let dir = try Self.scratch("parity")
     defer { try? FileManager.default.removeItem(atPath: dir) }
     for (model, layers) in Self.layers.sorted(by: { $0.key < $1.key }) {
       try Self.exportFixture(model, into: dir)
@@ -121,8 +127,7 @@ struct ONNXParityTests {
   @Test("the RF-mapping protocol measures fields of upsampled and padded values inside those read off the graph")
   func measuredFields() throws {
     guard Self.exporterPresent() else { return }
-    let dir = NSTemporaryDirectory() + "ephys-onnx-rfmap-\(UUID().uuidString)"
-    try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+    let dir = try Self.scratch("rfmap")
     defer { try? FileManager.default.removeItem(atPath: dir) }
     try Self.exportFixture("recurrent", into: dir)
     let units = [
@@ -207,8 +212,7 @@ struct ONNXParityTests {
   @Test("a spatial-gain protocol runs on the exported ResNet-18 and agrees with the native ResNet-18")
   func resnetProtocol() throws {
     guard Self.exporterPresent() else { return }
-    let dir = NSTemporaryDirectory() + "ephys-onnx-protocol-\(UUID().uuidString)"
-    try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+    let dir = try Self.scratch("protocol")
     defer { try? FileManager.default.removeItem(atPath: dir) }
     try Self.exportFixture("resnet18", into: dir)
     var tuning: [String: StoredTensor] = [:]

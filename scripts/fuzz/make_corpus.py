@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Writes the seed corpus of `ephys fuzz` into fuzz/corpus/ (run from the repository root; standard
-library only). Seeds are small valid inputs of every reader plus hand-made hostile ones that once
+library only, but for the ONNX seed, which make_onnx_seed.py exports with torch). Seeds are small valid inputs of every reader plus hand-made hostile ones that once
 crashed or blew up a reader (self-referential pickles, zero-stride tensors, zip members that declare
 gigabytes, regions outside the canvas, numbers past any Int). The harness mutates them."""
 import collections, io, os, pickle, shutil, struct, sys, types, zipfile, zlib
@@ -247,3 +247,8 @@ coco["images"][0]["height"] = 1e30
 coco["annotations"][0]["segmentation"] = [[1e308, 6, -1e308, 6, 22, 1e300, 4, 26]]
 write("coco/extreme.json", json.dumps(coco, indent=1))
 print("corpus written to", root)
+
+# The ONNX seed is exported by torch (Debian's python3-torch), so it has its own script.
+import subprocess  # noqa: E402
+os.makedirs(f"{root}/onnx", exist_ok=True)
+subprocess.run(["/usr/bin/python3", "scripts/fuzz/make_onnx_seed.py"], check=True)
