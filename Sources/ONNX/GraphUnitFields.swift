@@ -29,8 +29,8 @@ extension Graph {
           for o in node.outputs where !o.isEmpty { pixels.insert(o) }
         }
         let found = self.fields(call, outputs, known, pixels)
-        for (k, o) in node.outputs.enumerated() where !o.isEmpty && k < outputs.count {
-          guard let f = found(k), Self.fits(f, outputs[k].shape) else { continue }
+        for (k, o) in node.outputs.enumerated() where !o.isEmpty && k < min(outputs.count, found.count) {
+          guard let f = found[k], Self.fits(f, outputs[k].shape) else { continue }
           known[o] = f
         }
       }
@@ -48,60 +48,59 @@ extension Graph {
     }
   }
 
-  /// The fields of output k of the node in `call` (nil: unknown), from those of its inputs.
+  /// The fields of each output of the node in `call` (nil, or missing: unknown), from its inputs'.
   private func fields(
     _ call: OperatorCall, _ outputs: [GraphValue], _ known: [String: ValueFields], _ pixels: Set<String>
-  ) -> (Int) -> ValueFields? {
+  ) -> [ValueFields?] {
     let node = call.node
     func fieldsOf(_ i: Int) -> ValueFields? {
       i < node.inputs.count && !node.inputs[i].isEmpty ? known[node.inputs[i]] : nil
     }
     let shape0 = call.inputs.first??.shape ?? []
     let out0 = outputs.first?.shape ?? []
-    let same: (Int) -> ValueFields? = { _ in fieldsOf(0) }
-    let none: (Int) -> ValueFields? = { _ in nil }
+    func every(_ f: ValueFields?) -> [ValueFields?] { Array(repeating: f, count: outputs.count) }
     guard let x = fieldsOf(0) else {
       // A join whose first input is a constant still follows its other inputs.
       let joins: Set = ["Add", "Sub", "Mul", "Div", "Where", "Pow", "Equal", "Greater", "Less", "Concat"]
-      return joins.contains(node.opType) ? joinRule(call, outputs, known, pixels) : none
+      return joins.contains(node.opType) ? every(joinRule(call, outputs, known, pixels)) : []
     }
     switch node.opType {
     case "Relu", "LeakyRelu", "Sigmoid", "Tanh", "Erf", "Sqrt", "Clip", "Identity", "Dropout", "BatchNormalization",
       "LRN", "Cast", "Not":
-      return same
+      return every(x)
     case "Add", "Sub", "Mul", "Div", "Where", "Pow", "Equal", "Greater", "Less", "Expand":
-      return joinRule(call, outputs, known, pixels)
+      return every(joinRule(call, outputs, known, pixels))
     case "Concat":
-      guard let axis = try? Shapes.axis(try node.int("axis", 0), rank: out0.count, node) else { return none }
-      if axis < 2 { return joinRule(call, outputs, known, pixels) }
+      guard let axis = try? Shapes.axis(try node.int("axis", 0), rank: out0.count, node) else { return [] }
+      if axis < 2 { return every(joinRule(call, outputs, known, pixels)) }
       let parts = node.inputs.filter { !$0.isEmpty }.map { known[$0] }
-      guard out0.count == 4, parts.allSatisfy({ $0 != nil }) else { return none }
+      guard out0.count == 4, parts.allSatisfy({ $0 != nil }) else { return [] }
       let a = axis - 2
       guard let along = AxisFields.concatenated(parts.map { $0!.axes[a] }),
         let across = AxisFields.joined(parts.map { $0!.axes[1 - a] })
-      else { return none }
+      else { return [] }
       let f = x.with(a == 0 ? [along, across] : [across, along])
-      return { _ in f }
+      return every(f)
     case "Split":
-      guard let axis = try? Shapes.axis(try node.int("axis", 0), rank: shape0.count, node) else { return none }
-      if axis < 2 { return same }
+      guard let axis = try? Shapes.axis(try node.int("axis", 0), rank: shape0.count, node) else { return [] }
+      if axis < 2 { return every(x) }
       let a = axis - 2
       var start = 0
       var parts: [ValueFields?] = []
       for o in outputs {
-        guard o.shape.count == 4, start + o.shape[axis] <= x.axes[a].count else { return none }
+        guard o.shape.count == 4, start + o.shape[axis] <= x.axes[a].count else { return [] }
         var axes = x.axes
         axes[a] = x.axes[a].part(start..<(start + o.shape[axis]))
         parts.append(x.with(axes))
         start += o.shape[axis]
       }
-      return { k in k < parts.count ? parts[k] : nil }
+      return parts
     case "Softmax", "LogSoftmax":
       let axis = (try? node.int("axis", call.opset >= 13 ? -1 : 1)) ?? 0
       let resolved = axis < 0 ? axis + shape0.count : axis
-      return resolved == 1 && (shape0.count == 2 || call.opset >= 13) ? same : none
+      return resolved == 1 && (shape0.count == 2 || call.opset >= 13) ? every(x) : []
     case "Conv", "MaxPool", "AveragePool", "LpPool":
-      guard shape0.count == 4, out0.count == 4 else { return none }
+      guard shape0.count == 4, out0.count == 4 else { return [] }
       let kernel: [Int]?
       if node.opType == "Conv" {
         kernel = call.inputs.count > 1 ? call.inputs[1].map { Array($0.shape.dropFirst(2)) } : nil
@@ -110,54 +109,54 @@ extension Graph {
       }
       guard let kernel, kernel.count == 2,
         let w = try? WindowAttributes(node, kernel: kernel, input: Array(shape0[2...]))
-      else { return none }
+      else { return [] }
       let f = x.with(
         (0..<2).map { a in
           x.axes[a].window(
             kernel: w.kernel[a], stride: w.strides[a], begin: w.begin[a], dilation: w.dilations[a], size: out0[2 + a])
         })
-      return { _ in f }
+      return every(f)
     case "ConvTranspose":
       guard shape0.count == 4, out0.count == 4, call.inputs.count > 1, let weight = call.inputs[1],
         weight.shape.count == 4,
         let t = try? TransposedWindow(node, input: Array(shape0[2...]), kernel: Array(weight.shape[2...]))
-      else { return none }
+      else { return [] }
       let f = x.with(
         (0..<2).map { a in
           x.axes[a].transposedWindow(
             kernel: weight.shape[2 + a], stride: t.strides[a], begin: t.begin[a], dilation: t.dilations[a],
             size: out0[2 + a])
         })
-      return { _ in f }
+      return every(f)
     case "GlobalAveragePool", "GlobalMaxPool":
       let f = x.with(x.axes.map { $0.collapsed() })
-      return { _ in f }
+      return every(f)
     case "ReduceMean", "ReduceSum", "Flatten", "Reshape", "Squeeze", "Unsqueeze", "Gemm", "MatMul":
-      if out0 == shape0 && (out0.count == 4 || out0.count == 2) { return same }
+      if out0 == shape0 && (out0.count == 4 || out0.count == 2) { return every(x) }
       if out0.count == 4 && shape0.count == 4 && out0[0] == shape0[0] && node.opType.hasPrefix("Reduce") {
         // Reduced over H and/or W with keepdims: a reduced axis becomes one position seeing all of it.
         let f = x.with(
           (0..<2).map { a in out0[2 + a] == 1 && shape0[2 + a] > 1 ? x.axes[a].collapsed() : x.axes[a] })
-        return { _ in f }
+        return every(f)
       }
-      guard out0.count == 2, out0[0] == shape0.first, shape0.count == 4 || shape0.count == 2 else { return none }
+      guard out0.count == 2, out0[0] == shape0.first, shape0.count == 4 || shape0.count == 2 else { return [] }
       let f = x.with(x.axes.map { $0.collapsed() })
-      return { _ in f }
+      return every(f)
     case "Transpose":
-      guard let perm = try? node.ints("perm"), perm.count == 4, perm[0] == 0, perm[1] == 1 else { return none }
+      guard let perm = try? node.ints("perm"), perm.count == 4, perm[0] == 0, perm[1] == 1 else { return [] }
       let f = perm[2] == 2 ? x : x.with([x.axes[1], x.axes[0]])
-      return { _ in f }
+      return every(f)
     case "Slice":
-      guard let picks = try? slicePicks(call, shape: shape0) else { return none }
+      guard let picks = try? slicePicks(call, shape: shape0) else { return [] }
       var axes = x.axes
       for (axis, picked) in picks where axis >= 2 {
         let step = picked.count > 1 ? Double(picked[1] - picked[0]) : 1
         axes[axis - 2] = axes[axis - 2].picked(picked.map { (index: $0, at: Double($0)) }, step: step)
       }
       let f = x.with(axes)
-      return { _ in f }
+      return every(f)
     case "Pad":
-      guard shape0.count == 4, let p = try? padding(call) else { return none }
+      guard shape0.count == 4, let p = try? padding(call) else { return [] }
       let f = x.with(
         (0..<2).map { a in
           let n = shape0[2 + a]
@@ -177,25 +176,25 @@ extension Graph {
               }
             }, step: 1)
         })
-      return { _ in f }
+      return every(f)
     case "Resize", "Upsample":
-      guard let r = try? resampling(call) else { return none }
+      guard let r = try? resampling(call) else { return [] }
       let f = x.with([x.axes[0].resampled(r.rows), x.axes[1].resampled(r.cols)])
-      return { _ in f }
+      return every(f)
     case "Gather":
       guard let axis = try? Shapes.axis(try node.int("axis", 0), rank: shape0.count, node),
         let indices = try? call.integers(1)
-      else { return none }
-      if axis == 1 && out0.count == shape0.count { return same }
-      guard axis >= 2, shape0.count == 4, indices.shape.count == 1 else { return none }
+      else { return [] }
+      if axis == 1 && out0.count == shape0.count { return every(x) }
+      guard axis >= 2, shape0.count == 4, indices.shape.count == 1 else { return [] }
       let n = shape0[axis]
       var axes = x.axes
       axes[axis - 2] = axes[axis - 2].picked(
         indices.values.map { i in (index: i < 0 ? i + n : i, at: Double(i < 0 ? i + n : i)) }, step: 1)
       let f = x.with(axes)
-      return { _ in f }
+      return every(f)
     default:
-      return none
+      return []
     }
   }
 
@@ -207,32 +206,31 @@ extension Graph {
   /// makes the output's fields unknown.
   private func joinRule(
     _ call: OperatorCall, _ outputs: [GraphValue], _ known: [String: ValueFields], _ pixels: Set<String>
-  ) -> (Int) -> ValueFields? {
+  ) -> ValueFields? {
     let node = call.node
-    guard let shape = outputs.first?.shape, shape.count == 4 || shape.count == 2 else { return { _ in nil } }
+    guard let shape = outputs.first?.shape, shape.count == 4 || shape.count == 2 else { return nil }
     var paths: [ValueFields] = []
     for name in node.inputs where !name.isEmpty && pixels.contains(name) {
-      guard let f = known[name] else { return { _ in nil } }
+      guard let f = known[name] else { return nil }
       paths.append(f)
     }
-    guard let first = paths.first else { return { _ in nil } }
+    guard let first = paths.first else { return nil }
     var axes: [AxisFields] = []
     for a in 0..<2 {
       let m = shape.count == 4 ? shape[2 + a] : 1
       let all = paths.map { $0.axes[a] }
-      guard all.allSatisfy({ $0.count == m || $0.count == 1 }) else { return { _ in nil } }
+      guard all.allSatisfy({ $0.count == m || $0.count == 1 }) else { return nil }
       let varying = all.filter { $0.count == m }
       let gates = all.filter { $0.count != m }.map { $0.broadcast(to: m) }
-      guard var joined = AxisFields.joined(varying.isEmpty ? gates : varying) else { return { _ in nil } }
+      guard var joined = AxisFields.joined(varying.isEmpty ? gates : varying) else { return nil }
       if !varying.isEmpty, let gate = AxisFields.joined(gates) {
-        guard gate.source == joined.source else { return { _ in nil } }
+        guard gate.source == joined.source else { return nil }
         for i in 0..<m {
           joined.spans[i] = AxisFields.union(joined.spans[i], gate.spans[i])
         }
       }
       axes.append(joined)
     }
-    let f = first.with(axes)
-    return { _ in f }
+    return first.with(axes)
   }
 }
