@@ -248,6 +248,68 @@ coco["annotations"][0]["segmentation"] = [[1e308, 6, -1e308, 6, 22, 1e300, 4, 26
 write("coco/extreme.json", json.dumps(coco, indent=1))
 print("corpus written to", root)
 
+# --- feature-gain protocol (mutants reach the feature-attention keys) and a Pascal VOC annotation ---
+write("protocol/feature-gain.yaml", """name: feature-gain
+model: {architecture: feature-gain-cnn, weights: random}
+stimulus:
+  kind: grating
+  canvas: [56, 56]
+  parameters:
+    orientation: {from: 0, to: 150, steps: 6}
+    frequency: [0.1, 0.2]
+    phase: 0
+    x: 28
+    y: 28
+    aperture: 20
+attention:
+  mode: feature-gain
+  target: {orientation: 45}
+  values: tuning
+  layers: [features.6, features.8]
+  beta: 0.5
+record: {layers: [features.11], units: covering, batch: 32, responses: false}
+tuning: {axis: orientation, reduce: max}
+seed: 2
+""")
+os.makedirs(f"{root}/voc", exist_ok=True)
+write("voc/000005.xml", """<annotation>
+\t<folder>VOC2007</folder>
+\t<filename>000005.jpg</filename>
+\t<size>
+\t\t<width>500</width>
+\t\t<height>375</height>
+\t\t<depth>3</depth>
+\t</size>
+\t<segmented>0</segmented>
+\t<object>
+\t\t<name>chair</name>
+\t\t<pose>Rear</pose>
+\t\t<truncated>0</truncated>
+\t\t<difficult>0</difficult>
+\t\t<bndbox>
+\t\t\t<xmin>263</xmin>
+\t\t\t<ymin>211</ymin>
+\t\t\t<xmax>324</xmax>
+\t\t\t<ymax>339</ymax>
+\t\t</bndbox>
+\t</object>
+\t<object>
+\t\t<name>person</name>
+\t\t<difficult>1</difficult>
+\t\t<bndbox>
+\t\t\t<xmin>5</xmin>
+\t\t\t<ymin>244</ymin>
+\t\t\t<xmax>67</xmax>
+\t\t\t<ymax>374</ymax>
+\t\t</bndbox>
+\t\t<part>
+\t\t\t<name>head</name>
+\t\t\t<bndbox><xmin>10</xmin><ymin>250</ymin><xmax>30</xmax><ymax>270</ymax></bndbox>
+\t\t</part>
+\t</object>
+</annotation>
+""")
+
 # The ONNX seed is exported by torch (Debian's python3-torch), so it has its own script.
 import subprocess  # noqa: E402
 os.makedirs(f"{root}/onnx", exist_ok=True)
