@@ -180,6 +180,52 @@ struct ONNXParityTests {
     print("ONNX-RFMAP recurrent: measured minus geometric centre, px: \(offsets.map { String(format: "%.2f", $0) })")
   }
 
+  /// A graph with symbolic height and width at a 40 x 48 canvas (not its default 224): the fields of
+  /// its nearest-upsampled `up` value are read off the graph at that size, and a spatial gain on it
+  /// raises the responses of the units it centres on.
+  @Test("an imported fully convolutional graph records an upsampled value at another canvas with spatial gain")
+  func otherCanvas() throws {
+    guard Self.exporterPresent() else { return }
+    let dir = try Self.scratch("canvas")
+    defer { try? FileManager.default.removeItem(atPath: dir) }
+    try Self.exportFixture("fcn", into: dir)
+    try """
+    name: canvas
+    model: {onnx: fcn.onnx}
+    stimulus:
+      kind: grating
+      canvas: [40, 48]
+      parameters: {orientation: {from: 0, to: 150, steps: 6}, frequency: 0.1, phase: 0, x: 12, y: 20, aperture: 8}
+    attention: {mode: spatial-gain, layer: up, beta: 1, sigma: 4}
+    record: {layers: [up], units: all, responses: false}
+    tuning: {axis: orientation}
+    seed: 1
+
+    """.write(toFile: dir + "/p.yaml", atomically: true, encoding: .utf8)
+    let r = try runEphys(["run", dir + "/p.yaml", "--out", dir + "/run"], in: dir)
+    try #require(r.status == 0, "ephys run failed: \(r.err)")
+    let rows = try String(contentsOfFile: dir + "/run/units.csv", encoding: .utf8).split(separator: "\n").dropFirst()
+    #expect(rows.count == 8 * 40 * 48)
+    // up(y, x) copies c2's output at (y / 2, x / 2): a 3x3 window at stride 2 with padding 1 over c1's
+    // 3x3 windows, so rows 2 (y / 2) - 2 ... 2 (y / 2) + 2 clamped to the canvas; unit 0 is (0, 0).
+    let first = rows.first!.split(separator: ",").map(String.init)
+    #expect(Array(first[5...8]) == ["0", "2", "0", "2"], "\(first)")
+    let interior = try #require(rows.first { $0.hasPrefix("\(20 * 48 + 30),up,0,20,30,") })
+    #expect(Array(interior.split(separator: ",").map(String.init)[5...8]) == ["18", "22", "28", "32"], "\(interior)")
+    let tuning = try NPY.read(dir + "/run/tuning.npy")
+    let values = try tuning.floats()
+    let units = tuning.shape[2]
+    var attended = 0.0
+    var unattended = 0.0
+    for c in 0..<tuning.shape[0] {
+      for u in 0..<units {
+        attended += Double(values[(c * 2) * units + u])
+        unattended += Double(values[(c * 2 + 1) * units + u])
+      }
+    }
+    #expect(attended > unattended, "the gain did not raise responses: \(attended) vs \(unattended)")
+  }
+
   /// A spatial-attention protocol on the exported ResNet-18 (`model: {onnx: FILE}`) beside the same
   /// protocol on the zoo's native ResNet-18 with the same weights (.pth).
   static func protocolText(_ architecture: String, weights: String) -> String {

@@ -89,10 +89,13 @@ public enum ONNXModel {
 
   /// The receptive fields of every value of the graph in `path` (by value name and module path) at an
   /// input of height x width, read once per file and size.
-  static func fields(_ path: String, height: Int, width: Int) throws -> [String: ValueFields] {
+  /// `net`, when given, is the graph of `path` already in memory (not read again).
+  static func fields(_ path: String, height: Int, width: Int, net: GraphNetwork? = nil) throws -> [String: ValueFields]
+  {
     let key = key(path).map { "\($0)|\(height)x\(width)" }
     if let key, let known = fieldTables.withLock({ $0[key] }) { return known }
-    let made = try GraphNetwork(graph: Graph(contentsOf: path)).unitFields(height: height, width: width)
+    let graph = try net ?? GraphNetwork(graph: Graph(contentsOf: path))
+    let made = try graph.unitFields(height: height, width: width)
     if let key { fieldTables.withLock { $0[key] = made } }
     return made
   }
@@ -105,8 +108,7 @@ public enum ONNXModel {
     }
     let h = net.declaredHeight ?? defaultSide
     let w = net.declaredWidth ?? defaultSide
-    let own = try net.unitFields(height: h, width: w)
-    if let key = key(path) { fieldTables.withLock { $0["\(key)|\(h)x\(w)"] = own } }
+    let own = try fields(path, height: h, width: w, net: net)
     let valueOf = Dictionary(net.modulePaths.map { ($0.path, $0.value) }, uniquingKeysWith: { a, _ in a })
     let ops = Dictionary(net.graph.computedValues.map { ($0.name, $0.opType) }, uniquingKeysWith: { a, _ in a })
     var shapes: [String: [Int]] = [:]
@@ -148,6 +150,8 @@ public enum ONNXModel {
     entry.customRecorder = { module, height, width in
       if let net = module as? GraphNetwork, height != nil || width != nil {
         try net.prepare(height: height ?? h, width: width ?? w)
+        // The fields at this size from the graph at hand, before the recorder asks for them.
+        _ = try fields(path, height: height ?? h, width: width ?? w, net: net)
       }
       return try LayerRecorder(
         module: module, entry: base, height: height, width: width,
