@@ -180,6 +180,21 @@ struct ONNXParityTests {
     print("ONNX-RFMAP recurrent: measured minus geometric centre, px: \(offsets.map { String(format: "%.2f", $0) })")
   }
 
+  /// The summed responses of a run's tuning.npy ([conditions, phase, units]) in the attended and the
+  /// unattended phase.
+  static func phaseSums(_ tuning: StoredTensor) throws -> (attended: Double, unattended: Double) {
+    let values = try tuning.floats()
+    let units = tuning.shape[2]
+    var sums = (attended: 0.0, unattended: 0.0)
+    for c in 0..<tuning.shape[0] {
+      for u in 0..<units {
+        sums.attended += Double(values[(c * 2) * units + u])
+        sums.unattended += Double(values[(c * 2 + 1) * units + u])
+      }
+    }
+    return sums
+  }
+
   /// A graph with symbolic height and width at a 40 x 48 canvas (not its default 224): the fields of
   /// its nearest-upsampled `up` value are read off the graph at that size, and a spatial gain on it
   /// raises the responses of the units it centres on.
@@ -212,17 +227,7 @@ struct ONNXParityTests {
     #expect(Array(first[5...8]) == ["0", "2", "0", "2"], "\(first)")
     let interior = try #require(rows.first { $0.hasPrefix("\(20 * 48 + 30),up,0,20,30,") })
     #expect(Array(interior.split(separator: ",").map(String.init)[5...8]) == ["18", "22", "28", "32"], "\(interior)")
-    let tuning = try NPY.read(dir + "/run/tuning.npy")
-    let values = try tuning.floats()
-    let units = tuning.shape[2]
-    var attended = 0.0
-    var unattended = 0.0
-    for c in 0..<tuning.shape[0] {
-      for u in 0..<units {
-        attended += Double(values[(c * 2) * units + u])
-        unattended += Double(values[(c * 2 + 1) * units + u])
-      }
-    }
+    let (attended, unattended) = try Self.phaseSums(NPY.read(dir + "/run/tuning.npy"))
     #expect(attended > unattended, "the gain did not raise responses: \(attended) vs \(unattended)")
   }
 
@@ -276,16 +281,8 @@ struct ONNXParityTests {
     #expect(onnx.shape == native.shape && onnx.shape.count == 3, "tuning: onnx \(onnx.shape), native \(native.shape)")
     let worst = normwiseError(try onnx.floats(), try native.floats())
     #expect(worst < 1e-4, "tuning curves differ by \(worst) (normwise)")
-    let values = try onnx.floats()
     let units = onnx.shape[2]
-    var attended = 0.0
-    var unattended = 0.0
-    for c in 0..<onnx.shape[0] {
-      for u in 0..<units {
-        attended += Double(values[(c * 2) * units + u])
-        unattended += Double(values[(c * 2 + 1) * units + u])
-      }
-    }
+    let (attended, unattended) = try Self.phaseSums(onnx)
     #expect(attended > unattended, "the gain did not raise responses: \(attended) vs \(unattended)")
     print(
       "ONNX-PROTOCOL resnet18: \(units) units, tuning normwise difference to native \(worst), attended/unattended \(attended / unattended)"
