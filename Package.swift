@@ -114,7 +114,9 @@ let package = Package(
       swiftSettings: fastSettings),
 
     .testTarget(name: "KernelsTests", dependencies: ["Kernels"]),
-    .testTarget(name: "ONNXTests", dependencies: ["Engine", "ONNX", "Fuzzing"]),
+    // Helpers the test targets share (the system python's peers, the parity error measure).
+    .target(name: "TestSupport", path: "Tests/TestSupport"),
+    .testTarget(name: "ONNXTests", dependencies: ["Engine", "ONNX", "Fuzzing", "TestSupport"]),
     .testTarget(
       name: "AttributionTests", dependencies: ["Engine", "Attribution", "Models", "Datasets"],
       resources: [.copy("Fixtures")]),
@@ -122,7 +124,7 @@ let package = Package(
     .testTarget(name: "NWBTests", dependencies: ["NWB"]),
     .testTarget(name: "ModelInterfaceTests", dependencies: ["Engine", "Stimuli", "ModelInterface"]),
     // The command line as a user runs it: subprocesses of the built `ephys` (fuzzing, kill -9).
-    .testTarget(name: "ephysTests", dependencies: ["Engine", "Datasets", "ModelInterface", "ONNX", "Models", "ephys"]),
+    .testTarget(name: "ephysTests", dependencies: ["Engine", "Datasets", "ModelInterface", "ONNX", "Models", "ephys", "TestSupport"]),
     .testTarget(name: "AnalysisTests", dependencies: ["Analysis"], resources: [.copy("Fixtures")]),
     .testTarget(
       name: "WorkbenchTests",

@@ -1,5 +1,6 @@
 import Engine
 import Foundation
+import TestSupport
 import Testing
 
 @testable import ONNX
@@ -10,32 +11,11 @@ import Testing
 /// respect to the input (through every operator's pullback) must match PyTorch within 1e-4.
 @Suite("ONNX operators against PyTorch")
 struct ONNXOperatorParityTests {
-  static var exporterAvailable: Bool {
-    let p = Process()
-    p.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
-    p.arguments = ["-c", "import torch"]
-    p.standardError = FileHandle.nullDevice
-    guard (try? p.run()) != nil else { return false }
-    p.waitUntilExit()
-    return p.terminationStatus == 0
-  }
-
-  static func normwise(_ a: [Float], _ b: [Float]) -> Double {
-    guard a.count == b.count else { return .infinity }
-    var d = 0.0
-    var n = 0.0
-    for (x, y) in zip(a, b) {
-      d += Double(x - y) * Double(x - y)
-      n += Double(y) * Double(y)
-    }
-    return (d / max(n, 1e-30)).squareRoot()
-  }
-
   @Test("38 exported modules: outputs, input gradients, and receptive fields against the gradients' support")
   func operators() throws {
-    guard Self.exporterAvailable else {
-      let skip = ProcessInfo.processInfo.environment["EPHYS_SKIP_TORCHVISION"] == "1"
-      #expect(skip, "python3 cannot import torch (scripts/setup.sh installs python3-torchvision)")
+    let peer = pythonPeer("torch")
+    guard peer.present else {
+      #expect(peer.absenceAllowed, "python3 cannot import torch (scripts/setup.sh installs python3-torchvision)")
       return
     }
     let dir = try TinyModels.folder()
@@ -139,12 +119,12 @@ struct ONNXOperatorParityTests {
       }
       let expected = try array("y")
       #expect(y.shape == expected.shape, "\(name): output \(y.shape), PyTorch \(expected.shape)")
-      let e = Self.normwise(y.scalars, try expected.floats())
+      let e = normwiseError(y.scalars, try expected.floats())
       #expect(e < 1e-4, "\(name): output normwise error \(e)")
       let w = try array("w")
       let loss = (y * Tensor<Float>(shape: w.shape, scalars: try w.floats())).sum()
       let g = loss.gradients(wrt: [x])[0]
-      let ge = Self.normwise(g.scalars, try array("grad").floats())
+      let ge = normwiseError(g.scalars, try array("grad").floats())
       #expect(ge < 1e-4, "\(name): input gradient normwise error \(ge)")
       let ops = Set(graph.nodes.map(\.opType)).sorted().joined(separator: " ")
       print("ONNX-OP \(name) (opset \(graph.opset): \(ops)): output \(e), gradient \(ge)")

@@ -65,26 +65,3 @@ func contents(of folder: String) -> [String: Data] {
   }
   return out
 }
-
-/// Whether the system's python3 (/usr/bin/python3, where Debian's python3-torchvision and python3-onnx
-/// install) can import `modules` ("torch, torchvision").
-func systemPythonImports(_ modules: String) -> Bool {
-  let p = Process()
-  p.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
-  p.arguments = ["-c", "import \(modules)"]
-  p.standardError = FileHandle.nullDevice
-  guard (try? p.run()) != nil else { return false }
-  p.waitUntilExit()
-  return p.terminationStatus == 0
-}
-
-/// ||a - b|| / ||b|| in Double (the parity tests' error measure).
-func normwiseError(_ a: [Float], _ b: [Float]) -> Double {
-  var d = 0.0
-  var n = 0.0
-  for (x, y) in zip(a, b) {
-    d += Double(x - y) * Double(x - y)
-    n += Double(y) * Double(y)
-  }
-  return (d / max(n, 1e-30)).squareRoot()
-}

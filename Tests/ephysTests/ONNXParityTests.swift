@@ -2,6 +2,7 @@ import Engine
 import Foundation
 import Models
 import ONNX
+import TestSupport
 import Testing
 
 /// Imported ONNX graphs against PyTorch, as a user meets them: `torch.onnx.export` writes torchvision's
@@ -19,14 +20,12 @@ struct ONNXParityTests {
     "resnet18": "layer1.0,layer3.1,avgpool", "recurrent": "gate,lateral,pool,up,pad",
   ]
 
-  /// Whether the system python can export (torch, torchvision and onnx importable).
-  static var exporterAvailable: Bool { systemPythonImports("torch, torchvision, onnx") }
-
-  /// Whether the exporter is there; its absence fails the test unless EPHYS_SKIP_TORCHVISION=1 says why.
+  /// Whether the exporter (torch, torchvision and onnx in the system python) is there; its absence
+  /// fails the test unless EPHYS_SKIP_TORCHVISION=1 says why.
   static func exporterPresent() -> Bool {
-    guard exporterAvailable else {
-      let skip = ProcessInfo.processInfo.environment["EPHYS_SKIP_TORCHVISION"] == "1"
-      #expect(skip, "python3 cannot import torch, torchvision and onnx (scripts/setup.sh installs them)")
+    let peer = pythonPeer("torch, torchvision, onnx")
+    guard peer.present else {
+      #expect(peer.absenceAllowed, "python3 cannot import torch, torchvision and onnx (scripts/setup.sh installs them)")
       return false
     }
     return true

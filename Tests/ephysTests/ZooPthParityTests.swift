@@ -1,5 +1,6 @@
 import Engine
 import Foundation
+import TestSupport
 import Testing
 
 /// The zoo against torchvision through the command line, as a user meets it: torchvision builds each
@@ -19,15 +20,11 @@ struct ZooPthParityTests {
     "resnet50": "layer1.0,layer3.5,avgpool",
   ]
 
-  /// Whether the system python has torchvision (the test command installs it; a machine without it
-  /// fails the test unless EPHYS_SKIP_TORCHVISION=1 says why it is absent).
-  static var torchvisionAvailable: Bool { systemPythonImports("torchvision") }
-
   @Test("torchvision .pth files load as they are and give torchvision's outputs at 224 and 64 pixels")
   func parity() throws {
-    guard Self.torchvisionAvailable else {
-      let skip = ProcessInfo.processInfo.environment["EPHYS_SKIP_TORCHVISION"] == "1"
-      #expect(skip, "python3 cannot import torchvision (scripts/setup.sh installs python3-torchvision)")
+    let peer = pythonPeer("torchvision")
+    guard peer.present else {
+      #expect(peer.absenceAllowed, "python3 cannot import torchvision (scripts/setup.sh installs python3-torchvision)")
       return
     }
     let dir = NSTemporaryDirectory() + "ephys-pth-\(UUID().uuidString)"
